@@ -1,0 +1,128 @@
+"""The event envelope: self-describing JSON, so an archived event needs nothing else to be read.
+
+Body keys: event_id (UUIDv7), type, version, county, context, aggregate_type, aggregate_id,
+occurred_at (business time), recorded_at, actor, correlation_id, causation_id, payload,
+prev_hash and hash (the per-aggregate chain, see shared/canonical.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from shared.canonical import GENESIS, chain_hash
+from shared.catalog.base import DomainEvent, decode_event
+from shared.ids import new_id
+
+REQUIRED = {
+    "event_id": str, "type": str, "version": int, "county": str, "context": str,
+    "aggregate_type": str, "aggregate_id": str, "occurred_at": str, "recorded_at": str,
+    "actor": str, "correlation_id": str, "payload": dict, "prev_hash": str, "hash": str,
+}
+
+
+class MalformedEvent(ValueError):
+    """An event in the log that this code cannot read: it stops the projection, it is never skipped."""
+
+
+def subject_for(county: str, context: str, aggregate_type: str, aggregate_id: str) -> str:
+    return f"pb.{county}.evt.{context}.{aggregate_type}.{aggregate_id}"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """Who did it and why: copied into every envelope a command produces."""
+
+    actor: str
+    correlation_id: str = field(default_factory=new_id)
+    causation_id: str | None = None
+
+
+def seal(county: str, aggregate_id: str, event: DomainEvent, meta: Metadata, prev_hash: str | None,
+         occurred_at: datetime | None = None, event_id: str | None = None) -> dict[str, Any]:
+    """Build the envelope dict for a new event, hashed onto the aggregate's chain."""
+    now = now_utc()
+    env: dict[str, Any] = {
+        "event_id": event_id or new_id(),
+        "type": event.event_type,
+        "version": event.schema_version,
+        "county": county,
+        "context": event.context,
+        "aggregate_type": event.aggregate_type,
+        "aggregate_id": aggregate_id,
+        "occurred_at": iso(occurred_at or now),
+        "recorded_at": iso(now),
+        "actor": meta.actor,
+        "correlation_id": meta.correlation_id,
+        "causation_id": meta.causation_id,
+        "payload": event.model_dump(mode="json"),
+        "prev_hash": prev_hash or GENESIS,
+    }
+    env["hash"] = chain_hash(env)
+    return env
+
+
+@dataclass(slots=True)
+class StoredEvent:
+    """One event read back from the log, with its stream sequence."""
+
+    seq: int
+    subject: str
+    envelope: dict[str, Any]
+    event: DomainEvent | None  # None: a type this code does not know
+
+    @property
+    def type(self) -> str:
+        return self.envelope["type"]
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.envelope["aggregate_id"]
+
+    @property
+    def hash(self) -> str:
+        return self.envelope["hash"]
+
+    @property
+    def recorded_at(self) -> datetime:
+        return datetime.fromisoformat(self.envelope["recorded_at"])
+
+    @property
+    def occurred_at(self) -> datetime:
+        return datetime.fromisoformat(self.envelope["occurred_at"])
+
+    @property
+    def actor(self) -> str:
+        return self.envelope["actor"]
+
+
+def parse_envelope(data: bytes) -> dict[str, Any]:
+    try:
+        env = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedEvent(f"not JSON: {exc}") from None
+    if not isinstance(env, dict):
+        raise MalformedEvent("envelope is not a JSON object")
+    for key, typ in REQUIRED.items():
+        if not isinstance(env.get(key), typ):
+            raise MalformedEvent(f"envelope field {key!r} missing or not {typ.__name__}")
+    return env
+
+
+def decode(seq: int, subject: str, data: bytes) -> StoredEvent:
+    env = parse_envelope(data)
+    try:
+        event = decode_event(env["type"], env["version"], env["payload"])
+    except ValueError as exc:  # pydantic.ValidationError and UnknownEventVersion are ValueErrors
+        raise MalformedEvent(f"{env['type']} v{env['version']}: {exc}") from None
+    return StoredEvent(seq, subject, env, event)

@@ -1,0 +1,207 @@
+"""The event store: one JetStream stream per county is the system of record.
+
+Appends use optimistic concurrency per aggregate subject (Nats-Expected-Last-Subject-Sequence) and
+Nats-Msg-Id = event id, so a publish retried after a lost ack is dropped by the server. Several
+events from one command go in one atomic batch (all or none). Reads use batched Direct Get: one
+request per 1,000 events instead of one round trip each (docs/decisions/002-event-log.md).
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import nats
+import orjson
+from nats.aio.client import Client as NATS
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import APIError, BadRequestError, NotFoundError
+
+from shared.envelope import decode, iso
+from shared.ids import COUNTY_CODE, new_id
+
+STREAM_PREFIX = "PB_"
+WRONG_LAST_SEQUENCE = 10071
+DIRECT_BATCH = 1000
+
+
+def stream_name(county: str) -> str:
+    return f"{STREAM_PREFIX}{county}"
+
+
+def county_subjects(county: str) -> str:
+    return f"pb.{county}.evt.>"
+
+
+class ConcurrencyConflict(Exception):
+    """Another writer appended to the aggregate since we loaded it: reload and decide again."""
+
+
+class CountyNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    event_id: str
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Durability:
+    replicas: int = 1
+    duplicate_window_s: float = 300.0
+
+
+class EventStore:
+    def __init__(self, nc: NATS, durability: Durability = Durability()):
+        self.nc = nc
+        self.js = nc.jetstream()
+        self.durability = durability
+
+    # -- streams ---------------------------------------------------------------------------
+    async def add_county_stream(self, county: str) -> bool:
+        """Create the county's stream; False when it already existed."""
+        if not COUNTY_CODE.match(county):
+            raise ValueError(f"county code must be 6 digits: {county!r}")
+        config = StreamConfig(
+            name=stream_name(county),
+            description=f"dangjian event log of county {county}",
+            subjects=[county_subjects(county)],
+            storage=StorageType.FILE,
+            num_replicas=self.durability.replicas,
+            deny_delete=True,
+            deny_purge=True,
+            allow_direct=True,
+            duplicate_window=self.durability.duplicate_window_s,
+        )
+        config.allow_atomic = True
+        try:
+            await self.js.stream_info(config.name)
+            return False
+        except NotFoundError:
+            await self.js.add_stream(config)
+            return True
+
+    async def has_county(self, county: str) -> bool:
+        try:
+            await self.js.stream_info(stream_name(county))
+            return True
+        except NotFoundError:
+            return False
+
+    async def list_counties(self) -> list[str]:
+        infos = await self.js.streams_info()
+        names = (i.config.name for i in infos)
+        return sorted(n[len(STREAM_PREFIX):] for n in names if n and n.startswith(STREAM_PREFIX))
+
+    async def last_seq(self, county: str) -> int:
+        try:
+            info = await self.js.stream_info(stream_name(county))
+        except NotFoundError:
+            raise CountyNotFound(county) from None
+        return info.state.last_seq
+
+    # -- append ----------------------------------------------------------------------------
+    async def append(self, county: str, subject: str, envelopes: list[dict[str, Any]],
+                     expected_seq: int) -> list[Appended]:
+        """Append one aggregate's new events after `expected_seq` (0 = the subject is empty)."""
+        if len(envelopes) == 1:
+            return [await self._publish_one(county, subject, envelopes[0], expected_seq)]
+        return await self._publish_batch(county, subject, envelopes, expected_seq)
+
+    async def _publish_one(self, county: str, subject: str, env: dict, expected: int) -> Appended:
+        headers = {"Nats-Msg-Id": env["event_id"], "Nats-Expected-Last-Subject-Sequence": str(expected)}
+        try:
+            ack = await self.js.publish(subject, orjson.dumps(env), headers=headers, stream=stream_name(county))
+        except BadRequestError as exc:
+            if exc.err_code == WRONG_LAST_SEQUENCE:
+                raise ConcurrencyConflict(subject) from None
+            raise
+        except nats.errors.NoRespondersError:
+            raise CountyNotFound(county) from None
+        return Appended(env["event_id"], ack.seq, env["hash"])
+
+    async def _publish_batch(self, county: str, subject: str, envs: list[dict], expected: int) -> list[Appended]:
+        """Atomic batch (server ≥2.12, stream allow_atomic): all events are stored or none."""
+        batch_id = new_id()
+        last = len(envs)
+        for i, env in enumerate(envs, start=1):
+            headers = {"Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(i), "Nats-Msg-Id": env["event_id"]}
+            if i == 1:
+                headers["Nats-Expected-Last-Subject-Sequence"] = str(expected)
+            body = orjson.dumps(env)
+            if i < last:
+                await self.nc.publish(subject, body, headers=headers)
+                continue
+            headers["Nats-Batch-Commit"] = "1"
+            try:
+                reply = await self.nc.request(subject, body, headers=headers, timeout=self.js._timeout)
+            except nats.errors.NoRespondersError:
+                raise CountyNotFound(county) from None
+            ack = orjson.loads(reply.data)
+            if "error" in ack:
+                err = ack["error"]
+                if err.get("err_code") == WRONG_LAST_SEQUENCE:
+                    raise ConcurrencyConflict(subject)
+                raise APIError(code=err.get("code"), err_code=err.get("err_code"), description=err.get("description"))
+        first_seq = ack["seq"] - last + 1
+        return [Appended(e["event_id"], first_seq + n, e["hash"]) for n, e in enumerate(envs)]
+
+    # -- read ------------------------------------------------------------------------------
+    async def load(self, county: str, subject: str):
+        """All events of one aggregate (subject), oldest first."""
+        return [decode(*raw) async for raw in self._direct_batches(county, subject, start_seq=1)]
+
+    async def read(self, county: str, from_seq: int = 1, since: datetime | None = None,
+                   upto_seq: int | None = None) -> AsyncIterator:
+        """The county's whole log from a sequence or a recorded time, in order."""
+        async for raw in self.read_raw(county, from_seq, since, upto_seq):
+            yield decode(*raw)
+
+    async def read_raw(self, county: str, from_seq: int = 1, since: datetime | None = None,
+                       upto_seq: int | None = None) -> AsyncIterator:
+        """(seq, subject, body) of the county's log, undecoded: for the verifier and backups."""
+        async for raw in self._direct_batches(county, county_subjects(county), from_seq, since):
+            if upto_seq is not None and raw[0] > upto_seq:
+                return
+            yield raw
+
+    async def _direct_batches(self, county: str, subject: str, start_seq: int = 1,
+                              since: datetime | None = None) -> AsyncIterator:
+        api = f"$JS.API.DIRECT.GET.{stream_name(county)}"
+        inbox = self.nc.new_inbox()
+        queue: asyncio.Queue = asyncio.Queue()
+        sub = await self.nc.subscribe(inbox, cb=queue.put)
+        try:
+            request: dict[str, Any] = {"next_by_subj": subject, "batch": DIRECT_BATCH}
+            if since is not None:
+                request["start_time"] = iso(since)
+            else:
+                request["seq"] = start_seq
+            while True:
+                await self.nc.publish(api, orjson.dumps(request), reply=inbox)
+                last_seq, got = 0, 0
+                while True:
+                    msg = await asyncio.wait_for(queue.get(), self.js._timeout)
+                    status = msg.headers.get("Status") if msg.headers else None
+                    if status:
+                        if status == "404" and got == 0:
+                            return  # nothing (more) on this subject
+                        if status == "204":
+                            break  # end of batch
+                        if status == "503":
+                            raise CountyNotFound(county)
+                        raise APIError(description=f"direct get on {subject}: status {status}")
+                    got += 1
+                    last_seq = int(msg.headers["Nats-Sequence"])
+                    yield last_seq, msg.headers["Nats-Subject"], msg.data
+                pending = int(msg.headers.get("Nats-Num-Pending", "0"))
+                if got < DIRECT_BATCH or pending == 0:
+                    return
+                request = {"next_by_subj": subject, "batch": DIRECT_BATCH, "seq": last_seq + 1}
+        finally:
+            await sub.unsubscribe()

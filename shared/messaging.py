@@ -1,0 +1,55 @@
+"""The request/reply protocol between the gateway and the services.
+
+Subjects:  pb.<county>.cmd.<service>.<command>   pb.<county>.qry.<service>.<query>
+Request:   {"actor": {...Actor}, "data": {...}, "min_seq": int | null, "correlation_id": str}
+Reply:     {"ok": true, "data": {...}, "seq": int}  |  {"ok": false, "error": {code, detail, status, errors}}
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.auth import Actor
+from shared.errors import DomainError, FieldError
+
+COUNTY_ADDED = "pb.platform.county_added"
+
+
+def health_subject(service: str) -> str:
+    return f"pb.platform.health.{service}"
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    actor: Actor
+    data: dict[str, Any] = Field(default_factory=dict)
+    min_seq: int | None = None
+    correlation_id: str | None = None
+
+
+def command_subject(county: str, service: str, name: str) -> str:
+    return f"pb.{county}.cmd.{service}.{name}"
+
+
+def query_subject(county: str, service: str, name: str) -> str:
+    return f"pb.{county}.qry.{service}.{name}"
+
+
+def ok(data: Any = None, seq: int = 0) -> dict[str, Any]:
+    return {"ok": True, "data": data if data is not None else {}, "seq": seq}
+
+
+def failed(error: DomainError) -> dict[str, Any]:
+    return {"ok": False, "error": error.to_dict()}
+
+
+def validation_error(exc: Any) -> DomainError:
+    """pydantic.ValidationError → 422 with one field message per problem."""
+    errors = [FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in exc.errors()]
+    return DomainError("invalid_input", "输入有误 / invalid input", 422, errors)
+
+
+def encode(obj: Any) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)

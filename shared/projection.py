@@ -1,0 +1,324 @@
+"""Projections: named folds of the log into SQL tables, one durable consumer per (projection, county).
+
+The hot loop talks to NATS with nats-py directly (hand-written pull on
+$JS.API.CONSUMER.MSG.NEXT with a reply-inbox callback; fetch() and per-message frameworks are
+several times slower, see docs/decisions/004-projection-runner.md). Each batch of events and the
+checkpoint row are committed in ONE transaction; the SQL checkpoint is the truth, so a crash
+anywhere neither loses nor double-applies an event: re-delivered events at or below the checkpoint
+are skipped.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import orjson
+import structlog
+from nats.aio.client import Client as NATS
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from sqlalchemy import Engine, MetaData, Table, select
+from sqlalchemy.engine import Connection
+
+from shared.db import checkpoint_metadata, projection_checkpoint, upsert
+from shared.envelope import MalformedEvent, StoredEvent, decode
+from shared.eventstore import stream_name
+
+log = structlog.get_logger(__name__)
+
+
+class Projection:
+    """Subclasses set `name`, build their tables in `define_tables`, and fold in `apply`.
+
+    Table names get `suffix` appended so a rebuild can fill fresh tables beside the live ones."""
+
+    name: ClassVar[str]
+    handles: ClassVar[frozenset[str]]  # event types it folds; every other type is skipped
+
+    def __init__(self, suffix: str = ""):
+        self.suffix = suffix
+        self.metadata = MetaData()
+        self.define_tables()
+
+    def table(self, base: str, *columns: Any) -> Table:
+        return Table(base + self.suffix, self.metadata, *columns)
+
+    @property
+    def checkpoint_name(self) -> str:
+        return self.name + self.suffix
+
+    def define_tables(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def apply(self, conn: Connection, county: str, events: Sequence[StoredEvent]) -> None:
+        """Fold a batch inside the caller's transaction. Only events of `handles` are passed."""
+        raise NotImplementedError
+
+    def after_commit(self, county: str, events: Sequence[StoredEvent]) -> None:
+        """Hook for in-memory caches that must follow the committed tables."""
+
+    def create_tables(self, engine: Engine) -> None:
+        checkpoint_metadata.create_all(engine)
+        self.metadata.create_all(engine)
+
+    def drop_tables(self, engine: Engine) -> None:
+        self.metadata.drop_all(engine)
+        with engine.begin() as conn:
+            conn.execute(projection_checkpoint.delete().where(projection_checkpoint.c.projection == self.checkpoint_name))
+
+
+def read_checkpoint(conn: Connection, projection: str, county: str) -> tuple[int, int | None, str | None]:
+    row = conn.execute(select(projection_checkpoint.c.seq, projection_checkpoint.c.error_seq,
+                              projection_checkpoint.c.error)
+                       .where(projection_checkpoint.c.projection == projection,
+                              projection_checkpoint.c.county == county)).first()
+    return (row.seq, row.error_seq, row.error) if row else (0, None, None)
+
+
+def _write_checkpoint(conn: Connection, projection: str, county: str, seq: int,
+                      error_seq: int | None = None, error: str | None = None) -> None:
+    upsert(conn, projection_checkpoint, [{"projection": projection, "county": county, "seq": seq,
+                                         "error_seq": error_seq, "error": error,
+                                         "updated_at": datetime.now(UTC)}], ["projection", "county"])
+
+
+def _stream_seq(reply: str) -> int:
+    # $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>  (v1)
+    # $JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>.<token> (v2)
+    tokens = reply.split(".")
+    return int(tokens[5] if len(tokens) == 9 else tokens[8])
+
+
+class ProjectionRunner:
+    """Keeps one projection of one county up to date from its durable consumer."""
+
+    def __init__(self, nc: NATS, engine: Engine, projection: Projection, county: str,
+                 max_batch: int = 5000, pull_batch: int = 5000):
+        self.nc, self.js = nc, nc.jetstream()
+        self.engine = engine
+        self.projection = projection
+        self.county = county
+        self.max_batch = max_batch
+        self.pull_batch = pull_batch
+        self.checkpoint = 0
+        self.error: tuple[int, str] | None = None
+        self._buffer: list = []
+        self._arrived = asyncio.Event()
+        self._progress = asyncio.Condition()
+        self._outstanding = 0
+        self._last_activity = 0.0
+        self._task: asyncio.Task | None = None
+        self._sub = None
+
+    @property
+    def durable(self) -> str:
+        return self.projection.checkpoint_name.replace(".", "_").replace("~", "_")
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        await asyncio.to_thread(self.projection.create_tables, self.engine)
+        self.checkpoint, error_seq, error = await asyncio.to_thread(self._load_checkpoint)
+        if error_seq is not None:
+            self.error = (error_seq, error or "")
+            log.error("projection.stopped_on_error", projection=self.projection.name, county=self.county,
+                      seq=error_seq, error=error)
+            return
+        self._loop_ref = asyncio.get_running_loop()
+        await self._ensure_consumer()
+        inbox = self.nc.new_inbox()
+        self._sub = await self.nc.subscribe(inbox, cb=self._on_msg, pending_msgs_limit=4 * self.pull_batch + 1000,
+                                            pending_bytes_limit=256 * 1024 * 1024)
+        self._inbox = inbox
+        self._task = asyncio.create_task(self._loop(), name=f"projection:{self.durable}:{self.county}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+            self._sub = None
+
+    def _load_checkpoint(self) -> tuple[int, int | None, str | None]:
+        with self.engine.connect() as conn:
+            return read_checkpoint(conn, self.projection.checkpoint_name, self.county)
+
+    async def _ensure_consumer(self) -> None:
+        stream = stream_name(self.county)
+        try:
+            info = await self.js.consumer_info(stream, self.durable)
+            if info.ack_floor.stream_seq == self.checkpoint and info.num_ack_pending == 0:
+                return
+            await self.js.delete_consumer(stream, self.durable)  # realign with the SQL checkpoint
+        except NotFoundError:
+            pass
+        start = self.checkpoint + 1
+        await self.js.add_consumer(stream, ConsumerConfig(
+            durable_name=self.durable,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start,
+            ack_policy=AckPolicy.ALL, ack_wait=120, max_ack_pending=-1, max_waiting=4,
+            description=f"projection {self.projection.checkpoint_name} of county {self.county}",
+        ))
+
+    # -- pull loop -------------------------------------------------------------------------
+    async def _on_msg(self, msg) -> None:
+        self._last_activity = time.monotonic()
+        if not msg.data and msg.headers and msg.headers.get("Status"):
+            status = msg.headers["Status"]
+            if status in ("408", "404", "409"):  # request expired / nothing / server-side reset
+                left = msg.headers.get("Nats-Pending-Messages")
+                self._outstanding = max(0, self._outstanding - int(left)) if left else 0
+                self._arrived.set()
+            return
+        self._outstanding -= 1
+        self._buffer.append(msg)
+        self._arrived.set()
+
+    async def _request_more(self) -> None:
+        body = orjson.dumps({"batch": self.pull_batch, "expires": 5_000_000_000})
+        await self.nc.publish(f"$JS.API.CONSUMER.MSG.NEXT.{stream_name(self.county)}.{self.durable}", body,
+                              reply=self._inbox)
+        self._outstanding += self.pull_batch
+        self._last_activity = time.monotonic()
+
+    async def _loop(self) -> None:
+        while True:
+            if self._outstanding < self.pull_batch // 2:
+                await self._request_more()
+            if not self._buffer:
+                self._arrived.clear()
+                try:
+                    await asyncio.wait_for(self._arrived.wait(), 6.0)
+                except TimeoutError:
+                    if time.monotonic() - self._last_activity > 6.0:
+                        self._outstanding = 0  # request lost (reconnect): ask again
+                    continue
+                if not self._buffer:
+                    continue
+            msgs, self._buffer = self._buffer[: self.max_batch], self._buffer[self.max_batch:]
+            ok = await asyncio.to_thread(self._process, msgs)
+            if not ok:
+                return
+
+    def _process(self, msgs: list) -> bool:
+        """Decode, fold and commit one batch with its checkpoint; ack it. Runs in a worker thread."""
+        events: list[StoredEvent] = []
+        last_seq = self.checkpoint
+        failure: tuple[int, str] | None = None
+        handles = self.projection.handles
+        for msg in msgs:
+            seq = _stream_seq(msg.reply)
+            if seq <= last_seq:
+                continue  # already applied before a crash: never twice
+            try:
+                ev = decode(seq, msg.subject, msg.data)
+            except MalformedEvent as exc:
+                failure = (seq, str(exc))
+                break
+            if ev.event is not None and ev.type in handles:
+                events.append(ev)
+            last_seq = seq
+        with self.engine.begin() as conn:
+            if events:
+                self.projection.apply(conn, self.county, events)
+            _write_checkpoint(conn, self.projection.checkpoint_name, self.county, last_seq,
+                              *(failure or (None, None)))
+        self.projection.after_commit(self.county, events)
+        if last_seq > self.checkpoint:
+            ack_to = next(m for m in reversed(msgs) if _stream_seq(m.reply) <= last_seq)
+            asyncio.run_coroutine_threadsafe(self.nc.publish(ack_to.reply, b"+ACK"), self._loop_ref)
+        self.checkpoint = last_seq
+        asyncio.run_coroutine_threadsafe(self._notify(), self._loop_ref)
+        if failure:
+            self.error = failure
+            log.error("projection.malformed_event", projection=self.projection.checkpoint_name,
+                      county=self.county, seq=failure[0], error=failure[1])
+            return False
+        return True
+
+    async def _notify(self) -> None:
+        async with self._progress:
+            self._progress.notify_all()
+
+    # -- read-your-writes ------------------------------------------------------------------
+    async def wait_for(self, seq: int, timeout: float) -> bool:
+        """True once everything up to `seq` is applied (bounded wait)."""
+        if self.checkpoint >= seq:
+            return True
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._progress:
+                    await self._progress.wait_for(lambda: self.checkpoint >= seq or self.error is not None)
+        except TimeoutError:
+            return False
+        return self.checkpoint >= seq
+
+    def status(self, last_seq: int | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"projection": self.projection.checkpoint_name, "county": self.county,
+                               "checkpoint": self.checkpoint}
+        if last_seq is not None:
+            out["lag"] = max(0, last_seq - self.checkpoint)
+        if self.error:
+            out["error"] = {"seq": self.error[0], "message": self.error[1]}
+        return out
+
+
+async def rebuild_county(nc: NATS, engine: Engine, projection_cls: type[Projection], county: str,
+                         live: "ProjectionRunner | None" = None, timeout: float = 3600.0) -> dict[str, Any]:
+    """Rebuild one county's rows of a projection from sequence 1 into fresh tables beside the live
+    ones, then swap them in: the live rows and checkpoint are replaced in one transaction.
+
+    The live runner (if given) keeps serving until the fresh copy has caught up; it is paused only
+    for the final catch-up and the swap."""
+    from shared.eventstore import EventStore
+
+    store = EventStore(nc)
+    fresh = projection_cls(suffix="__rebuild")
+    await asyncio.to_thread(fresh.drop_tables, engine)
+    runner = ProjectionRunner(nc, engine, fresh, county)
+    started = time.perf_counter()
+    await runner.start()
+    try:
+        await _catch_up(runner, await store.last_seq(county), timeout)
+        if live is not None:
+            await live.stop()
+        await _catch_up(runner, await store.last_seq(county), timeout)
+        elapsed = time.perf_counter() - started
+    finally:
+        await runner.stop()
+        with contextlib.suppress(Exception):
+            await nc.jetstream().delete_consumer(stream_name(county), runner.durable)
+    target = projection_cls()
+    await asyncio.to_thread(_swap_rows, engine, fresh, target, county, runner.checkpoint)
+    await asyncio.to_thread(fresh.drop_tables, engine)
+    if live is not None:
+        live.checkpoint = runner.checkpoint
+        await live.start()
+    return {"projection": projection_cls.name, "county": county, "events": runner.checkpoint,
+            "seconds": round(elapsed, 3)}
+
+
+async def _catch_up(runner: ProjectionRunner, seq: int, timeout: float) -> None:
+    if not await runner.wait_for(seq, timeout):
+        raise TimeoutError(f"rebuild of {runner.projection.name} did not reach {seq}")
+    if runner.error:
+        raise MalformedEvent(f"rebuild stopped at seq {runner.error[0]}: {runner.error[1]}")
+
+
+def _swap_rows(engine: Engine, fresh: Projection, live: Projection, county: str, seq: int) -> None:
+    live.create_tables(engine)
+    with engine.begin() as conn:
+        for name, table in live.metadata.tables.items():
+            source = fresh.metadata.tables[name + fresh.suffix]
+            conn.execute(table.delete().where(table.c.county == county))
+            conn.execute(table.insert().from_select([c.name for c in table.columns],
+                                                    select(*[source.c[c.name] for c in table.columns])
+                                                    .where(source.c.county == county)))
+        _write_checkpoint(conn, live.checkpoint_name, county, seq)

@@ -1,0 +1,200 @@
+"""The shape every service shares: a FastStream broker answering commands and queries, an event
+store and repository for the write side, and projection runners for its read-models.
+
+    svc = Service("ratings", projections=[StarsProjection])
+
+    @svc.command("record_score")
+    async def on_record_score(ctx: Context) -> dict: ...
+
+Handlers receive a Context (county, actor, data, runtime) and return a reply via ok(); a raised
+DomainError or pydantic ValidationError becomes an error reply, never an unhandled exception.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import nats
+import structlog
+from faststream.nats import NatsBroker, NatsMessage
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from shared.aggregate import Repository
+from shared.auth import Actor
+from shared.db import make_engine
+from shared.errors import DomainError, forbidden
+from shared.eventstore import CountyNotFound, Durability, EventStore
+from shared.messaging import COUNTY_ADDED, Request, encode, failed, health_subject, validation_error
+from shared.projection import Projection, ProjectionRunner, rebuild_county
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+Handler = Callable[["Context"], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class Context:
+    county: str
+    actor: Actor
+    data: dict[str, Any]
+    min_seq: int | None
+    correlation_id: str | None
+    service: "Service"
+
+    @property
+    def meta(self):
+        return self.actor.metadata(self.correlation_id)
+
+    def require_write(self) -> None:
+        if not self.actor.can_write:
+            raise forbidden("审计角色只读 / auditors have read-only access")
+
+
+class Service:
+    def __init__(self, name: str, projections: list[type[Projection]] = (), workers: int = 64):
+        self.name = name
+        self.projection_types = list(projections)
+        self.workers = workers
+        self.broker: NatsBroker | None = None
+        self._routes: list[tuple[str, str, Handler]] = []
+        self.runners: dict[tuple[str, str], ProjectionRunner] = {}
+        self.nc = None
+        self.store: EventStore | None = None
+        self.repo: Repository | None = None
+        self.engine: Engine | None = None
+        self.settings: Settings | None = None
+        self._county_lock = asyncio.Lock()
+
+    # -- declaring handlers ------------------------------------------------------------------
+    def command(self, name: str) -> Callable[[Handler], Handler]:
+        return self._route("cmd", name)
+
+    def query(self, name: str) -> Callable[[Handler], Handler]:
+        return self._route("qry", name)
+
+    def _route(self, kind: str, name: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self._routes.append((kind, name, fn))
+            return fn
+        return register
+
+    @property
+    def subjects(self) -> list[str]:
+        """Every subject this service answers (listed in its README and AsyncAPI)."""
+        return [f"pb.*.{kind}.{self.name}.{name}" for kind, name, _ in self._routes]
+
+    # -- running -----------------------------------------------------------------------------
+    async def start(self, nats_url: str, settings: Settings) -> None:
+        self.settings = settings
+        self.nc = await nats.connect(nats_url, name=f"dangjian-{self.name}", max_reconnect_attempts=-1)
+        self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas))
+        self.repo = Repository(self.store, retries=settings.command_retries)
+        self.engine = make_engine(settings.database_url_for(self.name))
+        self.broker = NatsBroker(nats_url, logger=None, graceful_timeout=5)
+        for kind, name, fn in self._routes:
+            self._subscribe(kind, name, fn)
+        await self.broker.start()
+        await self.nc.subscribe(COUNTY_ADDED, cb=self._on_county_added)
+        await self.nc.subscribe(health_subject(self.name), cb=self._on_health)
+        for county in await self.store.list_counties():
+            await self.attach_county(county)
+        log.info("service.started", service=self.name, subjects=len(self._routes))
+
+    def _subscribe(self, kind: str, name: str, fn: Handler) -> None:
+        service = self
+
+        async def handler(body: dict, msg: NatsMessage) -> dict:
+            county = msg.raw_message.subject.split(".")[1]
+            return await service.dispatch(county, body, fn)
+
+        handler.__name__ = f"on_{name}"
+        handler.__doc__ = fn.__doc__
+        self.broker.subscriber(f"pb.*.{kind}.{self.name}.{name}", queue=self.name,
+                               max_workers=self.workers, title=f"{self.name}.{kind}.{name}",
+                               description=fn.__doc__)(handler)
+
+    async def dispatch(self, county: str, body: dict, fn: Handler) -> dict:
+        try:
+            req = Request.model_validate(body)
+            if not req.actor.in_county(county):
+                raise forbidden(f"无权访问县 {county} / token is not valid for county {county}")
+            ctx = Context(county, req.actor, req.data, req.min_seq, req.correlation_id, self)
+            return await fn(ctx)
+        except DomainError as exc:
+            return failed(exc)
+        except ValidationError as exc:
+            return failed(validation_error(exc))
+        except CountyNotFound:
+            return failed(DomainError("county_not_found", f"县 {county} 未开通 / county {county} is not set up", 404))
+        except Exception:  # a bug: logged with its traceback, answered as 500 without internals
+            log.exception("handler.failed", service=self.name, county=county, handler=fn.__name__)
+            return failed(DomainError("internal_error", "内部错误，已记录 / internal error (logged)", 500))
+
+    async def stop(self) -> None:
+        for runner in list(self.runners.values()):
+            await runner.stop()
+        if self.broker:
+            with contextlib.suppress(Exception):
+                await self.broker.stop()
+        if self.nc:
+            with contextlib.suppress(Exception):
+                await self.nc.drain()
+        if self.engine:
+            self.engine.dispose()
+
+    # -- counties and projections ------------------------------------------------------------
+    async def _on_county_added(self, msg) -> None:
+        await self.attach_county(msg.data.decode())
+
+    async def attach_county(self, county: str) -> None:
+        async with self._county_lock:
+            for ptype in self.projection_types:
+                key = (ptype.name, county)
+                if key not in self.runners:
+                    runner = ProjectionRunner(self.nc, self.engine, self.projection(ptype), county)
+                    await runner.start()
+                    self.runners[key] = runner
+
+    def projection(self, ptype: type[Projection]) -> Projection:
+        """The live instance of a projection type (shared by all counties' runners)."""
+        cache = self.__dict__.setdefault("_projections", {})
+        if ptype not in cache:
+            cache[ptype] = ptype()
+        return cache[ptype]
+
+    async def caught_up(self, county: str, seq: int | None, projection: str | None = None) -> None:
+        """Read-your-writes: wait (bounded) until this county's projections reached `seq`."""
+        if not seq:
+            return
+        if not any(c == county for _, c in self.runners):
+            await self.attach_county(county)
+        timeout = self.settings.read_your_writes_timeout_s if self.settings else 5.0
+        for (name, c), runner in self.runners.items():
+            if c == county and (projection is None or name == projection):
+                if not await runner.wait_for(seq, timeout):
+                    raise DomainError("read_model_lagging",
+                                      f"读模型尚未更新到 {seq}，请稍后重试 / read-model has not reached sequence {seq} yet", 503)
+
+    async def rebuild(self, county: str, ptype: type[Projection]) -> dict:
+        live = self.runners.get((ptype.name, county))
+        return await rebuild_county(self.nc, self.engine, ptype, county, live=live)
+
+    async def health(self) -> dict[str, Any]:
+        projections = []
+        last: dict[str, int] = {}
+        for (name, county), runner in self.runners.items():
+            if county not in last:
+                with contextlib.suppress(Exception):
+                    last[county] = await self.store.last_seq(county)
+            projections.append(runner.status(last.get(county)))
+        healthy = all("error" not in p for p in projections)
+        return {"service": self.name, "status": "ok" if healthy else "degraded", "projections": projections,
+                "checked_at": time.time()}
+
+    async def _on_health(self, msg) -> None:
+        await msg.respond(encode(await self.health()))
