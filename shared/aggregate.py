@@ -14,6 +14,9 @@ command is decided again on fresh state (docs/decisions/002-event-log.md).
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,6 +74,21 @@ class Repository:
         self.retries = retries
         self.max_cached = max_cached
         self._cache: OrderedDict[str, Loaded] = OrderedDict()
+        self._locks: dict[str, list] = {}  # subject -> [lock, users]
+
+    @contextlib.asynccontextmanager
+    async def _serialized(self, subject: str):
+        """Commands on one aggregate queue up inside this process; optimistic concurrency then
+        only has to arbitrate between processes, so hot aggregates don't burn their retries."""
+        entry = self._locks.setdefault(subject, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._locks.pop(subject, None)
 
     @staticmethod
     def subject(county: str, cls: type[Aggregate], aggregate_id: str) -> str:
@@ -107,8 +125,14 @@ class Repository:
         `decide` must not mutate the state it is given (it returns events; the executor applies
         them after the server accepted them)."""
         subject = self.subject(county, cls, aggregate_id)
+        async with self._serialized(subject):
+            return await self._execute(county, cls, aggregate_id, subject, meta, decide, result)
+
+    async def _execute(self, county, cls, aggregate_id, subject, meta, decide, result) -> Outcome:
         pending_ids: list[str] = []
-        for _ in range(self.retries):
+        for attempt in range(self.retries):
+            if attempt:
+                await asyncio.sleep(random.uniform(0.002, 0.02) * attempt)  # let the other writer finish
             loaded = await self.get(county, cls, aggregate_id)
             if pending_ids and loaded.event_ids.intersection(pending_ids):
                 # our earlier attempt was stored but its ack was lost: it is done, exactly once

@@ -126,12 +126,21 @@ class EventStore:
         return Appended(env["event_id"], ack.seq, env["hash"])
 
     async def _publish_batch(self, county: str, subject: str, envs: list[dict], expected: int) -> list[Appended]:
-        """Atomic batch (server ≥2.12, stream allow_atomic): all events are stored or none."""
+        return await self.append_atomic(county, [(subject, env, expected if i == 0 else None)
+                                                 for i, env in enumerate(envs)])
+
+    async def append_atomic(self, county: str, items: list[tuple[str, dict, int | None]]) -> list[Appended]:
+        """Atomic batch (server ≥2.12, stream allow_atomic): all events are stored or none.
+
+        items: (subject, envelope, expected last subject sequence or None), at most 1,000."""
+        if not 0 < len(items) <= 1000:
+            raise ValueError("an atomic batch holds 1 to 1000 events")
+        envs = [env for _, env, _ in items]
         batch_id = new_id()
-        last = len(envs)
-        for i, env in enumerate(envs, start=1):
+        last = len(items)
+        for i, (subject, env, expected) in enumerate(items, start=1):
             headers = {"Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(i), "Nats-Msg-Id": env["event_id"]}
-            if i == 1:
+            if expected is not None:
                 headers["Nats-Expected-Last-Subject-Sequence"] = str(expected)
             body = orjson.dumps(env)
             if i < last:

@@ -1,9 +1,12 @@
 """The shape every service shares: a FastStream broker answering commands and queries, an event
 store and repository for the write side, and projection runners for its read-models.
 
-    svc = Service("ratings", projections=[StarsProjection])
+    routes = Routes("ratings")
 
-    @svc.command("record_score")
+    @routes.command("record_score")
+    async def on_record_score(ctx: Context) -> dict: ...
+
+    service = Service(routes, projections=[StarsProjection])   # one per running instance
     async def on_record_score(ctx: Context) -> dict: ...
 
 Handlers receive a Context (county, actor, data, runtime) and return a reply via ok(); a raised
@@ -55,22 +58,14 @@ class Context:
             raise forbidden("审计角色只读 / auditors have read-only access")
 
 
-class Service:
-    def __init__(self, name: str, projections: list[type[Projection]] = (), workers: int = 64):
-        self.name = name
-        self.projection_types = list(projections)
-        self.workers = workers
-        self.broker: NatsBroker | None = None
-        self._routes: list[tuple[str, str, Handler]] = []
-        self.runners: dict[tuple[str, str], ProjectionRunner] = {}
-        self.nc = None
-        self.store: EventStore | None = None
-        self.repo: Repository | None = None
-        self.engine: Engine | None = None
-        self.settings: Settings | None = None
-        self._county_lock = asyncio.Lock()
+class Routes:
+    """The commands and queries one service answers, declared at import time (like a FastStream
+    NatsRouter); each running Service instance subscribes them."""
 
-    # -- declaring handlers ------------------------------------------------------------------
+    def __init__(self, service: str):
+        self.service = service
+        self._routes: list[tuple[str, str, Handler]] = []
+
     def command(self, name: str) -> Callable[[Handler], Handler]:
         return self._route("cmd", name)
 
@@ -82,6 +77,22 @@ class Service:
             self._routes.append((kind, name, fn))
             return fn
         return register
+
+
+class Service:
+    def __init__(self, routes: Routes, projections: list[type[Projection]] = (), workers: int = 64):
+        self.name = routes.service
+        self.projection_types = list(projections)
+        self.workers = workers
+        self.broker: NatsBroker | None = None
+        self._routes = routes._routes
+        self.runners: dict[tuple[str, str], ProjectionRunner] = {}
+        self.nc = None
+        self.store: EventStore | None = None
+        self.repo: Repository | None = None
+        self.engine: Engine | None = None
+        self.settings: Settings | None = None
+        self._county_lock = asyncio.Lock()
 
     @property
     def subjects(self) -> list[str]:

@@ -9,8 +9,9 @@ from shared.auth import Actor
 from shared.errors import forbidden, not_found
 from shared.ids import new_id
 from shared.messaging import ok
-from shared.service import Context, Service
+from shared.service import Context, Routes
 from services.ratings import queries
+from services.ratings.queries import YearQuery
 from services.ratings.commands import CloseRatingYear, DefineStarScheme, RecordScore, ReopenRatingYear, RevokeScore
 from services.ratings.directory import placement
 from services.ratings.domain import (PointsBook, RatingYear, StarScheme, StarSchemeBook, points_aggregate_id,
@@ -18,7 +19,7 @@ from services.ratings.domain import (PointsBook, RatingYear, StarScheme, StarSch
 from services.ratings.projections.stars import StarsProjection
 
 CHINA = ZoneInfo("Asia/Shanghai")
-svc = Service("ratings", projections=[StarsProjection])
+routes = Routes("ratings")
 
 
 def today() -> date:
@@ -34,43 +35,43 @@ def check_actor_may_rate(actor: Actor, branch_id: str | None, township_id: str |
         raise forbidden("乡镇操作员只能为本乡镇记分 / a township operator may score only in their township")
 
 
-async def year_is_open(county: str, year: int) -> bool:
-    return not (await svc.repo.get(county, RatingYear, str(year))).state.closed
+async def year_is_open(ctx: Context, year: int) -> bool:
+    return not (await ctx.service.repo.get(ctx.county, RatingYear, str(year))).state.closed
 
 
-async def scheme_in_force(county: str, year: int, rated_kind: str, township_id: str | None) -> StarScheme | None:
+async def scheme_in_force(ctx: Context, year: int, rated_kind: str, township_id: str | None) -> StarScheme | None:
     for scope in ([township_id] if township_id else []) + [None]:
-        book = (await svc.repo.get(county, StarSchemeBook, scheme_aggregate_id(year, rated_kind, scope))).state
+        book = (await ctx.service.repo.get(ctx.county, StarSchemeBook, scheme_aggregate_id(year, rated_kind, scope))).state
         if book.scheme is not None:
             return book.scheme
     return None
 
 
-@svc.command("define_scheme")
+@routes.command("define_scheme")
 async def on_define_scheme(ctx: Context) -> dict:
     """设星方案: define (or redefine) the star scheme of a year, county-wide or for one township."""
     ctx.require_write()
     if ctx.actor.role not in {"county_admin", "platform_admin"}:
         raise forbidden("只有县委组织部可以设定星级方案 / only the county department defines star schemes")
     cmd = DefineStarScheme.model_validate(ctx.data)
-    is_open = await year_is_open(ctx.county, cmd.year)
+    is_open = await year_is_open(ctx, cmd.year)
     agg_id = scheme_aggregate_id(cmd.year, cmd.rated_kind, cmd.township_id)
-    out = await svc.repo.execute(ctx.county, StarSchemeBook, agg_id, ctx.meta, lambda b: b.define(cmd, is_open))
+    out = await ctx.service.repo.execute(ctx.county, StarSchemeBook, agg_id, ctx.meta, lambda b: b.define(cmd, is_open))
     return ok({"scheme_id": agg_id, "year": cmd.year, "rated_kind": cmd.rated_kind}, out.seq)
 
 
-@svc.command("record_score")
+@routes.command("record_score")
 async def on_record_score(ctx: Context) -> dict:
     """动态评星: record one score (award or deduction) for a member or an organization."""
     ctx.require_write()
     cmd = RecordScore.model_validate(ctx.data)
     branch_id, township_id = await placement(ctx, cmd.rated_kind, cmd.rated_id)
     check_actor_may_rate(ctx.actor, branch_id, township_id)
-    is_open, scheme = await asyncio.gather(year_is_open(ctx.county, cmd.year),
-                                           scheme_in_force(ctx.county, cmd.year, cmd.rated_kind, township_id))
+    is_open, scheme = await asyncio.gather(year_is_open(ctx, cmd.year),
+                                           scheme_in_force(ctx, cmd.year, cmd.rated_kind, township_id))
     score_id, day = new_id(), today()
     branch = branch_id if cmd.rated_kind == "member" else None
-    out = await svc.repo.execute(
+    out = await ctx.service.repo.execute(
         ctx.county, PointsBook, points_aggregate_id(cmd.year, cmd.rated_kind, cmd.rated_id), ctx.meta,
         lambda book: book.record(cmd, score_id=score_id, scheme=scheme, year_is_open=is_open, today=day,
                                  branch_id=branch),
@@ -79,7 +80,7 @@ async def on_record_score(ctx: Context) -> dict:
     return ok(out.result, out.seq or ctx.min_seq or 0)
 
 
-@svc.command("revoke_score")
+@routes.command("revoke_score")
 async def on_revoke_score(ctx: Context) -> dict:
     """撤销积分: a correction is a new event with a reason; nothing is deleted."""
     ctx.require_write()
@@ -90,31 +91,37 @@ async def on_revoke_score(ctx: Context) -> dict:
         raise not_found("score_not_found", f"积分记录不存在 / score {score_id} not found", "score_id")
     branch_id, township_id = await placement(ctx, score["rated_kind"], score["rated_id"])
     check_actor_may_rate(ctx.actor, branch_id, township_id)
-    is_open = await year_is_open(ctx.county, score["year"])
-    out = await svc.repo.execute(
+    is_open = await year_is_open(ctx, score["year"])
+    out = await ctx.service.repo.execute(
         ctx.county, PointsBook, points_aggregate_id(score["year"], score["rated_kind"], score["rated_id"]), ctx.meta,
         lambda book: book.revoke(score_id, cmd.reason, is_open))
     return ok({"score_id": score_id, "revoked": True}, out.seq)
 
 
-@svc.command("close_year")
+@routes.command("close_year")
 async def on_close_year(ctx: Context) -> dict:
     """年度关闭: after year-end evaluation no late scores are taken."""
     ctx.require_write()
     _county_department_only(ctx)
-    cmd = CloseRatingYear.model_validate(ctx.data)
-    out = await svc.repo.execute(ctx.county, RatingYear, str(cmd.year), ctx.meta, lambda y: y.close(cmd.reason))
-    return ok({"year": cmd.year, "closed": True}, out.seq)
+    year, cmd = _year_and(ctx, CloseRatingYear)
+    out = await ctx.service.repo.execute(ctx.county, RatingYear, str(year), ctx.meta, lambda y: y.close(cmd.reason))
+    return ok({"year": year, "closed": True}, out.seq)
 
 
-@svc.command("reopen_year")
+@routes.command("reopen_year")
 async def on_reopen_year(ctx: Context) -> dict:
     """年度重开: needs a reason, recorded in the log."""
     ctx.require_write()
     _county_department_only(ctx)
-    cmd = ReopenRatingYear.model_validate(ctx.data)
-    out = await svc.repo.execute(ctx.county, RatingYear, str(cmd.year), ctx.meta, lambda y: y.reopen(cmd.reason))
-    return ok({"year": cmd.year, "closed": False}, out.seq)
+    year, cmd = _year_and(ctx, ReopenRatingYear)
+    out = await ctx.service.repo.execute(ctx.county, RatingYear, str(year), ctx.meta, lambda y: y.reopen(cmd.reason))
+    return ok({"year": year, "closed": False}, out.seq)
+
+
+def _year_and(ctx: Context, model):
+    data = dict(ctx.data)
+    year = YearQuery.model_validate({"year": data.pop("year", None)}).year
+    return year, model.model_validate(data)
 
 
 def _county_department_only(ctx: Context) -> None:
@@ -122,4 +129,4 @@ def _county_department_only(ctx: Context) -> None:
         raise forbidden("只有县委组织部可以关闭或重开评星年度 / only the county department closes or reopens a year")
 
 
-queries.register(svc)
+queries.register(routes)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from shared.errors import not_found
 from shared.messaging import ok
-from shared.service import Context, Service
+from shared.service import Context, Routes
 from services.ratings.projections.stars import StarsProjection
 
 
@@ -135,8 +135,8 @@ def _scheme(ctx: Context, q: SchemeQuery) -> dict | None:
     return orjson.loads(row.definition) if row else None
 
 
-def register(svc: Service) -> None:
-    @svc.query("member_rating")
+def register(routes: Routes) -> None:
+    @routes.query("member_rating")
     async def on_member_rating(ctx: Context) -> dict:
         """One member's points by category, lit stars with colours, total stars, for a year."""
         q = RatingQuery.model_validate({"rated_id": ctx.data.get("member_id"), "year": ctx.data.get("year")})
@@ -145,7 +145,7 @@ def register(svc: Service) -> None:
             raise not_found("member_not_found", f"本县无此党员 / member {q.rated_id} not found", "member_id")
         return ok(found)
 
-    @svc.query("organization_rating")
+    @routes.query("organization_rating")
     async def on_organization_rating(ctx: Context) -> dict:
         """One organization's own points handbook and star level (一村一册), for a year."""
         q = RatingQuery.model_validate({"rated_id": ctx.data.get("organization_id"), "year": ctx.data.get("year")})
@@ -155,13 +155,13 @@ def register(svc: Service) -> None:
                             "organization_id")
         return ok(found)
 
-    @svc.query("star_distribution")
+    @routes.query("star_distribution")
     async def on_star_distribution(ctx: Context) -> dict:
         """County counts by star level, each branch's member distribution and own level, 一类/二类."""
         q = YearQuery.model_validate(ctx.data)
         return ok(await _read(ctx, _distribution, q.year))
 
-    @svc.query("get_scheme")
+    @routes.query("get_scheme")
     async def on_get_scheme(ctx: Context) -> dict:
         """The star scheme defined for a year (county-wide or one township's)."""
         q = SchemeQuery.model_validate(ctx.data)

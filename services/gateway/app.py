@@ -1,0 +1,69 @@
+"""The HTTP edge: FastAPI app wiring (routes, auth, problem+json, NATS connection).
+
+    app = create_app(settings, nats_url)            # connects to NATS in the lifespan
+    app = create_app(settings, "", client=fake)     # unit tests: any ServiceClient-like object
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from services.gateway import problems
+from services.gateway.client import ServiceClient
+from services.gateway.edge import SeqTracker
+from services.gateway.middleware import EdgeMiddleware
+from services.gateway.routes import health, organizations, ratings
+from shared.settings import Settings
+
+STATIC = Path(__file__).parent / "static"
+MAX_BODY_BYTES = 11 * 1024 * 1024  # a 10 MB import file plus multipart framing
+DESCRIPTION = """县级党组织部门的基层党建管理接口：组织与党员、星级管理（积分换星）。
+
+All endpoints except `/healthz` need `Authorization: Bearer <jwt>`. Errors are
+`application/problem+json` (RFC 9457) with a stable `code` and field-level `errors`.
+Writes answer the stream sequence as `seq` and the `Dangjian-Seq` header; a later read by the same
+client waits for it (or send `Dangjian-Min-Seq` yourself)."""
+
+
+def create_app(settings: Settings, nats_url: str, client: ServiceClient | None = None) -> FastAPI:
+    """`client` replaces the NATS connection (no broker is contacted when it is given)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if client is not None:
+            yield
+            return
+        import nats
+
+        nc = await nats.connect(nats_url, name="dangjian-gateway", max_reconnect_attempts=-1)
+        app.state.client = ServiceClient(nc, settings.request_timeout_s)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                await nc.drain()
+
+    app = FastAPI(title="dangjian 党建 API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None,
+                  generate_unique_id_function=lambda route: route.name)
+    app.state.secret = settings.secret()
+    app.state.client = client
+    app.state.seq_tracker = SeqTracker()
+    problems.install(app)
+    app.openapi = problems.openapi_with_problems(app)
+    app.add_middleware(EdgeMiddleware, max_body=MAX_BODY_BYTES)
+    for module in (organizations, ratings, health):
+        app.include_router(module.router)
+
+    index = (STATIC / "index.html").read_text(encoding="utf-8")
+
+    @app.get("/", include_in_schema=False)
+    async def dashboard() -> HTMLResponse:
+        return HTMLResponse(index)
+
+    return app
+

@@ -1,0 +1,55 @@
+"""Authentication and the coarse authorization the edge can decide alone: who (bearer JWT), which
+county (path county = token county, platform_admin anywhere), read-only auditors, and who may add
+a county. Finer scope (township, branch, member) travels in the Actor and is enforced by services."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.auth import Actor, InvalidToken, check_scope, verify_token
+from shared.errors import DomainError, forbidden
+
+COUNTY_PATTERN = r"^[1-9]\d{5}$"
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+bearer = HTTPBearer(auto_error=False, bearerFormat="JWT",
+                    description="HS256 JWT (shared/auth.py issue_token); carries role and county/township/branch scope")
+
+
+def unauthenticated(detail: str) -> DomainError:
+    return DomainError("unauthenticated", detail, 401)
+
+
+async def current_actor(request: Request,
+                        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Actor:
+    if creds is None or not creds.credentials:
+        raise unauthenticated("缺少身份令牌 / missing bearer token (Authorization: Bearer <jwt>)")
+    try:
+        actor = verify_token(request.app.state.secret, creds.credentials)
+        check_scope(actor)
+    except InvalidToken as exc:
+        raise unauthenticated(f"身份令牌无效 / invalid token: {exc}") from None
+    return actor
+
+
+CountyPath = Annotated[str, Path(pattern=COUNTY_PATTERN, description="6位行政区划代码 / county code, e.g. 450503")]
+
+
+async def county_reader(county: CountyPath, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    if not actor.in_county(county):
+        raise forbidden(f"无权访问县 {county} / token is not valid for county {county}")
+    return actor
+
+
+async def county_writer(actor: Annotated[Actor, Depends(county_reader)]) -> Actor:
+    if not actor.can_write:
+        raise forbidden("审计角色只读 / auditors have read-only access")
+    return actor
+
+
+async def platform_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    if actor.role != "platform_admin":
+        raise forbidden("仅平台管理员可开通县 / only a platform_admin may add a county")
+    return actor

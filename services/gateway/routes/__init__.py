@@ -1,0 +1,1 @@
+"""HTTP routes, one module per service behind the gateway."""

@@ -1,0 +1,97 @@
+"""Starts the whole system in one process: the embedded nats-server (unless DANGJIAN_NATS_URL is
+set), the organizations, ratings and notifications services, and the HTTP gateway."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import structlog
+
+from shared.natsserver import EmbeddedNats
+from shared.service import Service
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+SERVICE_NAMES = ("organizations", "ratings", "notifications")
+
+
+def create_service(name: str) -> Service:
+    if name == "organizations":
+        from services.organizations.app import create_service as make
+    elif name == "ratings":
+        from services.ratings.app import create_service as make
+    elif name == "notifications":
+        from services.notifications.app import create_service as make
+    else:
+        raise ValueError(f"unknown service {name!r}; choose from {', '.join(SERVICE_NAMES)}")
+    return make()
+
+
+@dataclass
+class System:
+    settings: Settings
+    nats_url: str = ""
+    embedded: EmbeddedNats | None = None
+    services: list[Service] = field(default_factory=list)
+
+    async def start(self, names: tuple[str, ...] = SERVICE_NAMES) -> "System":
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.settings.nats_url:
+            self.nats_url = self.settings.nats_url
+        else:
+            self.embedded = EmbeddedNats(self.settings.data_dir / "nats", port=self.settings.nats_port,
+                                         sync_always=self.settings.sync_always).start()
+            self.nats_url = self.embedded.url
+        (self.settings.data_dir / "runtime.json").write_text(json.dumps({"nats_url": self.nats_url}))
+        for name in names:
+            svc = create_service(name)
+            await svc.start(self.nats_url, self.settings)
+            self.services.append(svc)
+        return self
+
+    async def stop(self) -> None:
+        for svc in reversed(self.services):
+            with contextlib.suppress(Exception):
+                await svc.stop()
+        self.services.clear()
+        if self.embedded:
+            self.embedded.stop()
+            self.embedded = None
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+
+async def run_all(settings: Settings, on_ready: Callable[[System, str], Awaitable[None] | None] | None = None,
+                  services: tuple[str, ...] = SERVICE_NAMES, gateway: bool = True) -> None:
+    import uvicorn
+
+    from services.gateway.app import create_app
+
+    system = await System(settings).start(services)
+    try:
+        url = f"http://{settings.http_host}:{settings.http_port}"
+        if not gateway:
+            if on_ready:
+                await _maybe_await(on_ready(system, ""))
+            await asyncio.Event().wait()
+        app = create_app(settings, system.nats_url)
+        config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning",
+                                lifespan="on")
+        server = uvicorn.Server(config)
+        serve = asyncio.create_task(server.serve())
+        while not server.started and not serve.done():
+            await asyncio.sleep(0.05)
+        if on_ready and server.started:
+            await _maybe_await(on_ready(system, url))
+        await serve
+    finally:
+        await system.stop()
+
+
+async def _maybe_await(value) -> None:
+    if asyncio.iscoroutine(value):
+        await value

@@ -1,0 +1,70 @@
+"""organizations.registry: counties, townships, organizations and members as tables to list and look up."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Column, Date, Index, Integer, String
+from sqlalchemy.engine import Connection
+
+from shared.catalog.organizations import (CountyAdded, MemberRegistered, MemberTransferred, OrganizationEstablished,
+                                          TownshipAdded)
+from shared.db import upsert
+from shared.envelope import StoredEvent
+from shared.projection import Projection
+
+
+class RegistryProjection(Projection):
+    name = "organizations.registry"
+    handles = frozenset({"CountyAdded", "TownshipAdded", "OrganizationEstablished", "MemberRegistered",
+                         "MemberTransferred"})
+
+    def define_tables(self) -> None:
+        t = self.table
+        self.counties = t("org_county", Column("county", String(6), primary_key=True), Column("name", String(40)))
+        self.townships = t("org_township", Column("county", String(6), primary_key=True),
+                           Column("township_id", String(64), primary_key=True), Column("name", String(40)),
+                           Column("code", String(12)))
+        self.organizations = t("org_organization", Column("county", String(6), primary_key=True),
+                               Column("organization_id", String(64), primary_key=True),
+                               Column("name", String(80), nullable=False),
+                               Column("organization_type", String(24), nullable=False),
+                               Column("host_unit_type", String(24), nullable=False),
+                               Column("parent_id", String(64)), Column("township_id", String(64)),
+                               Column("approved_by", String(40)), Column("approved_on", Date),
+                               Column("seq", Integer, nullable=False))
+        self.members = t("org_member", Column("county", String(6), primary_key=True),
+                         Column("member_id", String(64), primary_key=True), Column("name", String(40), nullable=False),
+                         Column("gender", String(8)), Column("birth_date", Date),
+                         Column("membership_status", String(16)), Column("joined_on", Date),
+                         Column("branch_id", String(64), nullable=False), Column("import_id", String(64)),
+                         Column("seq", Integer, nullable=False),
+                         Index(f"ix_org_member_branch{self.suffix}", "county", "branch_id"))
+
+    def apply(self, conn: Connection, county: str, events: Sequence[StoredEvent]) -> None:
+        counties, townships, orgs, members = {}, {}, {}, {}
+        for ev in events:
+            e = ev.event
+            if isinstance(e, CountyAdded):
+                counties[county] = {"county": county, "name": e.name}
+            elif isinstance(e, TownshipAdded):
+                townships[e.township_id] = {"county": county, "township_id": e.township_id, "name": e.name,
+                                            "code": e.code}
+            elif isinstance(e, OrganizationEstablished):
+                orgs[e.organization_id] = {"county": county, "seq": ev.seq, **e.model_dump(exclude={"organization_id"}),
+                                           "organization_id": e.organization_id}
+            elif isinstance(e, MemberRegistered):
+                members[e.member_id] = {"county": county, "seq": ev.seq, "member_id": e.member_id, "name": e.name,
+                                        "gender": e.gender, "birth_date": e.birth_date,
+                                        "membership_status": e.membership_status, "joined_on": e.joined_on,
+                                        "branch_id": e.branch_id, "import_id": e.import_id}
+            elif isinstance(e, MemberTransferred):
+                if e.member_id in members:
+                    members[e.member_id]["branch_id"] = e.to_branch_id
+                else:
+                    conn.execute(self.members.update().where(self.members.c.county == county,
+                                                             self.members.c.member_id == e.member_id)
+                                 .values(branch_id=e.to_branch_id))
+        upsert(conn, self.counties, list(counties.values()), ["county"])
+        upsert(conn, self.townships, list(townships.values()), ["county", "township_id"])
+        upsert(conn, self.organizations, list(orgs.values()), ["county", "organization_id"])
+        upsert(conn, self.members, list(members.values()), ["county", "member_id"])
