@@ -113,6 +113,8 @@ class ProjectionRunner:
         self._last_activity = 0.0
         self._task: asyncio.Task | None = None
         self._sub = None
+        self._failures = 0
+        self.retrying: str | None = None  # last transient failure while a batch is being retried
 
     @property
     def durable(self) -> str:
@@ -203,7 +205,17 @@ class ProjectionRunner:
                 if not self._buffer:
                     continue
             msgs, self._buffer = self._buffer[: self.max_batch], self._buffer[self.max_batch:]
-            ok = await asyncio.to_thread(self._process, msgs)
+            try:
+                ok = await asyncio.to_thread(self._process, msgs)
+            except Exception as exc:  # e.g. database unavailable: nothing was committed, try the batch again
+                log.exception("projection.batch_failed", projection=self.projection.checkpoint_name,
+                              county=self.county, first_seq=_stream_seq(msgs[0].reply), error=str(exc))
+                self.retrying = str(exc)
+                self._buffer[:0] = msgs
+                await asyncio.sleep(min(30.0, 0.5 * (2 ** min(self._failures, 6))))
+                self._failures += 1
+                continue
+            self._failures, self.retrying = 0, None
             if not ok:
                 return
 
@@ -267,6 +279,8 @@ class ProjectionRunner:
             out["lag"] = max(0, last_seq - self.checkpoint)
         if self.error:
             out["error"] = {"seq": self.error[0], "message": self.error[1]}
+        if self.retrying:
+            out["retrying"] = self.retrying
         return out
 
 

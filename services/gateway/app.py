@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import nats
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
@@ -37,8 +38,6 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
         if client is not None:
             yield
             return
-        import nats
-
         nc = await nats.connect(nats_url, name="dangjian-gateway", max_reconnect_attempts=-1)
         app.state.client = ServiceClient(nc, settings.request_timeout_s)
         try:

@@ -3,6 +3,7 @@ catch-all that turns a bug into a logged 500 problem (no traceback or internals 
 from __future__ import annotations
 
 import re
+import traceback
 import uuid
 import structlog
 from starlette.exceptions import HTTPException
@@ -61,8 +62,9 @@ class EdgeMiddleware:
         try:
             await self.app(scope, receive_capped, send_wrapped)
         except Exception as exc:  # noqa: BLE001 - the last line of defence, logged with traceback
-            log.exception("gateway.unhandled", path=scope.get("path"), correlation_id=cid,
-                          error=type(exc).__name__)
+            # A plain traceback string: rich's dev renderer with locals of a deep ASGI stack takes seconds.
+            log.error("gateway.unhandled", path=scope.get("path"), correlation_id=cid, error=repr(exc),
+                      traceback=traceback.format_exc())
             if not started:
                 await internal_error()(scope, receive, send_wrapped)
 

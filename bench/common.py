@@ -1,0 +1,175 @@
+"""Shared pieces of the benchmarks: servers in a temp dir, a county set up quickly, RSS, progress lines.
+
+Every benchmark prints progress lines and, as its LAST line, one JSON object with its figures."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import resource
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import orjson
+import psutil
+import structlog
+
+from shared.auth import Actor
+from shared.catalog.organizations import MemberRegistered, OrganizationEstablished
+from shared.envelope import Metadata, seal, subject_for
+from shared.eventstore import EventStore
+
+# service log lines go to stderr and only from WARNING up: stdout is for the benchmark's own lines
+structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+                    logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+
+PLATFORM = Actor(sub="bench-platform", role="platform_admin")
+BENCH_META = Metadata(actor="platform_admin:bench")
+ATOMIC_MAX = 1000
+_t0 = time.perf_counter()
+
+
+def say(text: str) -> None:
+    print(f"[{time.perf_counter() - _t0:7.1f}s] {text}", flush=True)
+
+
+def emit(figures: dict) -> None:
+    """The last line of every benchmark."""
+    print(orjson.dumps(figures).decode(), flush=True)
+
+
+def arguments(name: str, default_n: int, extra: list[tuple[tuple, dict]] = ()) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog=f"bench/{name}.py")
+    ap.add_argument("--n", type=int, default=default_n, help=f"number of events/commands (default {default_n})")
+    ap.add_argument("--no-fsync", action="store_true", help="nats-server without sync_interval: always")
+    for flags, options in extra:
+        ap.add_argument(*flags, **options)
+    return ap.parse_args()
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set of this process since it started (Linux ru_maxrss is in KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def rss_mb(pid: int | None = None) -> float:
+    return round(psutil.Process(pid).memory_info().rss / 2**20, 1)
+
+
+async def request(nc, county: str, kind: str, service: str, name: str, data: dict,
+                  actor: Actor = PLATFORM, min_seq: int | None = None, timeout: float = 60) -> dict:
+    """A command or query exactly as the gateway sends it (NATS request/reply)."""
+    body = {"actor": actor.model_dump(), "data": data, "min_seq": min_seq}
+    msg = await nc.request(f"pb.{county}.{kind}.{service}.{name}", orjson.dumps(body, default=str), timeout=timeout)
+    return orjson.loads(msg.data)
+
+
+async def command(nc, county: str, service: str, name: str, data: dict, **kw) -> dict:
+    reply = await request(nc, county, "cmd", service, name, data, **kw)
+    if not reply.get("ok"):
+        raise RuntimeError(f"{service}.{name} failed: {reply}")
+    return reply
+
+
+@dataclass
+class County:
+    code: str
+    township: str = ""
+    branches: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    seq: int = 0
+
+
+async def setup_organizations(nc, county: str, branches: int) -> County:
+    """County, one township and its branches through the real organizations commands (a few dozen)."""
+    c = County(county)
+    await command(nc, county, "organizations", "add_county", {"county_code": county, "name": "银海区"})
+    c.township = (await command(nc, county, "organizations", "add_township", {"name": "侨港镇"}))["data"]["township_id"]
+    for b in range(branches):
+        r = await command(nc, county, "organizations", "establish_organization", {
+            "name": f"侨港镇第{b + 1}村党支部", "organization_type": "branch", "host_unit_type": "village",
+            "township_id": c.township, "approved_by": "中共侨港镇委员会", "approved_on": "2020-03-01"})
+        c.branches.append(r["data"]["organization_id"])
+        c.seq = r["seq"]
+    return c
+
+
+def organization_envelopes(c: County, branches: int) -> list[tuple[str, dict, int | None]]:
+    """OrganizationEstablished events sealed directly (for benchmarks without services)."""
+    from shared.ids import new_id
+
+    c.township = c.township or new_id()
+    items = []
+    for b in range(branches):
+        org_id = new_id()
+        ev = OrganizationEstablished(organization_id=org_id, name=f"侨港镇第{b + 1}村党支部", organization_type="branch",
+                                     host_unit_type="village", township_id=c.township,
+                                     approved_by="中共侨港镇委员会", approved_on=date(2020, 3, 1))
+        items.append((subject_for(c.code, "org", "organization", org_id), seal(c.code, org_id, ev, BENCH_META, None), 0))
+        c.branches.append(org_id)
+    return items
+
+
+def member_envelopes(c: County, n: int, seed: int = 7) -> Iterable[tuple[str, dict, int | None]]:
+    """n MemberRegistered events over the county's branches, sealed as the organizations service would."""
+    from shared.ids import new_id
+
+    rnd = random.Random(seed)
+    for i in range(n):
+        member_id = new_id()
+        ev = MemberRegistered(member_id=member_id, name=f"张秀玲{i}", gender=rnd.choice(("male", "female")),
+                              birth_date=date(1960 + i % 40, 1 + i % 12, 1 + i % 28), membership_status="full",
+                              joined_on=date(2005, 7, 1), branch_id=c.branches[i % len(c.branches)])
+        c.members.append(member_id)
+        yield subject_for(c.code, "org", "member", member_id), seal(c.code, member_id, ev, BENCH_META, None), 0
+
+
+async def append_all(store: EventStore, county: str, items: Iterable[tuple[str, dict, int | None]],
+                     in_flight: int = 4, on_batch=None) -> int:
+    """Append events in atomic batches of 1,000 (a few batches in flight); returns the last sequence."""
+    last = 0
+    pending: set[asyncio.Task] = set()
+
+    async def one(batch):
+        nonlocal last
+        appended = await store.append_atomic(county, batch)
+        last = max(last, appended[-1].seq)
+        if on_batch:
+            on_batch(len(batch))
+
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == ATOMIC_MAX:
+            if len(pending) >= in_flight:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for t in done:
+                    t.result()
+            pending.add(asyncio.create_task(one(batch)))
+            batch = []
+    if batch:
+        pending.add(asyncio.create_task(one(batch)))
+    for t in pending:
+        await t
+    return last
+
+
+async def wait_caught_up(system, county: str, seq: int, timeout: float = 300) -> float:
+    """Wait until every projection of every service has applied `seq` in this county; returns seconds."""
+    started = time.perf_counter()
+    while not any(c == county for s in system.services for (_, c) in s.runners):
+        if time.perf_counter() - started > 30:
+            raise TimeoutError(f"no projection runner attached county {county}")
+        await asyncio.sleep(0.05)
+    for svc in system.services:
+        for (name, c), runner in svc.runners.items():
+            if c != county:
+                continue
+            left = timeout - (time.perf_counter() - started)
+            if not await runner.wait_for(seq, max(left, 0.1)) or runner.error:
+                raise RuntimeError(f"{svc.name}/{name} stuck at {runner.checkpoint} < {seq} (error {runner.error})")
+    return time.perf_counter() - started
