@@ -30,9 +30,9 @@ from sqlalchemy import Engine
 from shared.aggregate import Repository
 from shared.auth import Actor
 from shared.db import make_engine
-from shared.errors import DomainError, forbidden
+from shared.errors import DomainError, FieldError, forbidden
 from shared.eventstore import CountyNotFound, Durability, EventStore
-from shared.messaging import COUNTY_ADDED, Request, encode, failed, health_subject, validation_error
+from shared.messaging import COUNTY_ADDED, Request, encode, failed, health_subject, ok, validation_error
 from shared.projection import Projection, ProjectionRunner, rebuild_county
 from shared.settings import Settings
 
@@ -107,7 +107,7 @@ class Service:
         self.repo = Repository(self.store, retries=settings.command_retries)
         self.engine = make_engine(settings.database_url_for(self.name))
         self.broker = NatsBroker(nats_url, logger=None, graceful_timeout=5)
-        for kind, name, fn in self._routes:
+        for kind, name, fn in [*self._routes, ("cmd", "rebuild", self._on_rebuild)]:
             self._subscribe(kind, name, fn)
         await self.broker.start()
         await self.nc.subscribe(COUNTY_ADDED, cb=self._on_county_added)
@@ -206,6 +206,19 @@ class Service:
         healthy = all("error" not in p for p in projections)
         return {"service": self.name, "status": "ok" if healthy else "degraded", "projections": projections,
                 "checked_at": time.time()}
+
+    async def _on_rebuild(self, ctx: Context) -> dict:
+        """Rebuild one of this service's projections for the county into fresh tables and swap it in."""
+        ctx.require_write()
+        if ctx.actor.role not in {"county_admin", "platform_admin"}:
+            raise forbidden("只有县委组织部可以重建读模型 / only the county department rebuilds read-models")
+        name = str(ctx.data.get("projection", ""))
+        ptype = next((p for p in self.projection_types if p.name == name), None)
+        if ptype is None:
+            known = ", ".join(p.name for p in self.projection_types) or "none"
+            raise DomainError("unknown_projection", f"unknown projection {name!r}; this service has: {known}", 422,
+                              [FieldError("projection", f"one of: {known}")])
+        return ok(await self.rebuild(ctx.county, ptype))
 
     async def _on_health(self, msg) -> None:
         await msg.respond(encode(await self.health()))

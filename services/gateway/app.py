@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nats
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.responses import HTMLResponse
 
 from services.gateway import problems
@@ -46,7 +47,8 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
             with contextlib.suppress(Exception):
                 await nc.drain()
 
-    app = FastAPI(title="dangjian 党建 API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+    # FastAPIOffline serves Swagger UI from the installed package: no CDN (sites are often offline)
+    app = FastAPIOffline(title="dangjian 党建 API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None,
                   generate_unique_id_function=lambda route: route.name)
     app.state.secret = settings.secret()

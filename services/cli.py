@@ -1,0 +1,249 @@
+"""The `dangjian` command line: start the system, add counties, issue tokens, import, score, verify."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Optional
+
+import nats
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shared.auth import Actor, issue_token
+from shared.errors import DomainError
+from shared.ids import new_id
+from shared.settings import Settings
+
+app = typer.Typer(help="dangjian 党建 — grassroots Party-building management", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+
+
+def _settings(data_dir: Optional[Path]) -> Settings:
+    return Settings(data_dir=data_dir) if data_dir else Settings()
+
+
+def _nats_url(settings: Settings) -> str:
+    if settings.nats_url:
+        return settings.nats_url
+    runtime = settings.data_dir / "runtime.json"
+    if not runtime.exists():
+        err.print(f"[red]没有运行中的系统 / no running system found[/] (looked for {runtime}); "
+                  "start it with `dangjian start` or set DANGJIAN_NATS_URL")
+        raise typer.Exit(2)
+    return json.loads(runtime.read_text())["nats_url"]
+
+
+async def _call(settings: Settings, county: str, kind: str, service: str, name: str, actor: Actor,
+                data: dict) -> dict:
+    nc = await nats.connect(_nats_url(settings), connect_timeout=3, max_reconnect_attempts=1)
+    try:
+        body = {"actor": actor.model_dump(), "data": data, "correlation_id": new_id()}
+        msg = await nc.request(f"pb.{county}.{kind}.{service}.{name}", orjson.dumps(body, default=str),
+                               timeout=settings.request_timeout_s)
+    except nats.errors.NoRespondersError:
+        err.print(f"[red]服务 {service} 未运行 / service {service} is not running[/]")
+        raise typer.Exit(2) from None
+    finally:
+        await nc.close()
+    reply = orjson.loads(msg.data)
+    if not reply["ok"]:
+        raise DomainError.from_dict(reply["error"])
+    return reply
+
+
+def _run(coro) -> dict:
+    try:
+        return asyncio.run(coro)
+    except DomainError as exc:
+        err.print(f"[red]{exc.status} {exc.code}[/]: {exc.detail}")
+        for fe in exc.errors:
+            err.print(f"  - {fe.field}: {fe.message}")
+        raise typer.Exit(1) from None
+    except (OSError, nats.errors.Error) as exc:
+        err.print(f"[red]无法连接 NATS / cannot reach NATS[/]: {exc}")
+        raise typer.Exit(2) from None
+
+
+def _operator(settings: Settings, county: str | None) -> Actor:
+    """The CLI acts as the local operator: platform admin for counties, county admin otherwise."""
+    if county is None:
+        return Actor(sub="cli", role="platform_admin")
+    return Actor(sub="cli", role="county_admin", county=county)
+
+
+@app.command()
+def start(data_dir: Optional[Path] = typer.Option(None, help="data directory (default DANGJIAN_DATA_DIR or ./var)"),
+          port: Optional[int] = typer.Option(None, help="HTTP port (default DANGJIAN_HTTP_PORT or 8000)"),
+          only: Optional[str] = typer.Option(None, help="run only these services, comma-separated "
+                                             "(organizations,ratings,notifications,gateway)")) -> None:
+    """Start the whole system (embedded nats-server unless DANGJIAN_NATS_URL is set)."""
+    from services.launcher import SERVICE_NAMES, run_all
+
+    settings = _settings(data_dir)
+    if port:
+        settings = settings.model_copy(update={"http_port": port})
+    chosen = tuple((only or ",".join((*SERVICE_NAMES, "gateway"))).split(","))
+    unknown = set(chosen) - {*SERVICE_NAMES, "gateway"}
+    if unknown:
+        err.print(f"[red]unknown service(s): {', '.join(sorted(unknown))}[/]")
+        raise typer.Exit(2)
+
+    def ready(system, url: str) -> None:
+        token = issue_token(settings.secret(), Actor(sub="admin", role="platform_admin"),
+                            timedelta(hours=settings.jwt_ttl_hours))
+        out.print(f"[bold green]dangjian 党建 is running[/]  NATS {system.nats_url}  data {settings.data_dir.resolve()}")
+        if url:
+            out.print(f"Dashboard: {url}/    API docs: {url}/docs    Health: {url}/healthz")
+        out.print(f"Admin token (platform_admin, {settings.jwt_ttl_hours} h):\n{token}")
+        out.print("Press Ctrl+C to stop.")
+
+    try:
+        asyncio.run(run_all(settings, ready, services=tuple(s for s in chosen if s != "gateway"),
+                            gateway="gateway" in chosen))
+    except KeyboardInterrupt:
+        out.print("stopped")
+
+
+@app.command()
+def token(role: str = typer.Option(..., help="platform_admin, county_admin, township_operator, branch_secretary, auditor"),
+          sub: str = typer.Option(..., help="user id / login"),
+          county: Optional[str] = typer.Option(None), township: Optional[str] = typer.Option(None),
+          branch: Optional[str] = typer.Option(None), hours: int = typer.Option(12, min=1, max=24 * 90),
+          data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Issue a bearer token (JWT) for a role and scope."""
+    from pydantic import ValidationError
+
+    from shared.auth import InvalidToken, check_scope
+
+    settings = _settings(data_dir)
+    try:
+        actor = Actor(sub=sub, role=role, county=county, township=township, branch=branch)
+        check_scope(actor)
+    except ValidationError as exc:
+        for e in exc.errors():
+            err.print(f"[red]{'.'.join(map(str, e['loc']))}[/]: {e['msg']}")
+        raise typer.Exit(1) from None
+    except InvalidToken as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    out.print(issue_token(settings.secret(), actor, timedelta(hours=hours)), soft_wrap=True)
+
+
+@app.command("add-county")
+def add_county(code: str = typer.Argument(..., help="6-digit 行政区划代码, e.g. 450503"),
+               name: str = typer.Argument(..., help="e.g. 银海区"), data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Add a county (creates its event stream)."""
+    settings = _settings(data_dir)
+    if not (len(code) == 6 and code.isdigit() and code[0] != "0"):
+        err.print("[red]county code must be 6 digits (行政区划代码)[/]")
+        raise typer.Exit(1)
+    reply = _run(_call(settings, code, "cmd", "organizations", "add_county", Actor(sub="cli", role="platform_admin"),
+                       {"county_code": code, "name": name}))
+    out.print(f"added county {code} {name} (seq {reply['seq']})")
+
+
+@app.command("import-members")
+def import_members(county: str, file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+                   data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Import members from CSV or .xlsx; nothing is imported when any row is wrong."""
+    settings = _settings(data_dir)
+    data = {"filename": file.name, "content_b64": base64.b64encode(file.read_bytes()).decode()}
+    reply = _run(_call(settings, county, "cmd", "organizations", "import_members", _operator(settings, county), data))
+    d = reply["data"]
+    out.print(f"imported {d['imported']} member(s), {d['already_imported']} already imported (seq {reply['seq']})")
+
+
+@app.command()
+def score(county: str, member_id: str, category: str = typer.Option(...), points: int = typer.Option(...),
+          reason: str = typer.Option(...), occurred_on: str = typer.Option(date.today().isoformat()),
+          year: Optional[int] = typer.Option(None), evidence: Optional[str] = typer.Option(None),
+          key: Optional[str] = typer.Option(None, help="idempotency key (default: a new one)"),
+          data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Record a score (加分/扣分) for a member."""
+    settings = _settings(data_dir)
+    data = {"rated_kind": "member", "rated_id": member_id, "year": year or int(occurred_on[:4]),
+            "category": category, "points": points, "reason": reason, "evidence_ref": evidence,
+            "occurred_on": occurred_on, "idempotency_key": key or new_id()}
+    reply = _run(_call(settings, county, "cmd", "ratings", "record_score", _operator(settings, county), data))
+    out.print(f"score {reply['data']['score_id']} recorded (seq {reply['seq']})")
+
+
+@app.command()
+def verify(county: str, data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Verify the hash chains of a county's event log; exit 1 at the first broken link."""
+    from shared.eventstore import EventStore
+    from shared.verify import verify_county
+
+    settings = _settings(data_dir)
+
+    async def run():
+        nc = await nats.connect(_nats_url(settings))
+        try:
+            return await verify_county(EventStore(nc), county)
+        finally:
+            await nc.close()
+
+    report = _run(run())
+    if report.ok:
+        out.print(f"[green]OK[/] county {county}: {report.checked} events, every hash chain intact")
+        return
+    b = report.first_broken
+    err.print(f"[red]BROKEN[/] county {county}: first broken link at seq {b.seq} ({b.subject}): {b.reason}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def rebuild(county: str, projection: str = typer.Argument(..., help="e.g. ratings.stars, organizations.registry"),
+            data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Rebuild a projection of a county from sequence 1 into fresh tables, then swap it in."""
+    settings = _settings(data_dir)
+    service = projection.split(".")[0]
+    reply = _run(_call(settings, county, "cmd", service, "rebuild", _operator(settings, county),
+                       {"projection": projection}))
+    d = reply["data"]
+    out.print(f"rebuilt {d['projection']} for {county}: {d['events']} events in {d['seconds']} s")
+
+
+@app.command()
+def health(data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Each service's status and each projection's checkpoint and lag."""
+    from shared.messaging import health_subject
+    from services.launcher import SERVICE_NAMES
+
+    settings = _settings(data_dir)
+
+    async def run():
+        nc = await nats.connect(_nats_url(settings))
+        try:
+            res = {}
+            for name in SERVICE_NAMES:
+                try:
+                    res[name] = orjson.loads((await nc.request(health_subject(name), b"", timeout=2)).data)
+                except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+                    res[name] = {"status": "unreachable", "projections": []}
+            return res
+        finally:
+            await nc.close()
+
+    table = Table("service", "status", "projection", "county", "checkpoint", "lag", "error")
+    for name, h in _run(run()).items():
+        for p in h.get("projections") or [{}]:
+            table.add_row(name, h["status"], p.get("projection", ""), p.get("county", ""),
+                          str(p.get("checkpoint", "")), str(p.get("lag", "")), str(p.get("error", "") or ""))
+    out.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
