@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -71,22 +72,30 @@ async def run_all(settings: Settings, on_ready: Callable[[System, str], Awaitabl
 
     from services.gateway.app import create_app
 
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # stop cleanly: never leave the embedded nats-server behind
+        loop.add_signal_handler(sig, stop.set)
     system = await System(settings).start(services)
     try:
         url = f"http://{settings.http_host}:{settings.http_port}"
         if not gateway:
             if on_ready:
                 await _maybe_await(on_ready(system, ""))
-            await asyncio.Event().wait()
+            await stop.wait()
+            return
         app = create_app(settings, system.nats_url)
         config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning",
                                 lifespan="on")
         server = uvicorn.Server(config)
+        server.install_signal_handlers = lambda: None  # ours above
         serve = asyncio.create_task(server.serve())
         while not server.started and not serve.done():
             await asyncio.sleep(0.05)
         if on_ready and server.started:
             await _maybe_await(on_ready(system, url))
+        await asyncio.wait([serve, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True
         await serve
     finally:
         await system.stop()

@@ -8,7 +8,7 @@ import hashlib
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from shared.errors import DomainError, FieldError, forbidden, invalid
+from shared.errors import FieldError, forbidden, invalid
 from shared.ids import new_id, stable_id
 from shared.messaging import COUNTY_ADDED, ok
 from shared.service import Context, Routes
@@ -136,12 +136,11 @@ async def on_import_members(ctx: Context) -> dict:
         raise invalid("empty_file", "file", "文件为空 / the file is empty")
     branches = await queries.branch_lookup(ctx)
     plan = parse_member_file(filename, content, branches)
-    if plan.errors:
-        raise DomainError("import_rejected", f"导入未执行：{len(plan.errors)} 处错误 / import refused: "
-                          f"{len(plan.errors)} problem(s), nothing was imported", 422,
-                          [FieldError(f"row {e.row}: {e.field}", e.message) for e in plan.errors])
+    if not plan.rows and not plan.errors:
+        raise invalid("empty_file", "file", "文件中没有党员数据 / the file has no member rows")
     import_id = stable_id("import", ctx.county, hashlib.sha256(content).hexdigest())
-    result, seq = await import_members(ctx, plan.rows, import_id, today())
+    parse_errors = [FieldError(f"row {e.row}: {e.field}", e.message) for e in plan.errors]
+    result, seq = await import_members(ctx, plan.rows, plan.row_numbers, import_id, today(), parse_errors)
     return ok(result, seq)
 
 

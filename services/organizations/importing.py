@@ -53,6 +53,7 @@ class RowError:
 class ImportPlan:
     rows: list[RegisterMember] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    row_numbers: list[int] = field(default_factory=list)  # spreadsheet row of each entry in rows
 
     @property
     def ok(self) -> bool:
@@ -171,6 +172,7 @@ def _plan_row(plan: ImportPlan, number: int, values: dict[str, Any], branches: M
     member_id = stable_id("member", parsed["branch_id"], parsed["name"], birth)  # re-import -> same member
     try:
         plan.rows.append(RegisterMember(member_id=member_id, **parsed))
+        plan.row_numbers.append(number)
     except ValidationError as e:  # pragma: no cover - the parsers above already enforce the shape
         plan.errors.extend(RowError(number, str(x["loc"][0]), f"数据无效 / invalid: {x['msg']}") for x in e.errors())
 

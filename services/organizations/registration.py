@@ -14,16 +14,18 @@ from services.organizations.domain import Member, Organization
 ATOMIC_MAX = 1000
 
 
-async def import_members(ctx: Context, rows: list[RegisterMember], import_id: str, today: date) -> tuple[dict, int]:
+async def import_members(ctx: Context, rows: list[RegisterMember], row_numbers: list[int], import_id: str,
+                         today: date, errors: list[FieldError]) -> tuple[dict, int]:
+    """`errors` holds the spreadsheet's own problems; the domain's are added, then all are reported."""
     repo, store = ctx.service.repo, ctx.service.store
     branches: dict[str, Organization] = {}
     for branch_id in {r.branch_id for r in rows}:
         branches[branch_id] = (await repo.get(ctx.county, Organization, branch_id)).state
         _check_scope(ctx, branches[branch_id])
-    errors: list[FieldError] = []
+    errors = list(errors)
     pending: list[tuple[str, dict, int]] = []
     already = 0
-    for number, cmd in enumerate(rows, start=2):  # row 1 is the header
+    for number, cmd in zip(row_numbers, rows):
         loaded = await repo.get(ctx.county, Member, cmd.member_id)
         member = loaded.state
         if member.exists and member.import_id == import_id:
@@ -38,6 +40,7 @@ async def import_members(ctx: Context, rows: list[RegisterMember], import_id: st
         env = seal(ctx.county, cmd.member_id, events[0], ctx.meta, loaded.last_hash)
         pending.append((repo.subject(ctx.county, Member, cmd.member_id), env, loaded.version))
     if errors:
+        errors.sort(key=lambda e: int(e.field.split()[1].rstrip(":")) if e.field.startswith("row ") else 0)
         raise DomainError("import_rejected", f"导入未执行：{len(errors)} 处错误 / import refused: {len(errors)} "
                           "problem(s), nothing was imported", 422, errors)
     seq = 0
