@@ -185,7 +185,7 @@ class Service:
         if not any(c == county for _, c in self.runners):
             await self.attach_county(county)
         timeout = self.settings.read_your_writes_timeout_s if self.settings else 5.0
-        for (name, c), runner in self.runners.items():
+        for (name, c), runner in list(self.runners.items()):
             if c == county and (projection is None or name == projection):
                 if not await runner.wait_for(seq, timeout):
                     raise DomainError("read_model_lagging",
@@ -198,7 +198,7 @@ class Service:
     async def health(self) -> dict[str, Any]:
         projections = []
         last: dict[str, int] = {}
-        for (name, county), runner in self.runners.items():
+        for (name, county), runner in list(self.runners.items()):
             if county not in last:
                 with contextlib.suppress(Exception):
                     last[county] = await self.store.last_seq(county)
