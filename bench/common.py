@@ -60,6 +60,30 @@ def rss_mb(pid: int | None = None) -> float:
     return round(psutil.Process(pid).memory_info().rss / 2**20, 1)
 
 
+class CpuMeter:
+    """CPU seconds used between start and stop: this process's event-loop thread, its other threads
+    (projection runners, thread-pool lookups), and the nats-server."""
+
+    def __init__(self, server_pid: int):
+        self.me, self.server = psutil.Process(), psutil.Process(server_pid)
+
+    def _now(self) -> tuple[float, float, float]:
+        main = next(t for t in self.me.threads() if t.id == self.me.pid)
+        total, srv = self.me.cpu_times(), self.server.cpu_times()
+        main_s = main.user_time + main.system_time
+        return main_s, total.user + total.system - main_s, srv.user + srv.system
+
+    def start(self) -> "CpuMeter":
+        self.t0, self.c0 = time.perf_counter(), self._now()
+        return self
+
+    def stop(self) -> dict[str, float]:
+        wall, c1 = time.perf_counter() - self.t0, self._now()
+        main, threads, server = (round(b - a, 2) for a, b in zip(self.c0, c1))
+        return {"wall_s": round(wall, 2), "loop_thread_cpu_s": main, "other_threads_cpu_s": threads,
+                "nats_server_cpu_s": server}
+
+
 async def request(nc, county: str, kind: str, service: str, name: str, data: dict,
                   actor: Actor = PLATFORM, min_seq: int | None = None, timeout: float = 60) -> dict:
     """A command or query exactly as the gateway sends it (NATS request/reply)."""

@@ -23,7 +23,7 @@ import nats
 import orjson
 from sqlalchemy import func, select
 
-from common import (County, append_all, arguments, command, emit, member_envelopes, peak_rss_mb, request, rss_mb,
+from common import (CpuMeter, County, append_all, arguments, command, emit, member_envelopes, peak_rss_mb, request, rss_mb,
                     say, setup_organizations, wait_caught_up)
 from services.launcher import System
 from services.ratings.domain import _preset_532
@@ -66,9 +66,8 @@ async def raw_publish(nc, county: str, members: list[str], n: int, payload: byte
     futures = []
     started = time.perf_counter()
     for i in range(n):
-        headers = {"Nats-Msg-Id": f"raw-{i}", "Nats-Expected-Last-Subject-Sequence": "0"} if i < len(members) else \
-            {"Nats-Msg-Id": f"raw-{i}"}
-        futures.append(await js.publish_async(f"bench.raw.{members[i % len(members)]}", payload, headers=headers))
+        futures.append(await js.publish_async(f"bench.raw.{members[i % len(members)]}", payload,
+                                              headers={"Nats-Msg-Id": f"raw-{i}"}))
     # publish_async futures of rejected publishes never resolve in nats-py 2.16: bound the wait
     results = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), timeout=120)
     seconds = time.perf_counter() - started
@@ -151,11 +150,14 @@ async def main() -> None:
             profiler = cProfile.Profile() if args.profile else None
             if profiler:
                 profiler.enable()
+            meter = CpuMeter(server.proc.pid).start()
             seconds, failures, first_failure, last_seq = await record_scores(nc, c, args.n, args.concurrency, actor)
+            cpu = meter.stop()
             if profiler:
                 profiler.disable()
             rate = args.n / seconds
             say(f"scores: {rate:,.0f}/s ({seconds:.1f}s), {failures} failures")
+            say(f"cpu during the run: {cpu}")
             if first_failure:
                 say(f"first failure: {first_failure}")
             lag = await wait_caught_up(system, COUNTY, last_seq)
@@ -166,12 +168,12 @@ async def main() -> None:
                 stats = pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative")
                 stats.print_stats(45)
                 pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(30)
-            figures = {"bench": "ingest", "n": args.n, "events_per_s": round(rate), "raw_events_per_s": round(raw_rate),
+            figures = {"bench": "ingest", "n": args.n, "events_per_s": round(rate), "scores_per_s": round(rate), "raw_events_per_s": round(raw_rate),
                        "ratio": round(rate / raw_rate, 3), "failures": failures, "raw_failures": raw_failures,
                        "fsync": fsync, "seconds": round(seconds, 2), "raw_seconds": round(raw_s, 2),
                        "concurrency": args.concurrency, "members": len(c.members), "payload_bytes": len(payload),
                        "projection_lag_s": round(lag, 2), "score_rows": rows,
-                       "nats_server_rss_mb": rss_mb(server.proc.pid)}
+                       "nats_server_rss_mb": rss_mb(server.proc.pid), "cpu": cpu}
         finally:
             if nc:
                 await nc.close()
