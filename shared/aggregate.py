@@ -112,6 +112,10 @@ class Repository:
     def evict(self, county: str, cls: type[Aggregate], aggregate_id: str) -> None:
         self._cache.pop(self.subject(county, cls, aggregate_id), None)
 
+    def forget(self, subject: str) -> None:
+        """Drop a cached aggregate after an append made outside execute() (atomic multi-aggregate batches)."""
+        self._cache.pop(subject, None)
+
     def _remember(self, subject: str, loaded: Loaded) -> None:
         self._cache[subject] = loaded
         if len(self._cache) > self.max_cached:

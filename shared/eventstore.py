@@ -171,6 +171,14 @@ class EventStore:
         async for raw in self.read_raw(county, from_seq, since, upto_seq):
             yield decode(*raw)
 
+    async def read_matching(self, county: str, subject_filter: str, upto_seq: int | None = None) -> AsyncIterator:
+        """Decoded events of the county whose subject matches a wildcard filter, in log order
+        (e.g. every enterprise: pb.<county>.evt.org.enterprise.>)."""
+        async for raw in self._direct_batches(county, subject_filter, 1):
+            if upto_seq is not None and raw[0] > upto_seq:
+                return
+            yield decode(*raw)
+
     async def read_raw(self, county: str, from_seq: int = 1, since: datetime | None = None,
                        upto_seq: int | None = None) -> AsyncIterator:
         """(seq, subject, body) of the county's log, undecoded: for the verifier and backups."""

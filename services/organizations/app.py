@@ -1,8 +1,9 @@
 """Wiring of the organizations service: its routes and projections."""
 from shared.service import Service
 from services.organizations.handlers import routes
+from services.organizations.projections.coverage import CoverageProjection
 from services.organizations.projections.registry import RegistryProjection
 
 
 def create_service() -> Service:
-    return Service(routes, projections=[RegistryProjection])
+    return Service(routes, projections=[RegistryProjection, CoverageProjection])

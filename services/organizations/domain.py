@@ -11,6 +11,10 @@ from datetime import date
 
 from shared.aggregate import Aggregate
 from shared.catalog.base import DomainEvent
+from shared.catalog.lifecycle import (
+    CommitteeElected, ElectionPostponed, OrganizationDissolved, OrganizationMerged, OrganizationRenamed,
+    OrganizationRestored, OrganizationTransferred, OrganizationUpgraded,
+)
 from shared.catalog.organizations import (
     CountyAdded, MemberRegistered, MemberTransferred, OrganizationEstablished, TownshipAdded,
 )
@@ -76,6 +80,14 @@ class Organization(Aggregate):
         self.host_unit_type: str | None = None
         self.parent_id: str | None = None
         self.township_id: str | None = None
+        # lifecycle (services/organizations/lifecycle.py decides; only apply() changes these)
+        self.status: str | None = None  # active / dissolved / merged (terminal)
+        self.merged_into: str | None = None
+        self.elected_on: date | None = None
+        self.term_ends_on: date | None = None
+        self.election_due_on: date | None = None  # term end, or the approved postponed date
+        self.committee: tuple = ()
+        self.secretary_only: bool | None = None
 
     @property
     def can_hold_members(self) -> bool:
@@ -87,7 +99,30 @@ class Organization(Aggregate):
             self.mark_exists()
             self.name, self.organization_type = event.name, event.organization_type
             self.host_unit_type, self.parent_id = event.host_unit_type, event.parent_id
-            self.township_id = event.township_id
+            self.township_id, self.status = event.township_id, "active"
+        elif isinstance(event, _LIFECYCLE_EVENTS):
+            self.mark_exists()
+            self._apply_lifecycle(event)
+
+    def _apply_lifecycle(self, event: DomainEvent) -> None:
+        if isinstance(event, OrganizationRenamed):
+            self.name = event.new_name
+        elif isinstance(event, OrganizationUpgraded):
+            self.organization_type = event.to_type
+        elif isinstance(event, OrganizationTransferred):
+            self.parent_id, self.township_id = event.to_parent_id, event.to_township_id
+        elif isinstance(event, OrganizationMerged):
+            self.status, self.merged_into = "merged", event.into_organization_id
+        elif isinstance(event, OrganizationDissolved):
+            self.status = "dissolved"
+        elif isinstance(event, OrganizationRestored):
+            self.status = "active"
+        elif isinstance(event, CommitteeElected):
+            self.elected_on, self.term_ends_on = event.elected_on, event.term_ends_on
+            self.election_due_on, self.committee = event.term_ends_on, event.committee
+            self.secretary_only = event.secretary_only
+        elif isinstance(event, ElectionPostponed):
+            self.election_due_on = event.new_due_on
 
     def establish(self, cmd: EstablishOrganization, *, county: County, parent: Organization | None,
                   township: Township | None, today: date) -> list[DomainEvent]:
@@ -103,6 +138,10 @@ class Organization(Aggregate):
             organization_id=self.id, name=cmd.name, organization_type=cmd.organization_type,
             host_unit_type=cmd.host_unit_type, parent_id=cmd.parent_id, township_id=cmd.township_id,
             approved_by=cmd.approved_by, approved_on=cmd.approved_on)]
+
+
+_LIFECYCLE_EVENTS = (OrganizationRenamed, OrganizationUpgraded, OrganizationTransferred, OrganizationMerged,
+                     OrganizationDissolved, OrganizationRestored, CommitteeElected, ElectionPostponed)
 
 
 class Member(Aggregate):

@@ -56,6 +56,17 @@ async def branch_lookup(ctx: Context) -> dict[str, str]:
     return await asyncio.to_thread(load, ctx)
 
 
+async def township_lookup(ctx: Context) -> dict[str, str]:
+    """Township ids and names → ids, for imports that name the township (所属乡镇)."""
+    await ctx.service.caught_up(ctx.county, await ctx.service.store.last_seq(ctx.county), "organizations.registry")
+    rows = await asyncio.to_thread(_townships, ctx)
+    names: dict[str, str] = {}
+    for r in rows:
+        names[r["township_id"]] = r["township_id"]
+        names.setdefault(r["name"], r["township_id"])
+    return names
+
+
 def _townships(ctx: Context) -> list[dict]:
     t = _p(ctx).townships
     with ctx.service.engine.connect() as conn:

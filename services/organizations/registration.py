@@ -49,7 +49,7 @@ async def import_members(ctx: Context, rows: list[RegisterMember], row_numbers: 
         appended = await store.append_atomic(ctx.county, chunk)
         seq = appended[-1].seq
         for subject, _, _ in chunk:
-            repo._cache.pop(subject, None)
+            repo.forget(subject)
     member_ids = [r.member_id for r in rows]
     return {"import_id": import_id, "imported": len(pending), "already_imported": already,
             "member_ids": member_ids}, seq
