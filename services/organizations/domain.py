@@ -237,6 +237,9 @@ def check_branch_holds_members(branch: Organization, field: str) -> None:
     if not branch.can_hold_members:
         raise invalid("branch_cannot_hold_members", field,
                       "党小组不能接收党员组织关系，请选择党支部 / a party group cannot hold members; choose a branch")
+    if branch.status in ("dissolved", "merged"):
+        raise invalid("branch_dissolved", field,
+                      "该党组织已撤销或合并，不能接收党员 / the organization is dissolved or merged; it takes no members")
 
 
 def check_member_belongs_to_one_branch(member: Member, to_branch: Organization) -> None:

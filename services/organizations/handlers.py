@@ -12,7 +12,8 @@ from shared.errors import FieldError, forbidden, invalid
 from shared.ids import new_id, stable_id
 from shared.messaging import COUNTY_ADDED, ok
 from shared.service import Context, Routes
-from services.organizations import handlers_enterprises, queries, queries_coverage
+from services.organizations import (handlers_campaigns, handlers_enterprises, queries, queries_campaigns,
+                                    queries_coverage)
 from services.organizations.commands import (AddCounty, AddTownship, EstablishOrganization, RegisterMember,
                                              TransferMember)
 from services.organizations.domain import County, Member, Organization, Township
@@ -147,3 +148,5 @@ async def on_import_members(ctx: Context) -> dict:
 queries.register(routes)
 handlers_enterprises.register(routes, today)
 queries_coverage.register(routes, today)
+handlers_campaigns.register(routes, today)
+queries_campaigns.register(routes, today)

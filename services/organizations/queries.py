@@ -122,3 +122,15 @@ def register(routes: Routes) -> None:
         if found is None:
             raise not_found("member_not_found", f"本县无此党员 / member {member_id} not found", "member_id")
         return ok(found)
+
+
+async def member_ids_of(ctx: Context, organization_id: str) -> list[str]:
+    """Members whose relationship the organization holds, per the registry at the end of the log."""
+    await ctx.service.caught_up(ctx.county, await ctx.service.store.last_seq(ctx.county), "organizations.registry")
+
+    def load(ctx: Context) -> list[str]:
+        m = _p(ctx).members.c
+        with ctx.service.engine.connect() as conn:
+            return list(conn.execute(select(m.member_id).where(m.county == ctx.county, m.branch_id == organization_id)
+                                     .order_by(m.seq)).scalars())
+    return await asyncio.to_thread(load, ctx)

@@ -149,6 +149,15 @@ def register(routes: Routes, today) -> None:
         return ok({"filename": f"两新组织覆盖情况_{ctx.county}_{on.isoformat()}.xlsx",
                    "content_b64": base64.b64encode(content).decode()})
 
+    @routes.query("rules")
+    async def on_rules(ctx: Context) -> dict:
+        """The rule table in force on a date (default today) and every adopted version."""
+        q = CoverageQuery.model_validate(ctx.data)
+        book = (await ctx.service.repo.get(ctx.county, RuleBook, ctx.county)).state
+        on = q.as_of or today()
+        return ok({"as_of": on.isoformat(), "in_force": book.in_force(on).model_dump(mode="json"),
+                   "versions": [v.model_dump(mode="json") for v in book.versions]})
+
     @routes.query("list_enterprises")
     async def on_list_enterprises(ctx: Context) -> dict:
         """两新组织台账, optionally of one township."""

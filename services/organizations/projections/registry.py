@@ -3,20 +3,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Column, Date, Index, Integer, String
+from sqlalchemy import Boolean, Column, Date, Index, Integer, String
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from shared.catalog.organizations import (CountyAdded, MemberRegistered, MemberTransferred, OrganizationEstablished,
                                           TownshipAdded)
 from shared.db import upsert
 from shared.envelope import StoredEvent
+from shared.catalog import lifecycle as lc
 from shared.projection import Projection
+
+LIFECYCLE = frozenset({"OrganizationRenamed", "OrganizationUpgraded", "OrganizationTransferred", "OrganizationMerged",
+                       "OrganizationDissolved", "OrganizationRestored", "CommitteeElected", "ElectionPostponed"})
+
+
+def _lifecycle_changes(e) -> dict:
+    if isinstance(e, lc.OrganizationRenamed):
+        return {"name": e.new_name}
+    if isinstance(e, lc.OrganizationUpgraded):
+        return {"organization_type": e.to_type}
+    if isinstance(e, lc.OrganizationTransferred):
+        return {"parent_id": e.to_parent_id, "township_id": e.to_township_id}
+    if isinstance(e, lc.OrganizationMerged):
+        return {"status": "merged", "merged_into": e.into_organization_id}
+    if isinstance(e, lc.OrganizationDissolved):
+        return {"status": "dissolved"}
+    if isinstance(e, lc.OrganizationRestored):
+        return {"status": "active"}
+    if isinstance(e, lc.CommitteeElected):
+        secretary = next((s.name for s in e.committee if s.role == "secretary"), None)
+        return {"secretary": secretary, "elected_on": e.elected_on, "term_ends_on": e.term_ends_on,
+                "election_due_on": e.term_ends_on, "secretary_only": e.secretary_only}
+    if isinstance(e, lc.ElectionPostponed):
+        return {"election_due_on": e.new_due_on}
+    return {}
 
 
 class RegistryProjection(Projection):
     name = "organizations.registry"
     handles = frozenset({"CountyAdded", "TownshipAdded", "OrganizationEstablished", "MemberRegistered",
-                         "MemberTransferred"})
+                         "MemberTransferred", *LIFECYCLE})
 
     def define_tables(self) -> None:
         t = self.table
@@ -31,6 +58,10 @@ class RegistryProjection(Projection):
                                Column("host_unit_type", String(24), nullable=False),
                                Column("parent_id", String(64)), Column("township_id", String(64)),
                                Column("approved_by", String(40)), Column("approved_on", Date),
+                               Column("status", String(12), nullable=False, default="active"),
+                               Column("merged_into", String(64)), Column("secretary", String(40)),
+                               Column("elected_on", Date), Column("term_ends_on", Date),
+                               Column("election_due_on", Date), Column("secretary_only", Boolean),
                                Column("seq", Integer, nullable=False))
         self.members = t("org_member", Column("county", String(6), primary_key=True),
                          Column("member_id", String(64), primary_key=True), Column("name", String(40), nullable=False),
@@ -51,7 +82,16 @@ class RegistryProjection(Projection):
                                             "code": e.code}
             elif isinstance(e, OrganizationEstablished):
                 orgs[e.organization_id] = {"county": county, "seq": ev.seq, **e.model_dump(exclude={"organization_id"}),
-                                           "organization_id": e.organization_id}
+                                           "organization_id": e.organization_id, "status": "active"}
+            elif ev.type in LIFECYCLE:
+                org_id = e.organization_id
+                if org_id not in orgs:  # fold onto the committed row
+                    row = conn.execute(select(self.organizations).where(
+                        self.organizations.c.county == county, self.organizations.c.organization_id == org_id)).first()
+                    if row is None:
+                        continue
+                    orgs[org_id] = dict(row._mapping)
+                orgs[org_id].update(_lifecycle_changes(e))
             elif isinstance(e, MemberRegistered):
                 members[e.member_id] = {"county": county, "seq": ev.seq, "member_id": e.member_id, "name": e.name,
                                         "gender": e.gender, "birth_date": e.birth_date,
