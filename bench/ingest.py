@@ -17,6 +17,7 @@ import pstats
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import nats
@@ -26,7 +27,7 @@ from sqlalchemy import func, select
 from common import (CpuMeter, County, append_all, arguments, command, emit, member_envelopes, peak_rss_mb, request, rss_mb,
                     say, setup_organizations, wait_caught_up)
 from services.launcher import System
-from services.ratings.domain import _preset_532
+from services.ratings.domain import PRESETS
 from services.ratings.projections.stars import StarsProjection
 from shared.auth import Actor
 from shared.catalog.ratings import MemberScored
@@ -37,7 +38,7 @@ from shared.settings import Settings
 
 COUNTY = "450503"
 BRANCHES, MEMBERS, YEAR = 50, 20_000, 2026
-CATEGORIES = [s.category for s in _preset_532()]
+CATEGORIES = [s.category for s in PRESETS["532"]()]
 RAW_STREAM, RAW_WINDOW = "BENCH_RAW", 4000
 
 
@@ -49,7 +50,6 @@ def score_data(i: int, member: str) -> dict:
 
 def sample_envelope(county: str, member: str) -> bytes:
     """A MemberScored envelope as the ratings service would store it (for the raw payload size)."""
-    from datetime import date
     d = score_data(0, member)
     ev = MemberScored(score_id="0" * 36, member_id=member, branch_id="0" * 36, year=YEAR, category=d["category"],
                       points=d["points"], reason=d["reason"], evidence_ref=d["evidence_ref"],
@@ -83,9 +83,7 @@ async def record_scores(nc, c: County, n: int, concurrency: int, actor: Actor) -
 
     async def worker() -> None:
         nonlocal done, failures, first_failure, last_seq
-        for i in iter(lambda: next(counter), None):
-            if i >= n:
-                return
+        while (i := next(counter)) < n:
             try:
                 reply = await request(nc, c.code, "cmd", "ratings", "record_score",
                                       score_data(i, c.members[i % len(c.members)]), actor=actor)

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 
 from common import (BENCH_META, CpuMeter, County, append_all, arguments, emit, member_envelopes, organization_envelopes,
                     peak_rss_mb, rss_mb, say)
-from services.ratings.domain import _preset_532, points_aggregate_id, scheme_aggregate_id
+from services.ratings.domain import PRESETS, points_aggregate_id, scheme_aggregate_id
 from services.ratings.projections.stars import StarsProjection
 from shared.catalog.ratings import MemberScored, ScoreRevoked, StarSchemeDefined
 from shared.db import make_engine
@@ -39,7 +39,7 @@ from shared.projection import rebuild_county
 
 COUNTY = "450503"
 BRANCHES, MAX_MEMBERS, YEAR, REVOKE_SHARE = 50, 20_000, 2026, 0.02
-SLOTS = _preset_532()
+SLOTS = PRESETS["532"]()
 CATEGORIES = [s.category for s in SLOTS]
 
 

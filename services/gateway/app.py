@@ -18,12 +18,13 @@ from services.gateway import problems
 from services.gateway.client import ServiceClient
 from services.gateway.edge import SeqTracker
 from services.gateway.middleware import EdgeMiddleware
-from services.gateway.routes import health, organizations, ratings
+from services.gateway.routes import campaigns, coverage, enterprises, health, organizations, ratings
 from shared.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 11 * 1024 * 1024  # a 10 MB import file plus multipart framing
-DESCRIPTION = """县级党组织部门的基层党建管理接口：组织与党员、星级管理（积分换星）。
+DESCRIPTION = """县级党组织部门的基层党建管理接口：组织与党员、组织生命周期与换届、分类定级与软弱涣散整顿、
+两新组织与党组织覆盖、星级管理（积分换星）。
 
 All endpoints except `/healthz` need `Authorization: Bearer <jwt>`. Errors are
 `application/problem+json` (RFC 9457) with a stable `code` and field-level `errors`.
@@ -57,7 +58,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     problems.install(app)
     app.openapi = problems.openapi_with_problems(app)
     app.add_middleware(EdgeMiddleware, max_body=MAX_BODY_BYTES)
-    for module in (organizations, ratings, health):
+    for module in (organizations, campaigns, enterprises, coverage, ratings, health):
         app.include_router(module.router)
 
     index = (STATIC / "index.html").read_text(encoding="utf-8")

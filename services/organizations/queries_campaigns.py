@@ -165,7 +165,7 @@ def register(routes: Routes, today) -> None:
         def load(ctx: Context) -> dict:
             cp, rp = _tables(ctx)
             c = cp.classifications.c
-            stmt = select(c.organization_id, c.year, c.grade, c.programme, c.item_set, c.items, c.note).where(
+            stmt = select(c.organization_id, c.year, c.grade, c.programme, c.item_set, c["items"], c.note).where(
                 c.county == ctx.county)
             if only:
                 stmt = stmt.where(c.organization_id == only)

@@ -1,23 +1,19 @@
 """Counties, townships, organizations and members → the organizations service."""
 from __future__ import annotations
 
-import base64
-from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 
 from services.gateway.auth import TOKEN_PATTERN, platform_admin
 from services.gateway.edge import ReadEdge, WriteEdge, make_edge
+from services.gateway.files import upload_data
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations.commands import (AddCounty, AddTownship, EstablishOrganization, RegisterMember,
                                              TransferMember)
 from shared.auth import Actor
-from shared.errors import DomainError, FieldError
 
 SERVICE = "organizations"
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
-IMPORT_SUFFIXES = {".csv", ".xlsx"}
 
 router = APIRouter(prefix="/api/v1", tags=["organizations"], responses=PROBLEM_RESPONSES)
 IdPath = Annotated[str, Path(pattern=TOKEN_PATTERN)]
@@ -72,21 +68,7 @@ async def list_members(edge: ReadEdge, branch_id: IdQuery = None,
 async def import_members(edge: WriteEdge,
                          file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")]) -> dict[str, Any]:
     """All or nothing: a bad row refuses the import with one error entry per bad row/field."""
-    filename = PurePath(file.filename or "").name
-    if PurePath(filename).suffix.lower() not in IMPORT_SUFFIXES:
-        raise _bad_file("仅支持 .csv 或 .xlsx 文件 / only .csv or .xlsx files can be imported")
-    content = await file.read(MAX_IMPORT_BYTES + 1)
-    if len(content) > MAX_IMPORT_BYTES:
-        raise DomainError("payload_too_large", "文件超过 10 MB / file exceeds 10 MB", 413,
-                          [FieldError("body.file", "文件超过 10 MB / file exceeds 10 MB")])
-    if not content:
-        raise _bad_file("文件为空 / the file is empty")
-    return await edge.write(SERVICE, "import_members",
-                            {"filename": filename, "content_b64": base64.b64encode(content).decode("ascii")})
-
-
-def _bad_file(message: str) -> DomainError:
-    return DomainError("invalid_file", message, 422, [FieldError("body.file", message)])
+    return await edge.write(SERVICE, "import_members", await upload_data(file))
 
 
 @router.get("/counties/{county}/members/{member_id}", summary="党员详情 / one member")

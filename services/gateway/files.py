@@ -1,0 +1,62 @@
+"""Files over HTTP: spreadsheet uploads (imports) forwarded base64, and workbooks the services build
+(exports, answered base64) sent back as downloads with a Chinese file name (RFC 6266 / RFC 5987)."""
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import PurePath
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import UploadFile
+from fastapi.responses import Response
+
+from services.gateway.edge import SEQ_HEADER, Edge
+from shared.errors import DomainError, FieldError
+
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+IMPORT_SUFFIXES = {".csv", ".xlsx"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+XLSX_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Excel 工作簿 / an .xlsx workbook (Content-Disposition: attachment)",
+          "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}},
+}
+
+
+def bad_file(message: str) -> DomainError:
+    return DomainError("invalid_file", message, 422, [FieldError("body.file", message)])
+
+
+async def upload_data(file: UploadFile) -> dict[str, str]:
+    """The service's import data for an uploaded .csv/.xlsx: {"filename", "content_b64"}."""
+    filename = PurePath(file.filename or "").name
+    if PurePath(filename).suffix.lower() not in IMPORT_SUFFIXES:
+        raise bad_file("仅支持 .csv 或 .xlsx 文件 / only .csv or .xlsx files can be imported")
+    content = await file.read(MAX_IMPORT_BYTES + 1)
+    if len(content) > MAX_IMPORT_BYTES:
+        raise DomainError("payload_too_large", "文件超过 10 MB / file exceeds 10 MB", 413,
+                          [FieldError("body.file", "文件超过 10 MB / file exceeds 10 MB")])
+    if not content:
+        raise bad_file("文件为空 / the file is empty")
+    return {"filename": filename, "content_b64": base64.b64encode(content).decode("ascii")}
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """attachment with an ASCII `filename` for old clients and the UTF-8 `filename*` (RFC 5987)."""
+    ascii_name = "".join(c for c in fallback if 0x20 < ord(c) < 0x7F and c not in '"\\;') or "download.xlsx"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+async def xlsx_download(edge: Edge, service: str, name: str, data: dict[str, Any], fallback: str) -> Response:
+    """Run an export query (answering {"filename", "content_b64"}) and answer the workbook itself."""
+    reply = await edge.read(service, name, data)
+    try:
+        content = base64.b64decode(reply["content_b64"], validate=True)
+        filename = PurePath(str(reply.get("filename") or fallback)).name
+    except (KeyError, TypeError, binascii.Error, ValueError):
+        raise DomainError("bad_gateway", f"{service}.{name} answered no valid file", 502) from None
+    headers = {"Content-Disposition": content_disposition(filename, fallback)}
+    if SEQ_HEADER in edge.response.headers:
+        headers[SEQ_HEADER] = edge.response.headers[SEQ_HEADER]
+    return Response(content, media_type=XLSX, headers=headers)
