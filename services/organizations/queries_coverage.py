@@ -65,11 +65,24 @@ async def _log_events(ctx: Context) -> list:
     return [ev.event async for ev in ctx.service.store.read_matching(ctx.county, f"pb.{ctx.county}.evt.org.enterprise.>")]
 
 
+_live_cache: dict[tuple, CoverageReport] = {}
+
+
 async def live_report(ctx: Context, today: date) -> CoverageReport:
+    """Computed from the live rows; reused while the read-model (its checkpoint) and the rules
+    in force have not changed, so dashboards polling the figure cost nothing between changes."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
-    book = (await ctx.service.repo.get(ctx.county, RuleBook, ctx.county)).state
+    loaded = await ctx.service.repo.get(ctx.county, RuleBook, ctx.county)
+    runner = ctx.service.runners.get(("organizations.coverage", ctx.county))
+    key = (id(ctx.service), ctx.county, runner.checkpoint if runner else None, loaded.version, today)
+    if runner is not None and key in _live_cache:
+        return _live_cache[key]
     states = await asyncio.to_thread(_live_states, ctx)
-    return coverage(states, book.in_force(today), county=ctx.county)
+    report = await asyncio.to_thread(coverage, states, loaded.state.in_force(today), county=ctx.county)
+    for stale in [k for k in _live_cache if k[:2] == key[:2]]:
+        del _live_cache[stale]
+    _live_cache[key] = report
+    return report
 
 
 async def report_as_of(ctx: Context, on: date) -> CoverageReport:
