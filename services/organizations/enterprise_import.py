@@ -22,7 +22,7 @@ from shared.ids import stable_id
 from services.organizations.enterprise_commands import (BOOL_ALIASES, OPERATING_STATUS_ALIASES, UNIT_TYPE_ALIASES,
                                                         RegisterEnterprise)
 from services.organizations.enterprises import check_members_within_employees
-from services.organizations.importing import (MAX_ROWS, RowError, _CellError, _is_xlsx, _read_csv, _read_xlsx,
+from services.organizations.importing import (RowError, SheetError, _CellError, sheet_rows, _is_xlsx, _read_csv, _read_xlsx,
                                               _text, parse_date)
 from services.organizations.uscc import validate_uscc
 
@@ -72,27 +72,13 @@ def parse_enterprise_file(filename: str, content: bytes, townships: Mapping[str,
 
 
 def _plan(table: Iterable[list[Any]], townships: Mapping[str, str], default_on: date | None) -> EnterpriseImportPlan:
-    plan, columns, seen, count = EnterpriseImportPlan(), None, {}, 0
+    plan, seen = EnterpriseImportPlan(), {}
     required = dict(REQUIRED, **({} if default_on else {"registered_on": "登记日期"}))
-    for number, raw in enumerate(table, start=1):
-        if all(_text(v) == "" for v in raw):
-            continue
-        if columns is None:
-            columns = _columns(raw)
-            missing = [f for f in required if f not in columns.values()]
-            for f in missing:
-                plan.errors.append(RowError(number, f, f"缺少必填列“{required[f]}” / missing required column {f}"))
-            if missing:
-                return plan
-            continue
-        count += 1
-        if count > MAX_ROWS:
-            return EnterpriseImportPlan(errors=[RowError(1, "file", f"行数超过 {MAX_ROWS} 行，请分批导入 / "
-                                                                   f"more than {MAX_ROWS} rows; split the file")])
-        values = {f: raw[i] if i < len(raw) else None for i, f in columns.items()}
-        _plan_row(plan, number, values, townships, default_on, seen)
-    if columns is None:
-        plan.errors.append(RowError(1, "file", "文件为空 / the file is empty"))
+    try:
+        for number, values in sheet_rows(table, _columns, required, plan.errors):
+            _plan_row(plan, number, values, townships, default_on, seen)
+    except SheetError as exc:
+        return EnterpriseImportPlan(errors=[RowError(1, "file", str(exc))])
     return plan
 
 

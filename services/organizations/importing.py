@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -110,27 +110,41 @@ def _read_xlsx(content: bytes) -> Iterator[list[Any]]:
         wb.close()
 
 
-def _plan(table: Iterable[list[Any]], branches: Mapping[str, str]) -> ImportPlan:
-    plan, columns, seen, count = ImportPlan(), None, {}, 0
+class SheetError(ValueError):
+    """A problem of the whole file (e.g. too many rows): the plan is this one error."""
+
+
+def sheet_rows(table: Iterable[list[Any]], columns_of: Callable[[list[Any]], dict[int, str]],
+               required: Mapping[str, str], errors: list[RowError]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number, values by field) of every non-empty data row. The first non-empty row is the
+    header; missing required columns and an empty file go into `errors`. Shared by every import."""
+    columns, count = None, 0
     for number, raw in enumerate(table, start=1):
         if all(_text(v) == "" for v in raw):
             continue
         if columns is None:
-            columns = _columns(raw)
-            missing = [f for f in REQUIRED if f not in columns.values()]
-            for f in missing:
-                plan.errors.append(RowError(number, f, f"缺少必填列“{REQUIRED[f]}” / missing required column {f}"))
+            columns = columns_of(raw)
+            missing = [f for f in required if f not in columns.values()]
+            errors.extend(RowError(number, f, f"缺少必填列“{required[f]}” / missing required column {f}")
+                          for f in missing)
             if missing:
-                return plan
+                return
             continue
         count += 1
         if count > MAX_ROWS:
-            return ImportPlan(errors=[RowError(1, "file", f"行数超过 {MAX_ROWS} 行，请分批导入 / "
-                                                         f"more than {MAX_ROWS} rows; split the file")])
-        values = {f: raw[i] if i < len(raw) else None for i, f in columns.items()}
-        _plan_row(plan, number, values, branches, seen)
+            raise SheetError(f"行数超过 {MAX_ROWS} 行，请分批导入 / more than {MAX_ROWS} rows; split the file")
+        yield number, {f: raw[i] if i < len(raw) else None for i, f in columns.items()}
     if columns is None:
-        plan.errors.append(RowError(1, "file", "文件为空 / the file is empty"))
+        errors.append(RowError(1, "file", "文件为空 / the file is empty"))
+
+
+def _plan(table: Iterable[list[Any]], branches: Mapping[str, str]) -> ImportPlan:
+    plan, seen = ImportPlan(), {}
+    try:
+        for number, values in sheet_rows(table, _columns, REQUIRED, plan.errors):
+            _plan_row(plan, number, values, branches, seen)
+    except SheetError as exc:
+        return ImportPlan(errors=[RowError(1, "file", str(exc))])
     return plan
 
 
