@@ -93,6 +93,7 @@ class Service:
         self.engine: Engine | None = None
         self.settings: Settings | None = None
         self._county_lock = asyncio.Lock()
+        self._projections: dict[type[Projection], Projection] = {}
 
     @property
     def subjects(self) -> list[str]:
@@ -173,10 +174,9 @@ class Service:
 
     def projection(self, ptype: type[Projection]) -> Projection:
         """The live instance of a projection type (shared by all counties' runners)."""
-        cache = self.__dict__.setdefault("_projections", {})
-        if ptype not in cache:
-            cache[ptype] = ptype()
-        return cache[ptype]
+        if ptype not in self._projections:
+            self._projections[ptype] = ptype()
+        return self._projections[ptype]
 
     async def caught_up(self, county: str, seq: int | None, projection: str | None = None) -> None:
         """Read-your-writes: wait (bounded) until this county's projections reached `seq`."""
