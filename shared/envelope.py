@@ -120,7 +120,11 @@ def parse_envelope(data: bytes) -> dict[str, Any]:
 
 
 def decode(seq: int, subject: str, data: bytes) -> StoredEvent:
-    env = parse_envelope(data)
+    return decode_parsed(seq, subject, parse_envelope(data))
+
+
+def decode_parsed(seq: int, subject: str, env: dict[str, Any]) -> StoredEvent:
+    """The typed payload of an already parsed envelope (upcast, then validated by its catalog class)."""
     try:
         event = decode_event(env["type"], env["version"], env["payload"])
     except ValueError as exc:  # pydantic.ValidationError and UnknownEventVersion are ValueErrors
