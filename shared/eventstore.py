@@ -61,6 +61,9 @@ class EventStore:
         self.nc = nc
         self.js = nc.jetstream()
         self.durability = durability
+        self._mux_prefix: str | None = None
+        self._mux_counter = 0
+        self._replies: dict[str, asyncio.Queue] = {}
 
     # -- streams ---------------------------------------------------------------------------
     async def add_county_stream(self, county: str) -> bool:
@@ -190,9 +193,7 @@ class EventStore:
     async def _direct_batches(self, county: str, subject: str, start_seq: int = 1,
                               since: datetime | None = None) -> AsyncIterator:
         api = f"$JS.API.DIRECT.GET.{stream_name(county)}"
-        inbox = self.nc.new_inbox()
-        queue: asyncio.Queue = asyncio.Queue()
-        sub = await self.nc.subscribe(inbox, cb=queue.put)
+        inbox, queue = await self._reply_inbox()
         try:
             request: dict[str, Any] = {"next_by_subj": subject, "batch": DIRECT_BATCH}
             if since is not None:
@@ -221,4 +222,22 @@ class EventStore:
                     return
                 request = {"next_by_subj": subject, "batch": DIRECT_BATCH, "seq": last_seq + 1}
         finally:
-            await sub.unsubscribe()
+            self._replies.pop(inbox, None)
+
+    async def _reply_inbox(self) -> tuple[str, asyncio.Queue]:
+        """A reply subject of its own on ONE wildcard subscription shared by every read (like nats-py's
+        request mux): subscribing and unsubscribing per aggregate load cost the server and the client
+        more than the read itself."""
+        if self._mux_prefix is None:
+            self._mux_prefix = self.nc.new_inbox()
+            await self.nc.subscribe(f"{self._mux_prefix}.*", cb=self._on_reply)
+        self._mux_counter += 1
+        inbox = f"{self._mux_prefix}.{self._mux_counter}"
+        queue: asyncio.Queue = asyncio.Queue()
+        self._replies[inbox] = queue
+        return inbox, queue
+
+    async def _on_reply(self, msg) -> None:
+        queue = self._replies.get(msg.subject)
+        if queue is not None:
+            queue.put_nowait(msg)

@@ -23,7 +23,7 @@ from typing import Any
 
 import nats
 import structlog
-from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats import NatsBroker
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
@@ -120,9 +120,11 @@ class Service:
     def _subscribe(self, kind: str, name: str, fn: Handler) -> None:
         service = self
 
-        async def handler(body: dict, msg: NatsMessage) -> dict:
-            county = msg.raw_message.subject.split(".")[1]
-            return await service.dispatch(county, body, fn)
+        async def handler(body: dict) -> dict:
+            # the subject's county token, read from FastStream's context: a Path()/Context() parameter
+            # would make fast_depends resolve it in a worker thread on every message (measured)
+            subject = service.broker.context.get_local("message").raw_message.subject
+            return await service.dispatch(subject.split(".", 2)[1], body, fn)
 
         handler.__name__ = f"on_{name}"
         handler.__doc__ = fn.__doc__

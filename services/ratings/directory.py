@@ -14,7 +14,10 @@ from shared.service import Context
 
 
 async def placement(ctx: Context, rated_kind: str, rated_id: str) -> tuple[str | None, str | None]:
-    found = await asyncio.to_thread(_lookup, ctx, rated_kind, rated_id)
+    from services.ratings.projections.stars import StarsProjection
+
+    cached = ctx.service.projection(StarsProjection).placements.get((ctx.county, rated_kind, rated_id))
+    found = cached or await asyncio.to_thread(_lookup, ctx, rated_kind, rated_id)
     if found is None:
         await ctx.service.caught_up(ctx.county, await ctx.service.store.last_seq(ctx.county))
         found = await asyncio.to_thread(_lookup, ctx, rated_kind, rated_id)
