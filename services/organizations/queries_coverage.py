@@ -65,10 +65,14 @@ async def _log_events(ctx: Context) -> list:
     return [ev.event async for ev in ctx.service.store.read_matching(ctx.county, f"pb.{ctx.county}.evt.org.enterprise.>")]
 
 
-_live_cache: dict[tuple, CoverageReport] = {}
+_live_cache: dict[tuple, tuple[CoverageReport, dict]] = {}
 
 
 async def live_report(ctx: Context, today: date) -> CoverageReport:
+    return (await _live(ctx, today))[0]
+
+
+async def _live(ctx: Context, today: date) -> tuple[CoverageReport, dict]:
     """Computed from the live rows; reused while the read-model (its checkpoint) and the rules
     in force have not changed, so dashboards polling the figure cost nothing between changes."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
@@ -79,10 +83,11 @@ async def live_report(ctx: Context, today: date) -> CoverageReport:
         return _live_cache[key]
     states = await asyncio.to_thread(_live_states, ctx)
     report = await asyncio.to_thread(coverage, states, loaded.state.in_force(today), county=ctx.county)
+    as_dict = await asyncio.to_thread(report_dict, report, today)
     for stale in [k for k in _live_cache if k[:2] == key[:2]]:
         del _live_cache[stale]
-    _live_cache[key] = report
-    return report
+    _live_cache[key] = (report, as_dict)
+    return report, as_dict
 
 
 async def report_as_of(ctx: Context, on: date) -> CoverageReport:
@@ -130,7 +135,7 @@ def register(routes: Routes, today) -> None:
         """组织覆盖/工作覆盖 by county, township, industry, size band; targets with shortfalls."""
         q = CoverageQuery.model_validate(ctx.data)
         if q.as_of is None:
-            return ok(report_dict(await live_report(ctx, today()), today()))
+            return ok((await _live(ctx, today()))[1])
         return ok(report_dict(await report_as_of(ctx, q.as_of), q.as_of))
 
     @routes.query("coverage_series")
