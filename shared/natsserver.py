@@ -27,6 +27,15 @@ def nats_server_binary() -> str:
     return found
 
 
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM when the process that started it dies, even by SIGKILL, so
+    no crashed program or killed test session leaves a nats-server behind (PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+
+
 class EmbeddedNats:
     """One JetStream server on loopback. sync_always=True fsyncs every write: a single node has no
     replica to recover acknowledged writes from after a power loss (../docs/decisions/002-event-log.md)."""
@@ -65,7 +74,7 @@ class EmbeddedNats:
         conf.write_text(self.config_text())
         log = open(self.data_dir / "nats-server.log", "ab")
         self.proc = subprocess.Popen([nats_server_binary(), "-c", str(conf)], stdout=log, stderr=log,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -184,8 +184,7 @@ class Service:
         """Read-your-writes: wait (bounded) until this county's projections reached `seq`."""
         if not seq:
             return
-        if not any(c == county for _, c in self.runners):
-            await self.attach_county(county)
+        await self.attach_county(county)  # waits for an attach in progress (a county added a moment ago)
         timeout = self.settings.read_your_writes_timeout_s if self.settings else 5.0
         for (name, c), runner in list(self.runners.items()):
             if c == county and (projection is None or name == projection):
