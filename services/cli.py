@@ -22,7 +22,7 @@ from shared.settings import Settings
 
 app = typer.Typer(help="dangjian 党建 — grassroots Party-building management", no_args_is_help=True,
                   pretty_exceptions_enable=False)
-out = Console()
+out = Console(soft_wrap=True)  # tokens and URLs must stay copyable: never wrapped
 err = Console(stderr=True)
 
 

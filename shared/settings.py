@@ -16,7 +16,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL for read-models; unset = SQLite per service")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    nats_port: int = Field(4222, description="Port of the embedded nats-server (0 = pick a free one)")
+    nats_port: int = Field(0, description="Port of the embedded nats-server (0 = a free loopback port, recorded in data_dir/runtime.json)")
     jwt_secret: str | None = Field(None, description="HS256 key; unset = generated once into data_dir")
     jwt_ttl_hours: int = 12
     sync_always: bool = Field(True, description="Embedded server fsyncs every write (sync_interval: always)")
