@@ -22,7 +22,7 @@ from shared.ids import stable_id
 from services.organizations.enterprise_commands import (BOOL_ALIASES, OPERATING_STATUS_ALIASES, UNIT_TYPE_ALIASES,
                                                         RegisterEnterprise)
 from services.organizations.enterprises import check_members_within_employees
-from services.organizations.importing import (RowError, SheetError, _CellError, sheet_rows, _is_xlsx, _read_csv, _read_xlsx,
+from services.organizations.importing import (RowError, SheetError, _CellError, lookup_cell, sheet_rows, _is_xlsx, _read_csv, _read_xlsx,
                                               _text, parse_date)
 from services.organizations.uscc import validate_uscc
 
@@ -175,12 +175,7 @@ def _count(zh: str, en: str, default: int | None = None) -> Callable[[Any, Mappi
 
 
 def _township(value: Any, townships: Mapping[str, str]) -> str:
-    text = _text(value)
-    if not text:
-        raise _CellError("乡镇不能为空 / township is required")
-    if text not in townships:
-        raise _CellError(f"本县没有乡镇“{text}” / no township '{text}' in this county")
-    return townships[text]
+    return lookup_cell(value, townships, "乡镇", "township")
 
 
 def _registered_on(value: Any, _: Mapping[str, str]) -> date | None:

@@ -253,13 +253,18 @@ def _joined_on(value: Any, _: Mapping[str, str]) -> date:
     return day
 
 
-def _branch(value: Any, branches: Mapping[str, str]) -> str:
+def lookup_cell(value: Any, known: Mapping[str, str], zh: str, en: str) -> str:
+    """A cell naming something of the county by id or exact name (所在支部, 所属乡镇) → its id."""
     text = _text(value)
     if not text:
-        raise _CellError("所在支部不能为空 / branch is required")
-    if text not in branches:
-        raise _CellError(f"本县没有党支部“{text}” / no branch '{text}' in this county")
-    return branches[text]
+        raise _CellError(f"{zh}不能为空 / {en} is required")
+    if text not in known:
+        raise _CellError(f"本县没有{zh}“{text}” / no {en} '{text}' in this county")
+    return known[text]
+
+
+def _branch(value: Any, branches: Mapping[str, str]) -> str:
+    return lookup_cell(value, branches, "党支部", "branch")
 
 
 PARSERS = {

@@ -3,72 +3,13 @@ read-your-writes bookkeeping. Services are stood in for by a ServiceClient answe
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
-import orjson
 import pytest
-from fastapi.testclient import TestClient
 from nats import errors as nats_errors
 
-from services.gateway.app import create_app
-from services.gateway.client import ServiceClient
 from shared.auth import Actor, issue_token
-from shared.settings import Settings
-
-SECRET = "unit-test-secret-" + "x" * 32
-COUNTY = "450503"
-OTHER = "450502"
-Answer = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
-
-
-class DictClient(ServiceClient):
-    """Answers subjects from a dict; an unknown subject behaves like NATS with no responders."""
-
-    def __init__(self, replies: dict[str, Answer] | None = None):
-        super().__init__(nc=None, timeout=1.0)
-        self.replies = replies or {}
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-
-    async def request(self, subject: str, payload: bytes, timeout: float) -> bytes:
-        body = orjson.loads(payload) if payload else {}
-        self.calls.append((subject, body))
-        if subject not in self.replies:
-            raise nats_errors.NoRespondersError
-        answer = self.replies[subject]
-        return orjson.dumps(answer(body) if callable(answer) else answer)
-
-
-def token(role: str = "county_admin", county: str | None = COUNTY, secret: str = SECRET, **scope: Any) -> dict:
-    actor = Actor(sub=f"{role}-1", role=role, county=county, **scope)
-    return {"Authorization": f"Bearer {issue_token(secret, actor)}"}
-
-
-@pytest.fixture
-def fake() -> DictClient:
-    return DictClient()
-
-
-@pytest.fixture
-def http(fake: DictClient, tmp_path) -> TestClient:
-    app = create_app(Settings(jwt_secret=SECRET, data_dir=tmp_path), "nats://unused", client=fake)
-    with TestClient(app) as client:
-        yield client
-
-
-def assert_problem(r, status: int, code: str) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    body = r.json()
-    assert body["status"] == status and body["code"] == code
-    assert body["type"].endswith("/" + code) and body["title"] and "detail" in body
-    return body
-
-
-def fields(body: dict) -> dict[str, str]:
-    return {e["field"]: e["message"] for e in body["errors"]}
-
+from tests.unit.gateway_support import COUNTY, OTHER, SECRET, assert_problem, fields, token
 
 SCORE = {"year": 2025, "category": "lead_by_example", "points": 5, "reason": "带头参与防汛抢险",
          "occurred_on": "2025-06-01", "idempotency_key": "k-1"}

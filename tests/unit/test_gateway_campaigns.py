@@ -4,81 +4,15 @@ downloads, validation as problem+json and the read-only auditor."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 from urllib.parse import quote
 
-import orjson
 import pytest
-from fastapi.testclient import TestClient
-from nats import errors as nats_errors
 
-from services.gateway.app import create_app
-from services.gateway.client import ServiceClient
 from services.gateway.files import XLSX
-from shared.auth import Actor, issue_token
-from shared.settings import Settings
+from tests.unit.gateway_support import COUNTY, OTHER, assert_problem, fields, token
 
-SECRET = "unit-test-secret-" + "c" * 32
-COUNTY = "450503"
-OTHER = "450502"
 BASE = f"/api/v1/counties/{COUNTY}"
-Answer = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
-
-
-class DictClient(ServiceClient):
-    """Answers subjects from a dict; an unknown subject behaves like NATS with no responders."""
-
-    def __init__(self) -> None:
-        super().__init__(nc=None, timeout=1.0)
-        self.replies: dict[str, Answer] = {}
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-
-    async def request(self, subject: str, payload: bytes, timeout: float) -> bytes:
-        body = orjson.loads(payload) if payload else {}
-        self.calls.append((subject, body))
-        if subject not in self.replies:
-            raise nats_errors.NoRespondersError
-        answer = self.replies[subject]
-        return orjson.dumps(answer(body) if callable(answer) else answer)
-
-    def answer(self, kind: str, name: str, data: Any = None, seq: int = 0) -> None:
-        self.replies[f"pb.{COUNTY}.{kind}.organizations.{name}"] = {"ok": True, "data": data or {}, "seq": seq}
-
-    @property
-    def last(self) -> tuple[str, dict[str, Any]]:
-        subject, body = self.calls[-1]
-        return subject, body["data"]
-
-
-def token(role: str = "county_admin", county: str | None = COUNTY, **scope: Any) -> dict[str, str]:
-    actor = Actor(sub=f"{role}-1", role=role, county=county, **scope)
-    return {"Authorization": f"Bearer {issue_token(SECRET, actor)}"}
-
-
-@pytest.fixture
-def fake() -> DictClient:
-    return DictClient()
-
-
-@pytest.fixture
-def http(fake: DictClient, tmp_path) -> TestClient:
-    app = create_app(Settings(jwt_secret=SECRET, data_dir=tmp_path), "nats://unused", client=fake)
-    with TestClient(app) as client:
-        yield client
-
-
-def assert_problem(r, status: int, code: str) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    body = r.json()
-    assert body["status"] == status and body["code"] == code
-    return body
-
-
-def fields(body: dict) -> dict[str, str]:
-    return {e["field"]: e["message"] for e in body["errors"]}
 
 
 APPROVED = {"approved_by": "中共侨港镇委员会", "approved_on": "2025-03-01"}
