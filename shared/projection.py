@@ -82,6 +82,15 @@ def read_checkpoint(conn: Connection, projection: str, county: str) -> tuple[int
     return (row.seq, row.error_seq, row.error) if row else (0, None, None)
 
 
+def _locked_checkpoint(conn: Connection, projection: str, county: str) -> int:
+    """The persisted checkpoint, row-locked until commit (FOR UPDATE on PostgreSQL; SQLite
+    serializes writers itself)."""
+    seq = conn.execute(select(projection_checkpoint.c.seq).where(
+        projection_checkpoint.c.projection == projection, projection_checkpoint.c.county == county)
+        .with_for_update()).scalar()
+    return seq or 0
+
+
 def _write_checkpoint(conn: Connection, projection: str, county: str, seq: int,
                       error_seq: int | None = None, error: str | None = None) -> None:
     upsert(conn, projection_checkpoint, [{"projection": projection, "county": county, "seq": seq,
@@ -255,9 +264,13 @@ class ProjectionRunner:
         now = time.monotonic()
         if events or failure or now - self._persisted_at > CHECKPOINT_EVERY_S:
             with self.engine.begin() as conn:
+                # another instance of the service may have applied some of these meanwhile (a scaled
+                # deployment): the checkpoint row, locked, decides — an event is never applied twice
+                persisted = _locked_checkpoint(conn, self.projection.checkpoint_name, self.county)
+                events = [ev for ev in events if ev.seq > persisted]
                 if events:
                     self.projection.apply(conn, self.county, events)
-                _write_checkpoint(conn, self.projection.checkpoint_name, self.county, last_seq,
+                _write_checkpoint(conn, self.projection.checkpoint_name, self.county, max(last_seq, persisted),
                                   *(failure or (None, None)))
             self._persisted_at = now
             self.projection.after_commit(self.county, events)
