@@ -40,6 +40,8 @@ class Projection:
 
     name: ClassVar[str]
     handles: ClassVar[frozenset[str]]  # event types it folds; every other type is skipped
+    # subjects (after "pb.<county>.evt.") its consumer receives: the server leaves the rest out
+    subjects: ClassVar[tuple[str, ...]] = (">",)
 
     def __init__(self, suffix: str = ""):
         self.suffix = suffix
@@ -131,6 +133,10 @@ class ProjectionRunner:
         self.retrying: str | None = None  # last transient failure while a batch is being retried
 
     @property
+    def filter_subjects(self) -> list[str]:
+        return [f"pb.{self.county}.evt.{s}" for s in self.projection.subjects]
+
+    @property
     def durable(self) -> str:
         return self.projection.checkpoint_name.replace(".", "_").replace("~", "_")
 
@@ -170,7 +176,9 @@ class ProjectionRunner:
         stream = stream_name(self.county)
         try:
             info = await self.js.consumer_info(stream, self.durable)
-            if info.ack_floor.stream_seq == self.checkpoint and info.num_ack_pending == 0:
+            same_filter = sorted(info.config.filter_subjects or [info.config.filter_subject or ""]) == \
+                sorted(self.filter_subjects)
+            if same_filter and info.ack_floor.stream_seq == self.checkpoint and info.num_ack_pending == 0:
                 return
             await self.js.delete_consumer(stream, self.durable)  # realign with the SQL checkpoint
         except NotFoundError:
@@ -180,6 +188,7 @@ class ProjectionRunner:
             durable_name=self.durable,
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start,
             ack_policy=AckPolicy.ALL, ack_wait=120, max_ack_pending=-1, max_waiting=4,
+            filter_subjects=self.filter_subjects,
             description=f"projection {self.projection.checkpoint_name} of county {self.county}",
         ))
 
@@ -292,22 +301,39 @@ class ProjectionRunner:
 
     # -- read-your-writes ------------------------------------------------------------------
     async def wait_for(self, seq: int, timeout: float) -> bool:
-        """True once everything up to `seq` is applied (bounded wait)."""
+        """True once everything up to `seq` that this projection receives is applied (bounded wait).
+
+        The consumer is filtered, so `seq` may be an event this projection never sees: then the
+        server says whether anything matching is still undelivered or unacknowledged (acks follow
+        commits) — if nothing is, every matching event up to `seq`, already stored, is applied."""
         if self.checkpoint >= seq:
             return True
         try:
             async with asyncio.timeout(timeout):
-                async with self._progress:
-                    await self._progress.wait_for(lambda: self.checkpoint >= seq or self.error is not None)
+                while self.error is None:
+                    if self.checkpoint >= seq or await self._drained():
+                        return True
+                    async with self._progress:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._progress.wait(), 0.05)
         except TimeoutError:
             return False
         return self.checkpoint >= seq
 
-    def status(self, last_seq: int | None = None) -> dict[str, Any]:
+    async def _drained(self) -> bool:
+        info = await self.js.consumer_info(stream_name(self.county), self.durable)
+        return info.num_pending == 0 and info.num_ack_pending == 0 and not self._buffer
+
+    async def pending(self) -> int:
+        """Matching events not yet applied (the lag shown in health)."""
+        info = await self.js.consumer_info(stream_name(self.county), self.durable)
+        return info.num_pending + info.num_ack_pending
+
+    def status(self, lag: int | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {"projection": self.projection.checkpoint_name, "county": self.county,
                                "checkpoint": self.checkpoint}
-        if last_seq is not None:
-            out["lag"] = max(0, last_seq - self.checkpoint)
+        if lag is not None:
+            out["lag"] = lag
         if self.error:
             out["error"] = {"seq": self.error[0], "message": self.error[1]}
         if self.retrying:

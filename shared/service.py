@@ -198,12 +198,12 @@ class Service:
 
     async def health(self) -> dict[str, Any]:
         projections = []
-        last: dict[str, int] = {}
         for (name, county), runner in list(self.runners.items()):
-            if county not in last:
+            lag = None
+            if runner.error is None:
                 with contextlib.suppress(Exception):
-                    last[county] = await self.store.last_seq(county)
-            projections.append(runner.status(last.get(county)))
+                    lag = await runner.pending()
+            projections.append(runner.status(lag))
         healthy = all("error" not in p for p in projections)
         return {"service": self.name, "status": "ok" if healthy else "degraded", "projections": projections,
                 "checked_at": time.time()}

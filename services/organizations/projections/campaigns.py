@@ -20,6 +20,7 @@ CASE_EVENTS = {"OrganizationFlaggedWeak", "RectificationPlanned", "SecretaryRepl
 
 class CampaignsProjection(Projection):
     name = "organizations.campaigns"
+    subjects = ("org.classification.>", "org.rectification.>")
     handles = frozenset({"OrganizationClassified", *CASE_EVENTS})
 
     def define_tables(self) -> None:

@@ -21,6 +21,7 @@ EVENT_TYPES = frozenset({"EnterpriseRegistered", "EnterpriseHeadcountUpdated", "
 
 class CoverageProjection(Projection):
     name = "organizations.coverage"
+    subjects = ("org.enterprise.>",)
     handles = EVENT_TYPES
 
     def define_tables(self) -> None:

@@ -42,6 +42,7 @@ def _lifecycle_changes(e) -> dict:
 
 class RegistryProjection(Projection):
     name = "organizations.registry"
+    subjects = ("org.county.>", "org.township.>", "org.organization.>", "org.member.>")
     handles = frozenset({"CountyAdded", "TownshipAdded", "OrganizationEstablished", "MemberRegistered",
                          "MemberTransferred", *LIFECYCLE})
 

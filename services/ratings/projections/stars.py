@@ -32,6 +32,7 @@ def _chunks(items: list, n: int = CHUNK):
 
 class StarsProjection(Projection):
     name = "ratings.stars"
+    subjects = ("org.organization.>", "org.member.>", "ratings.>")
     handles = frozenset({
         "OrganizationEstablished", "MemberRegistered", "MemberTransferred", "StarSchemeDefined",
         "MemberScored", "OrganizationScored", "ScoreRevoked", "RatingYearClosed", "RatingYearReopened",
