@@ -255,12 +255,14 @@ async def test_rectification_to_conversion_and_ledger_over_http(http, token):
         "organization_id": other, "campaign": "2026", "reasons": ["rules_a_formality"],
         "screened_on": "2026-01-05", "decided_on": "2026-01-15"})
     assert r.status_code == 201, r.text
-    open_case = r.json()["case_id"]
+    open_case, flagged_seq = r.json()["case_id"], r.json()["seq"]
     r = await http.post(f"{base}/rectification-cases/{open_case}/acceptance", headers=admin,
                         json={"accepted_on": "2026-03-01", "accepted_by": "中共银海区委组织部"})
     problem(r, 409)
 
-    r = await http.get(f"{base}/rectification-summary", headers=token("auditor", code))
+    # another client (the auditor) reads what the county wrote by passing its sequence
+    r = await http.get(f"{base}/rectification-summary",
+                       headers={**token("auditor", code), "Dangjian-Min-Seq": str(flagged_seq)})
     assert r.status_code == 200, r.text
     by_campaign = {c["key"]: c for c in r.json()["by_campaign"]}
     assert by_campaign["2025"] == {"key": "2025", "listed": 1, "rectified": 1, "conversion_rate": 1.0}
