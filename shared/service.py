@@ -107,15 +107,21 @@ class Service:
         self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas))
         self.repo = Repository(self.store, retries=settings.command_retries)
         self.engine = make_engine(settings.database_url_for(self.name))
-        self.broker = NatsBroker(nats_url, logger=None, graceful_timeout=5)
-        for kind, name, fn in [*self._routes, ("cmd", "rebuild", self._on_rebuild)]:
-            self._subscribe(kind, name, fn)
+        self.build_broker(nats_url)
         await self.broker.start()
         await self.nc.subscribe(COUNTY_ADDED, cb=self._on_county_added)
         await self.nc.subscribe(health_subject(self.name), cb=self._on_health)
         for county in await self.store.list_counties():
             await self.attach_county(county)
         log.info("service.started", service=self.name, subjects=len(self._routes))
+
+    def build_broker(self, nats_url: str) -> NatsBroker:
+        """The FastStream broker with every command and query subscribed (also what the AsyncAPI
+        document is generated from, without connecting)."""
+        self.broker = NatsBroker(nats_url, logger=None, graceful_timeout=5)
+        for kind, name, fn in [*self._routes, ("cmd", "rebuild", self._on_rebuild)]:
+            self._subscribe(kind, name, fn)
+        return self.broker
 
     def _subscribe(self, kind: str, name: str, fn: Handler) -> None:
         service = self
