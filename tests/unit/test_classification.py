@@ -12,30 +12,9 @@ from services.organizations.campaigns import (
 )
 from services.organizations.domain import Organization
 from shared.catalog import CATALOG
-from shared.catalog.organizations import OrganizationEstablished
-from shared.errors import DomainError
+from tests.unit.domain_support import established as org, folded, refused
 
 TODAY = date(2026, 1, 20)
-
-
-def folded(agg, events):
-    for ev in events:
-        agg.apply(ev)
-    return agg
-
-
-def refused(call) -> DomainError:
-    with pytest.raises(DomainError) as info:
-        call()
-    return info.value
-
-
-def org(org_id: str = "qiaogang-village", host: str = "village", org_type: str = "branch") -> Organization:
-    o = Organization(org_id)
-    return folded(o, [OrganizationEstablished(
-        organization_id=org_id, name="侨港镇侨港村党支部", organization_type=org_type, host_unit_type=host,
-        parent_id="qg-committee", township_id="qiaogang", approved_by="中共银海区委组织部",
-        approved_on=date(2016, 3, 1))])
 
 
 def all_met(item_set: dict[str, str], **unmet: bool) -> dict[str, bool]:

@@ -13,32 +13,11 @@ from services.organizations.lifecycle import (
 from services.organizations.lifecycle_commands import DissolveOrganization, ElectCommittee, PostponeElection
 from services.organizations.rules import NATIONAL_BASELINE
 from shared.catalog.lifecycle import CommitteeSeat
-from shared.catalog.organizations import OrganizationEstablished
 from shared.catalog.rules import RuleTable
-from shared.errors import DomainError
+from tests.unit.domain_support import established as org, folded, refused
 
 TODAY = date(2025, 6, 30)
 APPROVAL = dict(approved_by="中共银海区侨港镇委员会", approved_on=date(2025, 6, 1))
-
-
-def folded(agg, events):
-    for ev in events:
-        agg.apply(ev)
-    return agg
-
-
-def refused(call) -> DomainError:
-    with pytest.raises(DomainError) as info:
-        call()
-    return info.value
-
-
-def org(org_id: str = "qiaogang-village", org_type: str = "branch", host: str = "village") -> Organization:
-    o = Organization(org_id)
-    return folded(o, [OrganizationEstablished(
-        organization_id=org_id, name="侨港镇侨港村党支部", organization_type=org_type, host_unit_type=host,
-        parent_id="qg-committee", township_id="qiaogang", approved_by="中共银海区委组织部",
-        approved_on=date(2016, 3, 1))])
 
 
 def with_severity(code: str, severity: str) -> RuleTable:

@@ -17,22 +17,10 @@ from shared.catalog.enterprises import (
     EnterpriseBranchFounded, EnterpriseClosed, EnterpriseRegistered, InstructorAssigned, MassOrganizationEstablished,
 )
 from shared.catalog.rules import SettingRule
-from shared.errors import DomainError
+from tests.unit.domain_support import folded, refused
 
 TODAY = date(2025, 6, 30)
 SEAFOOD_USCC = uscc_from_parts("450503", "MA5K3T01")
-
-
-def refused(call) -> DomainError:
-    with pytest.raises(DomainError) as info:
-        call()
-    return info.value
-
-
-def folded(unit: Enterprise, events) -> Enterprise:
-    for ev in events:
-        unit.apply(ev)
-    return unit
 
 
 def register_cmd(**kw) -> RegisterEnterprise:

@@ -16,32 +16,12 @@ from services.organizations.lifecycle_commands import (
 )
 from services.organizations.rules import NATIONAL_BASELINE
 from shared.catalog import CATALOG
-from shared.catalog.organizations import OrganizationEstablished, TownshipAdded
+from shared.catalog.organizations import TownshipAdded
 from shared.catalog.rules import RuleTable
-from shared.errors import DomainError
+from tests.unit.domain_support import established as org, folded, refused
 
 TODAY = date(2025, 6, 30)
 APPROVAL = dict(approved_by="中共银海区侨港镇委员会", approved_on=date(2025, 6, 1))
-
-
-def folded(agg, events):
-    for ev in events:
-        agg.apply(ev)
-    return agg
-
-
-def refused(call) -> DomainError:
-    with pytest.raises(DomainError) as info:
-        call()
-    return info.value
-
-
-def org(org_id: str, org_type: str = "branch", host: str = "village", parent: str | None = "qg-committee",
-        township: str | None = "qiaogang", name: str = "侨港镇侨港村党支部") -> Organization:
-    o = Organization(org_id)
-    return folded(o, [OrganizationEstablished(
-        organization_id=org_id, name=name, organization_type=org_type, host_unit_type=host, parent_id=parent,
-        township_id=township, approved_by="中共银海区委组织部", approved_on=date(2016, 3, 1))])
 
 
 def with_severity(code: str, severity: str, rules: RuleTable = NATIONAL_BASELINE) -> RuleTable:

@@ -14,20 +14,9 @@ from shared.catalog.organizations import (
     CountyAdded, MemberRegistered, MemberTransferred, OrganizationEstablished, TownshipAdded,
 )
 from shared.errors import DomainError
+from tests.unit.domain_support import folded, refused
 
 TODAY = date(2025, 6, 30)
-
-
-def folded(agg, events):
-    for ev in events:
-        agg.apply(ev)
-    return agg
-
-
-def refused(call) -> DomainError:
-    with pytest.raises(DomainError) as info:
-        call()
-    return info.value
 
 
 def field_of(err: DomainError) -> str | None:

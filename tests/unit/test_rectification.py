@@ -18,32 +18,13 @@ from services.organizations.rules import NATIONAL_BASELINE
 from shared.catalog import CATALOG
 from shared.catalog.campaigns import BranchRectified
 from shared.catalog.lifecycle import OrganizationDissolved
-from shared.catalog.organizations import OrganizationEstablished
 from shared.catalog.rules import WeakReason
-from shared.errors import DomainError
+from tests.unit.domain_support import established as org, folded, refused
 
 TODAY = date(2026, 12, 31)
 ORG = "qiaogang-village"
 
 
-def folded(agg, events):
-    for ev in events:
-        agg.apply(ev)
-    return agg
-
-
-def refused(call) -> DomainError:
-    with pytest.raises(DomainError) as info:
-        call()
-    return info.value
-
-
-def org(org_id: str = ORG) -> Organization:
-    o = Organization(org_id)
-    return folded(o, [OrganizationEstablished(
-        organization_id=org_id, name="侨港镇侨港村党支部", organization_type="branch", host_unit_type="village",
-        parent_id="qg-committee", township_id="qiaogang", approved_by="中共银海区委组织部",
-        approved_on=date(2016, 3, 1))])
 
 
 def flag_cmd(campaign="2026", reasons=("secretary_unfit", "rules_a_formality"), screened=date(2026, 2, 20),
