@@ -11,6 +11,7 @@ from shared.envelope import Metadata
 
 Role = Literal["platform_admin", "county_admin", "township_operator", "branch_secretary", "auditor"]
 ALGORITHMS = ["HS256"]
+COUNTY_DEPARTMENT = frozenset({"county_admin", "platform_admin"})  # 县委组织部 (and the province above it)
 ISSUER = "dangjian"
 
 

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from shared.aggregate import Repository
-from shared.auth import Actor
+from shared.auth import COUNTY_DEPARTMENT, Actor
 from shared.db import make_engine
 from shared.errors import DomainError, FieldError, forbidden
 from shared.eventstore import CountyNotFound, Durability, EventStore
@@ -56,6 +56,12 @@ class Context:
     def require_write(self) -> None:
         if not self.actor.can_write:
             raise forbidden("审计角色只读 / auditors have read-only access")
+
+    def require_county_department(
+            self, detail: str = "只有县委组织部可以执行此操作 / only the county organization department may do this") -> None:
+        self.require_write()
+        if self.actor.role not in COUNTY_DEPARTMENT:
+            raise forbidden(detail)
 
 
 class Routes:
@@ -216,9 +222,7 @@ class Service:
 
     async def _on_rebuild(self, ctx: Context) -> dict:
         """Rebuild one of this service's projections for the county into fresh tables and swap it in."""
-        ctx.require_write()
-        if ctx.actor.role not in {"county_admin", "platform_admin"}:
-            raise forbidden("只有县委组织部可以重建读模型 / only the county department rebuilds read-models")
+        ctx.require_county_department("只有县委组织部可以重建读模型 / only the county department rebuilds read-models")
         name = str(ctx.data.get("projection", ""))
         ptype = next((p for p in self.projection_types if p.name == name), None)
         if ptype is None:

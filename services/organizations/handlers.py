@@ -18,7 +18,6 @@ from services.organizations.commands import (AddCounty, AddTownship, EstablishOr
                                              TransferMember)
 from services.organizations.domain import County, Member, Organization, Township
 from services.organizations.importing import parse_member_file
-from services.organizations.projections.registry import RegistryProjection
 from services.organizations.registration import import_members
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -27,11 +26,6 @@ routes = Routes("organizations")
 
 def today() -> date:
     return datetime.now(CHINA).date()
-
-
-def require_county_department(ctx: Context) -> None:
-    if ctx.actor.role not in {"county_admin", "platform_admin"}:
-        raise forbidden("只有县委组织部可以执行此操作 / only the county organization department may do this")
 
 
 @routes.command("add_county")
@@ -55,7 +49,7 @@ async def _county(ctx: Context) -> County:
 @routes.command("add_township")
 async def on_add_township(ctx: Context) -> dict:
     """添加乡镇/街道/苏木."""
-    require_county_department(ctx)
+    ctx.require_county_department()
     cmd = AddTownship.model_validate(ctx.data)
     township_id = cmd.township_id or new_id()
     county = await _county(ctx)

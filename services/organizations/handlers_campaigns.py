@@ -6,6 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
+from shared.auth import COUNTY_DEPARTMENT
 from shared.envelope import seal
 from shared.errors import DomainError, forbidden, invalid
 from shared.messaging import ok
@@ -15,16 +16,9 @@ from services.organizations import lifecycle as lc
 from services.organizations import lifecycle_commands as lcc
 from services.organizations.campaigns import Classification
 from services.organizations.domain import Member, Organization, Township
-from services.organizations.projections.campaigns import CampaignsProjection
 from services.organizations.projections.registry import RegistryProjection
 from services.organizations.rectification import RectificationCase, case_id
 from services.organizations.rulebook import RuleBook
-
-
-def county_department_only(ctx: Context) -> None:
-    ctx.require_write()
-    if ctx.actor.role not in {"county_admin", "platform_admin"}:
-        raise forbidden("只有县委组织部可以执行此操作 / only the county organization department may do this")
 
 
 async def registry_counts(ctx: Context, organization_id: str) -> tuple[int, int, dict[str, str | None]]:
@@ -70,14 +64,14 @@ def register(routes: Routes, today) -> None:
     @routes.command("rename_organization")
     async def on_rename(ctx: Context) -> dict:
         """更名 (with upper approval)."""
-        county_department_only(ctx)
+        ctx.require_county_department()
         oid, cmd = split(ctx, lcc.RenameOrganization)
         return await on_org(ctx, oid, lambda o: lc.rename(o, cmd, today=today()))
 
     @routes.command("upgrade_organization")
     async def on_upgrade(ctx: Context) -> dict:
         """升格 (党支部→党总支→基层党委), setting rules checked on its member count."""
-        county_department_only(ctx)
+        ctx.require_county_department()
         oid, cmd = split(ctx, lcc.UpgradeOrganization)
         _, total, _ = await registry_counts(ctx, oid)
         table = await rules(ctx)
@@ -86,7 +80,7 @@ def register(routes: Routes, today) -> None:
     @routes.command("transfer_organization")
     async def on_transfer(ctx: Context) -> dict:
         """整建制转移 under another parent (and township)."""
-        county_department_only(ctx)
+        ctx.require_county_department()
         oid, cmd = split(ctx, lcc.TransferOrganization)
         _, _, parents = await registry_counts(ctx, oid)
         parent = await org(ctx, cmd.to_parent_id) if cmd.to_parent_id else None
@@ -98,21 +92,21 @@ def register(routes: Routes, today) -> None:
     @routes.command("dissolve_organization")
     async def on_dissolve(ctx: Context) -> dict:
         """撤销 (restorable)."""
-        county_department_only(ctx)
+        ctx.require_county_department()
         oid, cmd = split(ctx, lcc.DissolveOrganization)
         return await on_org(ctx, oid, lambda o: lc.dissolve(o, cmd, today=today()))
 
     @routes.command("restore_organization")
     async def on_restore(ctx: Context) -> dict:
         """恢复 a dissolved organization."""
-        county_department_only(ctx)
+        ctx.require_county_department()
         oid, cmd = split(ctx, lcc.RestoreOrganization)
         return await on_org(ctx, oid, lambda o: lc.restore(o, cmd, today=today()))
 
     @routes.command("merge_organization")
     async def on_merge(ctx: Context) -> dict:
         """合并: this organization is absorbed; its members move with it, all in one atomic batch."""
-        county_department_only(ctx)
+        ctx.require_county_department()
         oid, cmd = split(ctx, lcc.MergeOrganization)
         repo = repo_of(ctx)
         absorbed = await repo.get(ctx.county, Organization, oid)
@@ -155,7 +149,7 @@ def register(routes: Routes, today) -> None:
     @routes.command("postpone_election")
     async def on_postpone(ctx: Context) -> dict:
         """延期/提前换届 with approval (normally within a year)."""
-        county_department_only(ctx)
+        ctx.require_county_department()
         oid, cmd = split(ctx, lcc.PostponeElection)
         table = await rules(ctx)
         return await on_org(ctx, oid, lambda o: lc.postpone_election(o, cmd, rules=table, today=today()))
@@ -163,7 +157,7 @@ def register(routes: Routes, today) -> None:
     @routes.command("classify_organization")
     async def on_classify(ctx: Context) -> dict:
         """分类定级: 先进/一般/后进 against 五个好 (or 双强六好 for enterprise organizations)."""
-        county_department_only(ctx)
+        ctx.require_county_department()
         oid, cmd = split(ctx, cc.ClassifyOrganization)
         organization = await org(ctx, oid)
         out = await repo_of(ctx).execute(ctx.county, Classification, oid, ctx.meta,
@@ -173,7 +167,7 @@ def register(routes: Routes, today) -> None:
     @routes.command("flag_organization_weak")
     async def on_flag(ctx: Context) -> dict:
         """列入软弱涣散 (county committee decision) with reasons from the rule table."""
-        county_department_only(ctx)
+        ctx.require_county_department()
         cmd = cc.FlagOrganizationWeak.model_validate(ctx.data)
         organization = await org(ctx, cmd.organization_id)
         from services.organizations.queries_campaigns import latest_case_id
@@ -205,7 +199,7 @@ def register(routes: Routes, today) -> None:
         handler.__doc__, handler.__name__ = doc, f"on_{name}"
         routes.command(name)(handler)
 
-    county = {"county_admin", "platform_admin"}
+    county = COUNTY_DEPARTMENT
     both = county | {"township_operator"}
     case_step("plan_rectification", cc.PlanRectification, "plan_rectification", "一村一策 整顿方案.", both)
     case_step("replace_secretary", cc.ReplaceSecretary, "replace_secretary", "调整书记.", county)

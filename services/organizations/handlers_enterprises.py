@@ -143,9 +143,7 @@ def register(routes: Routes, today) -> None:
     @routes.command("adopt_rules")
     async def on_adopt_rules(ctx: Context) -> dict:
         """采用规则表: thresholds, term lengths, weak-reason list and targets, effective from a date."""
-        ctx.require_write()
-        if ctx.actor.role not in {"county_admin", "platform_admin"}:
-            raise forbidden("只有县委组织部可以设定规则 / only the county department sets rules")
+        ctx.require_county_department("只有县委组织部可以设定规则 / only the county department sets rules")
         table = RuleTable.model_validate(ctx.data)
         out = await ctx.service.repo.execute(ctx.county, RuleBook, ctx.county, ctx.meta, lambda b: b.adopt(table))
         return ok({"effective_from": table.effective_from.isoformat()}, out.seq)

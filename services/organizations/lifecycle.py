@@ -30,6 +30,7 @@ from services.organizations.lifecycle_rules import (  # noqa: F401  (check_setti
     check_not_own_descendant, check_setting_rules, check_upgrade_is_upward,
 )
 from shared.catalog.base import DomainEvent
+from shared.catalog.rules import RuleTable
 from shared.catalog.lifecycle import (
     OrganizationDissolved, OrganizationMerged, OrganizationRenamed, OrganizationRestored, OrganizationTransferred,
     OrganizationUpgraded,

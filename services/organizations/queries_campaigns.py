@@ -18,7 +18,6 @@ from shared.service import Context, Routes
 from services.organizations.elections import add_months
 from services.organizations.projections.campaigns import CampaignsProjection
 from services.organizations.projections.registry import RegistryProjection
-from services.organizations.rulebook import RuleBook
 
 GRADE_RANK = {"lagging": 0, "average": 1, "advanced": 2}
 STATUS_ZH = {"flagged": "已列入", "planned": "整顿中", "township_accepted": "乡镇已验收", "rectified": "已销号"}

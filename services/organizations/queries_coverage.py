@@ -7,7 +7,7 @@ import base64
 import calendar
 import dataclasses
 import io
-from datetime import date, timedelta
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select

@@ -16,9 +16,9 @@ from services.ratings.commands import CloseRatingYear, DefineStarScheme, RecordS
 from services.ratings.directory import placement
 from services.ratings.domain import (PointsBook, RatingYear, StarScheme, StarSchemeBook, points_aggregate_id,
                                      scheme_aggregate_id)
-from services.ratings.projections.stars import StarsProjection
 
 CHINA = ZoneInfo("Asia/Shanghai")
+YEAR_DETAIL = "只有县委组织部可以关闭或重开评星年度 / only the county department closes or reopens a year"
 routes = Routes("ratings")
 
 
@@ -50,9 +50,7 @@ async def scheme_in_force(ctx: Context, year: int, rated_kind: str, township_id:
 @routes.command("define_scheme")
 async def on_define_scheme(ctx: Context) -> dict:
     """设星方案: define (or redefine) the star scheme of a year, county-wide or for one township."""
-    ctx.require_write()
-    if ctx.actor.role not in {"county_admin", "platform_admin"}:
-        raise forbidden("只有县委组织部可以设定星级方案 / only the county department defines star schemes")
+    ctx.require_county_department("只有县委组织部可以设定星级方案 / only the county department defines star schemes")
     cmd = DefineStarScheme.model_validate(ctx.data)
     is_open = await year_is_open(ctx, cmd.year)
     agg_id = scheme_aggregate_id(cmd.year, cmd.rated_kind, cmd.township_id)
@@ -101,8 +99,7 @@ async def on_revoke_score(ctx: Context) -> dict:
 @routes.command("close_year")
 async def on_close_year(ctx: Context) -> dict:
     """年度关闭: after year-end evaluation no late scores are taken."""
-    ctx.require_write()
-    _county_department_only(ctx)
+    ctx.require_county_department(YEAR_DETAIL)
     year, cmd = _year_and(ctx, CloseRatingYear)
     out = await ctx.service.repo.execute(ctx.county, RatingYear, str(year), ctx.meta, lambda y: y.close(cmd.reason))
     return ok({"year": year, "closed": True}, out.seq)
@@ -111,8 +108,7 @@ async def on_close_year(ctx: Context) -> dict:
 @routes.command("reopen_year")
 async def on_reopen_year(ctx: Context) -> dict:
     """年度重开: needs a reason, recorded in the log."""
-    ctx.require_write()
-    _county_department_only(ctx)
+    ctx.require_county_department(YEAR_DETAIL)
     year, cmd = _year_and(ctx, ReopenRatingYear)
     out = await ctx.service.repo.execute(ctx.county, RatingYear, str(year), ctx.meta, lambda y: y.reopen(cmd.reason))
     return ok({"year": year, "closed": False}, out.seq)
@@ -124,9 +120,6 @@ def _year_and(ctx: Context, model):
     return year, model.model_validate(data)
 
 
-def _county_department_only(ctx: Context) -> None:
-    if ctx.actor.role not in {"county_admin", "platform_admin"}:
-        raise forbidden("只有县委组织部可以关闭或重开评星年度 / only the county department closes or reopens a year")
 
 
 queries.register(routes)
