@@ -22,8 +22,8 @@ from shared.ids import stable_id
 from services.organizations.enterprise_commands import (BOOL_ALIASES, OPERATING_STATUS_ALIASES, UNIT_TYPE_ALIASES,
                                                         RegisterEnterprise)
 from services.organizations.enterprises import check_members_within_employees
-from services.organizations.importing import (RowError, SheetError, _CellError, lookup_cell, sheet_rows, _is_xlsx, _read_csv, _read_xlsx,
-                                              _text, parse_date)
+from services.organizations.importing import (RowError, SheetError, _CellError, _is_xlsx, _read_csv, _read_xlsx,
+                                              _text, header_columns, lookup_cell, parse_date, sheet_rows)
 from services.organizations.uscc import validate_uscc
 
 HEADERS: dict[str, str] = {
@@ -83,13 +83,7 @@ def _plan(table: Iterable[list[Any]], townships: Mapping[str, str], default_on: 
 
 
 def _columns(header: list[Any]) -> dict[int, str]:
-    """Column index -> field, first match wins; unknown columns are ignored."""
-    columns: dict[int, str] = {}
-    for i, cell in enumerate(header):
-        f = HEADERS.get(_HEADER_NOISE.sub("", _text(cell)).lower())
-        if f and f not in columns.values():
-            columns[i] = f
-    return columns
+    return header_columns(header, HEADERS, _HEADER_NOISE)
 
 
 def _plan_row(plan: EnterpriseImportPlan, number: int, values: dict[str, Any], townships: Mapping[str, str],

@@ -148,14 +148,22 @@ def _plan(table: Iterable[list[Any]], branches: Mapping[str, str]) -> ImportPlan
     return plan
 
 
-def _columns(header: list[Any]) -> dict[int, str]:
-    """Column index -> field, first match wins; unknown columns are ignored."""
+_MARKS = re.compile(r"[\s*＊]")  # spaces and required-field marks around a header
+
+
+def header_columns(header: list[Any], headers: Mapping[str, str], noise: re.Pattern = _MARKS) -> dict[int, str]:
+    """Column index -> field by header text (Chinese or English), first match wins; unknown columns
+    are ignored. Shared by every spreadsheet import."""
     columns: dict[int, str] = {}
     for i, cell in enumerate(header):
-        f = HEADERS.get(re.sub(r"[\s*＊]", "", _text(cell)).lower())
+        f = headers.get(noise.sub("", _text(cell)).lower())
         if f and f not in columns.values():
             columns[i] = f
     return columns
+
+
+def _columns(header: list[Any]) -> dict[int, str]:
+    return header_columns(header, HEADERS)
 
 
 def _plan_row(plan: ImportPlan, number: int, values: dict[str, Any], branches: Mapping[str, str],
