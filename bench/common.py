@@ -21,7 +21,7 @@ import structlog
 from shared.auth import Actor
 from shared.catalog.organizations import MemberRegistered, OrganizationEstablished
 from shared.envelope import Metadata, seal, subject_for
-from shared.eventstore import EventStore
+from shared.eventstore import ATOMIC_MAX, EventStore
 
 # service log lines go to stderr and only from WARNING up: stdout is for the benchmark's own lines
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
@@ -29,7 +29,6 @@ structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.
 
 PLATFORM = Actor(sub="bench-platform", role="platform_admin")
 BENCH_META = Metadata(actor="platform_admin:bench")
-ATOMIC_MAX = 1000
 _t0 = time.perf_counter()
 
 

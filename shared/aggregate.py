@@ -25,7 +25,7 @@ from typing import ClassVar, Generic, TypeVar
 from shared.catalog.base import DomainEvent
 from shared.envelope import Metadata, seal, subject_for
 from shared.errors import DomainError, conflict
-from shared.eventstore import Appended, ConcurrencyConflict, EventStore
+from shared.eventstore import ATOMIC_MAX, Appended, ConcurrencyConflict, EventStore
 
 
 class Aggregate:
@@ -113,8 +113,23 @@ class Repository:
         self._cache.pop(self.subject(county, cls, aggregate_id), None)
 
     def forget(self, subject: str) -> None:
-        """Drop a cached aggregate after an append made outside execute() (atomic multi-aggregate batches)."""
         self._cache.pop(subject, None)
+
+    async def append_chunked(self, county: str, items: list[tuple[str, dict, int | None]]) -> int:
+        """Many independent first events (an import) in atomic batches of ATOMIC_MAX; the last sequence."""
+        seq = 0
+        for start in range(0, len(items), ATOMIC_MAX):
+            seq = (await self.append_atomic(county, items[start:start + ATOMIC_MAX]))[-1].seq
+        return seq
+
+    async def append_atomic(self, county: str, items: list[tuple[str, dict, int | None]]) -> list[Appended]:
+        """Events of several aggregates in one atomic batch (a founding, a merge, an import chunk).
+        Their cached states are dropped whatever the outcome, so the next load sees the log."""
+        try:
+            return await self.store.append_atomic(county, items)
+        finally:
+            for subject, _, _ in items:
+                self.forget(subject)
 
     def _remember(self, subject: str, loaded: Loaded) -> None:
         self._cache[subject] = loaded

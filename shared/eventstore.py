@@ -25,6 +25,7 @@ from shared.ids import COUNTY_CODE, new_id
 STREAM_PREFIX = "PB_"
 WRONG_LAST_SEQUENCE = 10071
 DIRECT_BATCH = 1000
+ATOMIC_MAX = 1000  # JetStream limit of one atomic batch
 
 
 def stream_name(county: str) -> str:
@@ -136,8 +137,8 @@ class EventStore:
         """Atomic batch (server ≥2.12, stream allow_atomic): all events are stored or none.
 
         items: (subject, envelope, expected last subject sequence or None), at most 1,000."""
-        if not 0 < len(items) <= 1000:
-            raise ValueError("an atomic batch holds 1 to 1000 events")
+        if not 0 < len(items) <= ATOMIC_MAX:
+            raise ValueError(f"an atomic batch holds 1 to {ATOMIC_MAX} events")
         envs = [env for _, env, _ in items]
         batch_id = new_id()
         last = len(items)

@@ -125,9 +125,7 @@ def register(routes: Routes, today) -> None:
             for ev in m.state.transfer(transfer, to_branch=into, today=today()):
                 items.append((repo.subject(ctx.county, Member, mid), seal(ctx.county, mid, ev, ctx.meta, m.last_hash),
                               m.version))
-        appended = await ctx.service.store.append_atomic(ctx.county, items)
-        for subject, _, _ in items:
-            repo.forget(subject)
+        appended = await repo.append_atomic(ctx.county, items)
         return ok({"organization_id": oid, "into_organization_id": cmd.into_organization_id,
                    "members_moved": len(member_ids)}, appended[-1].seq)
 

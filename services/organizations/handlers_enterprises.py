@@ -13,6 +13,7 @@ from sqlalchemy import select
 from shared.catalog.organizations import OrganizationEstablished
 from shared.catalog.rules import RuleTable
 from shared.envelope import seal
+from shared.eventstore import ConcurrencyConflict
 from shared.errors import DomainError, FieldError, forbidden, invalid
 from shared.ids import new_id, stable_id
 from shared.messaging import ok
@@ -27,7 +28,6 @@ from services.organizations.projections.coverage import CoverageProjection
 from services.organizations.rulebook import RuleBook
 from services.organizations.uscc import validate_uscc
 
-ATOMIC_MAX = 1000
 
 
 def register(routes: Routes, today) -> None:
@@ -126,16 +126,9 @@ def register(routes: Routes, today) -> None:
                 items.append((repo.subject(ctx.county, Enterprise, enterprise_id),
                               seal(ctx.county, enterprise_id, event, ctx.meta, lo.last_hash), lo.version))
             try:
-                appended = await ctx.service.store.append_atomic(ctx.county, items)
-            except Exception as exc:
-                from shared.eventstore import ConcurrencyConflict
-                for subject, _, _ in items:
-                    repo.forget(subject)
-                if isinstance(exc, ConcurrencyConflict):
-                    continue
-                raise
-            for subject, _, _ in items:
-                repo.forget(subject)
+                appended = await repo.append_atomic(ctx.county, items)
+            except ConcurrencyConflict:
+                continue  # a unit changed meanwhile: decide again on fresh state
             return ok({"organization_id": organization_id, "enterprise_ids": cmd.enterprise_ids,
                        "warnings": warnings}, appended[-1].seq)
         raise DomainError("concurrent_modification", "单位信息正在被修改，请重试 / units changed concurrently; retry", 409)
@@ -188,11 +181,6 @@ def register(routes: Routes, today) -> None:
         if errors:
             raise DomainError("import_rejected", f"导入未执行：{len(errors)} 处错误 / import refused: {len(errors)} "
                               "problem(s), nothing was imported", 422, errors)
-        seq = 0
-        for start in range(0, len(pending), ATOMIC_MAX):
-            chunk = pending[start:start + ATOMIC_MAX]
-            seq = (await ctx.service.store.append_atomic(ctx.county, chunk))[-1].seq
-            for subject, _, _ in chunk:
-                repo.forget(subject)
+        seq = await repo.append_chunked(ctx.county, pending)
         return ok({"imported": len(pending), "already_imported": already,
                    "import_id": stable_id("import", ctx.county, hashlib.sha256(content).hexdigest())}, seq)

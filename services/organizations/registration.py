@@ -11,13 +11,12 @@ from shared.service import Context
 from services.organizations.commands import RegisterMember
 from services.organizations.domain import Member, Organization
 
-ATOMIC_MAX = 1000
 
 
 async def import_members(ctx: Context, rows: list[RegisterMember], row_numbers: list[int], import_id: str,
                          today: date, errors: list[FieldError]) -> tuple[dict, int]:
     """`errors` holds the spreadsheet's own problems; the domain's are added, then all are reported."""
-    repo, store = ctx.service.repo, ctx.service.store
+    repo = ctx.service.repo
     branches: dict[str, Organization] = {}
     for branch_id in {r.branch_id for r in rows}:
         branches[branch_id] = (await repo.get(ctx.county, Organization, branch_id)).state
@@ -43,13 +42,7 @@ async def import_members(ctx: Context, rows: list[RegisterMember], row_numbers: 
         errors.sort(key=lambda e: int(e.field.split()[1].rstrip(":")) if e.field.startswith("row ") else 0)
         raise DomainError("import_rejected", f"导入未执行：{len(errors)} 处错误 / import refused: {len(errors)} "
                           "problem(s), nothing was imported", 422, errors)
-    seq = 0
-    for start in range(0, len(pending), ATOMIC_MAX):
-        chunk = pending[start:start + ATOMIC_MAX]
-        appended = await store.append_atomic(ctx.county, chunk)
-        seq = appended[-1].seq
-        for subject, _, _ in chunk:
-            repo.forget(subject)
+    seq = await repo.append_chunked(ctx.county, pending)
     member_ids = [r.member_id for r in rows]
     return {"import_id": import_id, "imported": len(pending), "already_imported": already,
             "member_ids": member_ids}, seq
