@@ -63,14 +63,16 @@ class CpuMeter:
     """CPU seconds used between start and stop: this process's event-loop thread, its other threads
     (projection runners, thread-pool lookups), and the nats-server."""
 
-    def __init__(self, server_pid: int):
+    def __init__(self, server_pid: int, **processes: int):
         self.me, self.server = psutil.Process(), psutil.Process(server_pid)
+        self.processes = {name: psutil.Process(pid) for name, pid in processes.items()}
 
-    def _now(self) -> tuple[float, float, float]:
+    def _now(self) -> tuple[float, ...]:
         main = next(t for t in self.me.threads() if t.id == self.me.pid)
         total, srv = self.me.cpu_times(), self.server.cpu_times()
         main_s = main.user_time + main.system_time
-        return main_s, total.user + total.system - main_s, srv.user + srv.system
+        others = tuple(t.user + t.system for t in (p.cpu_times() for p in self.processes.values()))
+        return main_s, total.user + total.system - main_s, srv.user + srv.system, *others
 
     def start(self) -> "CpuMeter":
         self.t0, self.c0 = time.perf_counter(), self._now()
@@ -78,9 +80,9 @@ class CpuMeter:
 
     def stop(self) -> dict[str, float]:
         wall, c1 = time.perf_counter() - self.t0, self._now()
-        main, threads, server = (round(b - a, 2) for a, b in zip(self.c0, c1))
+        main, threads, server, *others = (round(b - a, 2) for a, b in zip(self.c0, c1))
         return {"wall_s": round(wall, 2), "loop_thread_cpu_s": main, "other_threads_cpu_s": threads,
-                "nats_server_cpu_s": server}
+                "nats_server_cpu_s": server, **{f"{name}_cpu_s": v for name, v in zip(self.processes, others)}}
 
 
 async def request(nc, county: str, kind: str, service: str, name: str, data: dict,
@@ -196,3 +198,74 @@ async def wait_caught_up(system, county: str, seq: int, timeout: float = 300) ->
             if not await runner.wait_for(seq, max(left, 0.1)) or runner.error:
                 raise RuntimeError(f"{svc.name}/{name} stuck at {runner.checkpoint} < {seq} (error {runner.error})")
     return time.perf_counter() - started
+
+
+class ServicesProcess:
+    """The services as deployed: `dangjian start --only ...` in a process of its own, on the bench's
+    nats-server, so the benchmark client does not share a GIL with the code it measures."""
+
+    def __init__(self, nats_url: str, data_dir, names: tuple[str, ...] = ("organizations", "ratings", "notifications"),
+                 env: dict[str, str] | None = None):
+        import os
+        import subprocess
+        from pathlib import Path
+
+        self.names = names
+        dangjian = Path(sys.executable).parent / "dangjian"
+        self.proc = subprocess.Popen(
+            [str(dangjian), "start", "--only", ",".join(names)],
+            env={**os.environ, "DANGJIAN_NATS_URL": nats_url, "DANGJIAN_DATA_DIR": str(data_dir),
+                 "DANGJIAN_JWT_SECRET": "bench", "DANGJIAN_LOG_LEVEL": "WARNING", **(env or {})},
+            stdout=subprocess.DEVNULL)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    async def health(self, nc) -> dict[str, dict]:
+        from shared.messaging import health_subject
+
+        out = {}
+        for name in self.names:
+            out[name] = orjson.loads((await nc.request(health_subject(name), b"", timeout=10)).data)
+        return out
+
+    async def ready(self, nc, timeout: float = 60) -> None:
+        started = time.perf_counter()
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"services exited with {self.proc.returncode}")
+            try:
+                await self.health(nc)
+                return
+            except Exception:
+                if time.perf_counter() - started > timeout:
+                    raise
+                await asyncio.sleep(0.1)
+
+    async def caught_up(self, nc, county: str, timeout: float = 300) -> float:
+        """Wait until every projection of the county reports no lag (events stored before this call
+        are then applied: acks follow commits); returns seconds."""
+        started = time.perf_counter()
+        while True:
+            projections = [p for h in (await self.health(nc)).values() for p in h["projections"]
+                           if p["county"] == county]
+            errors = [p for p in projections if "error" in p]
+            if errors:
+                raise RuntimeError(f"projection stopped: {errors}")
+            if projections and all(p.get("lag") == 0 for p in projections):
+                return time.perf_counter() - started
+            if time.perf_counter() - started > timeout:
+                raise TimeoutError(f"projections of {county} not caught up: {projections}")
+            await asyncio.sleep(0.05)
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

@@ -1,6 +1,6 @@
 """Ingest: record N scores through the real command path (NATS request/reply to the ratings service).
 
-    .venv/bin/python bench/ingest.py [--n 100000] [--no-fsync] [--concurrency 512] [--profile]
+    .venv/bin/python bench/ingest.py [--n 100000] [--no-fsync] [--concurrency 512]
 
 Setup: a county with a township and 50 branches (real commands), 20,000 members (sealed
 MemberRegistered events appended in atomic batches), the 2026 member scheme "532" (real command).
@@ -11,9 +11,7 @@ into a stream with the county stream's settings.
 from __future__ import annotations
 
 import asyncio
-import cProfile
 import itertools
-import pstats
 import sys
 import tempfile
 import time
@@ -24,13 +22,13 @@ import nats
 import orjson
 from sqlalchemy import func, select
 
-from common import (CpuMeter, County, append_all, arguments, command, emit, member_envelopes, peak_rss_mb, request, rss_mb,
-                    say, setup_organizations, wait_caught_up)
-from services.launcher import System
+from common import (CpuMeter, County, ServicesProcess, append_all, arguments, command, emit, member_envelopes,
+                    peak_rss_mb, request, rss_mb, say, setup_organizations)
 from services.ratings.domain import PRESETS
 from services.ratings.projections.stars import StarsProjection
 from shared.auth import Actor
 from shared.catalog.ratings import MemberScored
+from shared.db import make_engine
 from shared.envelope import Metadata, seal
 from shared.eventstore import EventStore, stream_name
 from shared.natsserver import EmbeddedNats
@@ -115,16 +113,18 @@ async def record_scores(nc, c: County, n: int, concurrency: int, actor: Actor) -
 async def main() -> None:
     args = arguments("ingest", 100_000, extra=[
         (("--concurrency",), dict(type=int, default=512, help="record_score requests in flight (default 512)")),
-        (("--profile",), dict(action="store_true", help="cProfile the event-loop thread during the measured run")),
     ])
     fsync = not args.no_fsync
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         server = EmbeddedNats(Path(tmp) / "nats", sync_always=fsync).start()
-        system = nc = None
+        services = nc = None
         try:
             say(f"nats-server on {server.url}, fsync every write: {fsync}")
-            system = await System(Settings(nats_url=server.url, data_dir=Path(tmp) / "data", jwt_secret="bench")).start()
+            data_dir = Path(tmp) / "data"
+            services = ServicesProcess(server.url, data_dir)
             nc = await nats.connect(server.url, name="bench-ingest")
+            await services.ready(nc)
+            say(f"services running in process {services.pid}")
             store = EventStore(nc)
 
             c = await setup_organizations(nc, COUNTY, BRANCHES)
@@ -135,7 +135,7 @@ async def main() -> None:
             r = await command(nc, COUNTY, "ratings", "define_scheme", {"year": YEAR, "name": "2026年党员星级管理",
                                                                       "preset": "532"})
             say(f"scheme 532 defined at seq {r['seq']}; waiting for the projections")
-            say(f"projections caught up in {await wait_caught_up(system, COUNTY, r['seq']):.1f}s")
+            say(f"projections caught up in {await services.caught_up(nc, COUNTY):.1f}s")
 
             payload = sample_envelope(COUNTY, c.members[0])
             say(f"raw: {args.n} pipelined acked publishes of {len(payload)} bytes (window {RAW_WINDOW})")
@@ -145,38 +145,30 @@ async def main() -> None:
 
             actor = Actor(sub="bench-admin", role="county_admin", county=COUNTY)
             say(f"recording {args.n} scores over {len(c.members)} members, {args.concurrency} in flight")
-            profiler = cProfile.Profile() if args.profile else None
-            if profiler:
-                profiler.enable()
-            meter = CpuMeter(server.proc.pid).start()
+            meter = CpuMeter(server.proc.pid, services=services.pid).start()
             seconds, failures, first_failure, last_seq = await record_scores(nc, c, args.n, args.concurrency, actor)
             cpu = meter.stop()
-            if profiler:
-                profiler.disable()
             rate = args.n / seconds
             say(f"scores: {rate:,.0f}/s ({seconds:.1f}s), {failures} failures")
             say(f"cpu during the run: {cpu}")
             if first_failure:
                 say(f"first failure: {first_failure}")
-            lag = await wait_caught_up(system, COUNTY, last_seq)
+            lag = await services.caught_up(nc, COUNTY)
             say(f"projections caught up {lag:.2f}s after the last reply")
-            rows = count_scores(system)
+            rows = count_scores(data_dir)
             say(f"read-model holds {rows} score rows")
-            if profiler:
-                stats = pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative")
-                stats.print_stats(45)
-                pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(30)
-            figures = {"bench": "ingest", "n": args.n, "events_per_s": round(rate), "scores_per_s": round(rate), "raw_events_per_s": round(raw_rate),
-                       "ratio": round(rate / raw_rate, 3), "failures": failures, "raw_failures": raw_failures,
-                       "fsync": fsync, "seconds": round(seconds, 2), "raw_seconds": round(raw_s, 2),
-                       "concurrency": args.concurrency, "members": len(c.members), "payload_bytes": len(payload),
-                       "projection_lag_s": round(lag, 2), "score_rows": rows,
-                       "nats_server_rss_mb": rss_mb(server.proc.pid), "cpu": cpu}
+            figures = {"bench": "ingest", "n": args.n, "events_per_s": round(rate), "scores_per_s": round(rate),
+                       "raw_events_per_s": round(raw_rate), "ratio": round(rate / raw_rate, 3), "failures": failures,
+                       "raw_failures": raw_failures, "fsync": fsync, "seconds": round(seconds, 2),
+                       "raw_seconds": round(raw_s, 2), "concurrency": args.concurrency, "members": len(c.members),
+                       "payload_bytes": len(payload), "projection_lag_s": round(lag, 2), "score_rows": rows,
+                       "nats_server_rss_mb": rss_mb(server.proc.pid), "services_rss_mb": rss_mb(services.pid),
+                       "cpu": cpu}
         finally:
             if nc:
                 await nc.close()
-            if system:
-                await system.stop()
+            if services:
+                services.stop()
             server.stop()
     figures["peak_rss_mb"] = peak_rss_mb()
     if failures or rows != args.n:
@@ -186,11 +178,15 @@ async def main() -> None:
         sys.exit(1)
 
 
-def count_scores(system) -> int:
-    svc = system.service("ratings")
-    p = svc.projection(StarsProjection)
-    with svc.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(p.scores).where(p.scores.c.county == COUNTY)).scalar_one()
+def count_scores(data_dir: Path) -> int:
+    settings = Settings(data_dir=data_dir)
+    engine = make_engine(settings.database_url_for("ratings"))
+    try:
+        scores = StarsProjection().scores
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(scores).where(scores.c.county == COUNTY)).scalar_one()
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import APIError, BadRequestError, NotFoundError
 
 from shared.envelope import decode, iso
+from shared.groupcommit import GroupCommit
 from shared.ids import COUNTY_CODE, new_id
 
 STREAM_PREFIX = "PB_"
@@ -55,6 +56,7 @@ class Appended:
 class Durability:
     replicas: int = 1
     duplicate_window_s: float = 300.0
+    group_commit: bool = True  # concurrent single-event appends share one atomic batch (shared/groupcommit.py)
 
 
 class EventStore:
@@ -65,6 +67,7 @@ class EventStore:
         self._mux_prefix: str | None = None
         self._mux_counter = 0
         self._replies: dict[str, asyncio.Queue] = {}
+        self._groups: dict[str, GroupCommit] = {}
 
     # -- streams ---------------------------------------------------------------------------
     async def add_county_stream(self, county: str) -> bool:
@@ -113,9 +116,17 @@ class EventStore:
     async def append(self, county: str, subject: str, envelopes: list[dict[str, Any]],
                      expected_seq: int) -> list[Appended]:
         """Append one aggregate's new events after `expected_seq` (0 = the subject is empty)."""
-        if len(envelopes) == 1:
+        if len(envelopes) > 1:
+            return await self._publish_batch(county, subject, envelopes, expected_seq)
+        if not self.durability.group_commit:
             return [await self._publish_one(county, subject, envelopes[0], expected_seq)]
-        return await self._publish_batch(county, subject, envelopes, expected_seq)
+        group = self._groups.get(county)
+        if group is None:
+            group = self._groups[county] = GroupCommit(
+                ATOMIC_MAX, lambda items: self.append_atomic(county, items),
+                lambda subj, env, expected: self._publish_one(county, subj, env, expected),
+                refused=(ConcurrencyConflict, APIError))
+        return [await group.append(subject, envelopes[0], expected_seq)]
 
     async def _publish_one(self, county: str, subject: str, env: dict, expected: int) -> Appended:
         headers = {"Nats-Msg-Id": env["event_id"], "Nats-Expected-Last-Subject-Sequence": str(expected)}

@@ -20,6 +20,7 @@ from shared.catalog.ratings import (MemberScored, OrganizationScored, RatingYear
 from shared.db import insert_rows, upsert
 from shared.envelope import StoredEvent
 from shared.projection import Projection
+from services.ratings.directory import Placements
 from services.ratings.domain import StarScheme
 
 CHUNK = 500
@@ -83,12 +84,12 @@ class StarsProjection(Projection):
 
     def __init__(self, suffix: str = ""):
         super().__init__(suffix)
-        self.placements: dict[tuple, tuple] = {}  # (county, kind, id) -> (branch, township), see directory.py
+        self.placements = Placements()  # (county, kind, id) -> (branch, township) for commands, see directory.py
 
     def after_commit(self, county: str, events: Sequence[StoredEvent]) -> None:
         for ev in events:
             if isinstance(ev.event, MemberTransferred):
-                self.placements.pop((county, "member", ev.event.member_id), None)
+                self.placements.invalidate((county, "member", ev.event.member_id))
 
     # -- fold -----------------------------------------------------------------------------------
     def apply(self, conn: Connection, county: str, events: Sequence[StoredEvent]) -> None:
