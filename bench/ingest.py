@@ -139,9 +139,11 @@ async def main() -> None:
 
             payload = sample_envelope(COUNTY, c.members[0])
             say(f"raw: {args.n} pipelined acked publishes of {len(payload)} bytes (window {RAW_WINDOW})")
+            raw_meter = CpuMeter(server.proc.pid).start()
             raw_s, raw_failures = await raw_publish(nc, COUNTY, c.members, args.n, payload)
+            raw_cpu = raw_meter.stop()
             raw_rate = args.n / raw_s
-            say(f"raw: {raw_rate:,.0f} events/s ({raw_s:.1f}s, {raw_failures} failures)")
+            say(f"raw: {raw_rate:,.0f} events/s ({raw_s:.1f}s, {raw_failures} failures), cpu {raw_cpu}")
 
             actor = Actor(sub="bench-admin", role="county_admin", county=COUNTY)
             say(f"recording {args.n} scores over {len(c.members)} members, {args.concurrency} in flight")
@@ -163,7 +165,7 @@ async def main() -> None:
                        "raw_seconds": round(raw_s, 2), "concurrency": args.concurrency, "members": len(c.members),
                        "payload_bytes": len(payload), "projection_lag_s": round(lag, 2), "score_rows": rows,
                        "nats_server_rss_mb": rss_mb(server.proc.pid), "services_rss_mb": rss_mb(services.pid),
-                       "cpu": cpu}
+                       "cpu": cpu, "raw_cpu": raw_cpu}
         finally:
             if nc:
                 await nc.close()

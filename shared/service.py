@@ -86,7 +86,7 @@ class Routes:
 
 
 class Service:
-    def __init__(self, routes: Routes, projections: list[type[Projection]] = (), workers: int = 64):
+    def __init__(self, routes: Routes, projections: list[type[Projection]] = (), workers: int = 256):
         self.name = routes.service
         self.projection_types = list(projections)
         self.workers = workers
@@ -109,6 +109,7 @@ class Service:
     # -- running -----------------------------------------------------------------------------
     async def start(self, nats_url: str, settings: Settings) -> None:
         self.settings = settings
+        self.workers = settings.handler_concurrency
         self.nc = await nats.connect(nats_url, name=f"dangjian-{self.name}", max_reconnect_attempts=-1)
         self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas))
         self.repo = Repository(self.store, retries=settings.command_retries)

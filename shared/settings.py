@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     stream_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas of each county stream")
     command_retries: int = Field(5, ge=1, description="Optimistic-concurrency retries before a 409")
     request_timeout_s: float = 10.0
+    handler_concurrency: int = Field(256, ge=1, le=10_000, description="Messages a service instance handles at once per command or query subject (more in flight = bigger group commits)")
     read_your_writes_timeout_s: float = 5.0
     log_level: str = "INFO"
 

@@ -1,7 +1,6 @@
 """Command and query handlers of the ratings service: parse, load, decide (domain), append, reply."""
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -65,8 +64,9 @@ async def on_record_score(ctx: Context) -> dict:
     cmd = RecordScore.model_validate(ctx.data)
     branch_id, township_id = await placement(ctx, cmd.rated_kind, cmd.rated_id)
     check_actor_may_rate(ctx.actor, branch_id, township_id)
-    is_open, scheme = await asyncio.gather(year_is_open(ctx, cmd.year),
-                                           scheme_in_force(ctx, cmd.year, cmd.rated_kind, township_id))
+    # one after the other: both are cached aggregates almost always, and a gather costs two tasks
+    is_open = await year_is_open(ctx, cmd.year)
+    scheme = await scheme_in_force(ctx, cmd.year, cmd.rated_kind, township_id)
     score_id, day = new_id(), today()
     branch = branch_id if cmd.rated_kind == "member" else None
     out = await ctx.service.repo.execute(
