@@ -113,18 +113,26 @@ async def record_scores(nc, c: County, n: int, concurrency: int, actor: Actor) -
 async def main() -> None:
     args = arguments("ingest", 100_000, extra=[
         (("--concurrency",), dict(type=int, default=512, help="record_score requests in flight (default 512)")),
+        (("--ratings-instances",), dict(type=int, default=1,
+                                        help="ratings service processes sharing the commands (default 1; "
+                                             "one runs the projections, the others stand by)")),
     ])
     fsync = not args.no_fsync
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         server = EmbeddedNats(Path(tmp) / "nats", sync_always=fsync).start()
         services = nc = None
+        extra: list[ServicesProcess] = []
         try:
             say(f"nats-server on {server.url}, fsync every write: {fsync}")
             data_dir = Path(tmp) / "data"
             services = ServicesProcess(server.url, data_dir)
             nc = await nats.connect(server.url, name="bench-ingest")
             await services.ready(nc)
-            say(f"services running in process {services.pid}")
+            for _ in range(args.ratings_instances - 1):
+                extra.append(ServicesProcess(server.url, data_dir, names=("ratings",)))
+                await extra[-1].ready(nc)
+            say(f"services running in process {services.pid}" +
+                (f", more ratings instances in {[e.pid for e in extra]}" if extra else ""))
             store = EventStore(nc)
 
             c = await setup_organizations(nc, COUNTY, BRANCHES)
@@ -147,7 +155,8 @@ async def main() -> None:
 
             actor = Actor(sub="bench-admin", role="county_admin", county=COUNTY)
             say(f"recording {args.n} scores over {len(c.members)} members, {args.concurrency} in flight")
-            meter = CpuMeter(server.proc.pid, services=services.pid).start()
+            meter = CpuMeter(server.proc.pid, services=services.pid,
+                             **{f"ratings{i + 2}": e.pid for i, e in enumerate(extra)}).start()
             seconds, failures, first_failure, last_seq = await record_scores(nc, c, args.n, args.concurrency, actor)
             cpu = meter.stop()
             rate = args.n / seconds
@@ -155,6 +164,8 @@ async def main() -> None:
             say(f"cpu during the run: {cpu}")
             if first_failure:
                 say(f"first failure: {first_failure}")
+            appends = (await services.health(nc))["ratings"]["group_commit"].get(COUNTY)
+            say(f"group commit in one ratings instance: {appends}")
             lag = await services.caught_up(nc, COUNTY)
             say(f"projections caught up {lag:.2f}s after the last reply")
             rows = count_scores(data_dir)
@@ -162,13 +173,16 @@ async def main() -> None:
             figures = {"bench": "ingest", "n": args.n, "events_per_s": round(rate), "scores_per_s": round(rate),
                        "raw_events_per_s": round(raw_rate), "ratio": round(rate / raw_rate, 3), "failures": failures,
                        "raw_failures": raw_failures, "fsync": fsync, "seconds": round(seconds, 2),
-                       "raw_seconds": round(raw_s, 2), "concurrency": args.concurrency, "members": len(c.members),
+                       "raw_seconds": round(raw_s, 2), "concurrency": args.concurrency, "ratings_instances": args.ratings_instances,
+                       "members": len(c.members),
                        "payload_bytes": len(payload), "projection_lag_s": round(lag, 2), "score_rows": rows,
                        "nats_server_rss_mb": rss_mb(server.proc.pid), "services_rss_mb": rss_mb(services.pid),
-                       "cpu": cpu, "raw_cpu": raw_cpu}
+                       "cpu": cpu, "raw_cpu": raw_cpu, "group_commit": appends}
         finally:
             if nc:
                 await nc.close()
+            for e in extra:
+                e.stop()
             if services:
                 services.stop()
             server.stop()

@@ -14,6 +14,7 @@ refused batch was stored. See docs/decisions/008-group-commit.md.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,7 @@ class GroupCommit:
         self._worker: asyncio.Task | None = None
         self.batches = 0   # figures for health and benchmarks
         self.events = 0
+        self.busy_s = 0.0  # time with a batch in flight
 
     async def append(self, subject: str, env: dict[str, Any], expected: int):
         future = asyncio.get_running_loop().create_future()
@@ -50,26 +52,38 @@ class GroupCommit:
             self._worker = asyncio.create_task(self._work())
         return await future
 
+    def figures(self) -> dict[str, float]:
+        return {"events": self.events, "batches": self.batches, "busy_s": round(self.busy_s, 3),
+                "mean_batch": round(self.events / self.batches, 1) if self.batches else 0.0}
+
     async def _work(self) -> None:
         while self._queue:
+            started = time.perf_counter()
+            try:
+                await self._flush()
+            finally:
+                self.busy_s += time.perf_counter() - started
+
+    async def _flush(self) -> None:
+        if self._queue:
             batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
             self.batches += 1
             self.events += len(batch)
             if len(batch) == 1:
                 await self._one_by_one(batch)
-                continue
+                return
             try:
                 appended = await self._publish_batch([(p.subject, p.env, p.expected) for p in batch])
             except self._refused:
                 await self._one_by_one(batch)  # refused as a whole, nothing stored: each on its own
-                continue
+                return
             except BaseException as exc:  # timeout (outcome unknown), no county, connection lost
                 for p in batch:
                     if not p.future.done():
                         p.future.set_exception(exc)
                 if isinstance(exc, asyncio.CancelledError):
                     raise
-                continue
+                return
             for p, app in zip(batch, appended):
                 if not p.future.done():
                     p.future.set_result(app)

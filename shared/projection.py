@@ -320,6 +320,22 @@ class ProjectionRunner:
             return False
         return self.checkpoint >= seq
 
+    async def wait_for_elsewhere(self, seq: int, timeout: float) -> bool:
+        """Read-your-writes on an instance where this runner is a standby (another instance holds the
+        lease): the owner's committed checkpoint row, or the server saying nothing matching is left."""
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    checkpoint, error_seq, _ = await asyncio.to_thread(self._load_checkpoint)
+                    if error_seq is not None:
+                        return False
+                    with contextlib.suppress(NotFoundError):
+                        if checkpoint >= seq or await self._drained():
+                            return True
+                    await asyncio.sleep(0.02)
+        except TimeoutError:
+            return False
+
     async def _drained(self) -> bool:
         info = await self.js.consumer_info(stream_name(self.county), self.durable)
         return info.num_pending == 0 and info.num_ack_pending == 0 and not self._buffer

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,12 +34,21 @@ from shared.auth import COUNTY_DEPARTMENT, Actor
 from shared.db import make_engine
 from shared.errors import DomainError, FieldError, forbidden
 from shared.eventstore import CountyNotFound, Durability, EventStore
+from shared.ids import new_id
+from shared.leases import Leases
 from shared.messaging import COUNTY_ADDED, Request, encode, failed, health_subject, ok, validation_error
 from shared.projection import Projection, ProjectionRunner, rebuild_county
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+
+def lease_key(projection: str, county: str) -> str:
+    return f"{projection}.{county}"
+
+
 Handler = Callable[["Context"], Awaitable[dict[str, Any]]]
+Reaction = Callable[["Service", str, dict[str, Any]], Awaitable[None]]  # (service, county, envelope)
 
 
 @dataclass
@@ -71,12 +82,21 @@ class Routes:
     def __init__(self, service: str):
         self.service = service
         self._routes: list[tuple[str, str, Handler]] = []
+        self._reactions: list[tuple[str, Reaction]] = []
 
     def command(self, name: str) -> Callable[[Handler], Handler]:
         return self._route("cmd", name)
 
     def query(self, name: str) -> Callable[[Handler], Handler]:
         return self._route("qry", name)
+
+    def reaction(self, subjects: str) -> Callable[[Reaction], Reaction]:
+        """Every instance sees every event on `pb.<county>.evt.<subjects>` as it is stored (core NATS,
+        no queue group, not durable): for in-memory caches, never for state that must not miss one."""
+        def register(fn: Reaction) -> Reaction:
+            self._reactions.append((subjects, fn))
+            return fn
+        return register
 
     def _route(self, kind: str, name: str) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -92,7 +112,11 @@ class Service:
         self.workers = workers
         self.broker: NatsBroker | None = None
         self._routes = routes._routes
-        self.runners: dict[tuple[str, str], ProjectionRunner] = {}
+        self._reactions = routes._reactions
+        self.runners: dict[tuple[str, str], ProjectionRunner] = {}   # the projections this instance runs
+        self.standby: dict[tuple[str, str], ProjectionRunner] = {}   # run by another instance (not started)
+        self.leases: Leases | None = None
+        self._lease_task: asyncio.Task | None = None
         self.nc = None
         self.store: EventStore | None = None
         self.repo: Repository | None = None
@@ -114,21 +138,44 @@ class Service:
         self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas))
         self.repo = Repository(self.store, retries=settings.command_retries)
         self.engine = make_engine(settings.database_url_for(self.name))
+        self.leases = Leases(self.nc.jetstream(), f"{self.name}@{socket.gethostname()}:{os.getpid()}:{new_id()[-8:]}",
+                             settings.lease_ttl_s, settings.stream_replicas)
+        await self.leases.open()
         self.build_broker(nats_url)
         await self.broker.start()
         await self.nc.subscribe(COUNTY_ADDED, cb=self._on_county_added)
         await self.nc.subscribe(health_subject(self.name), cb=self._on_health)
         for county in await self.store.list_counties():
             await self.attach_county(county)
+        self._lease_task = asyncio.create_task(self._keep_leases(), name=f"leases:{self.name}")
         log.info("service.started", service=self.name, subjects=len(self._routes))
 
     def build_broker(self, nats_url: str) -> NatsBroker:
         """The FastStream broker with every command and query subscribed (also what the AsyncAPI
         document is generated from, without connecting)."""
         self.broker = NatsBroker(nats_url, logger=None, graceful_timeout=5)
-        for kind, name, fn in [*self._routes, ("cmd", "rebuild", self._on_rebuild)]:
-            self._subscribe(kind, name, fn)
+        if self.settings is None or self.settings.serve_requests:
+            for kind, name, fn in [*self._routes, ("cmd", "rebuild", self._on_rebuild)]:
+                self._subscribe(kind, name, fn)
+        for subjects, fn in self._reactions:
+            self._react(subjects, fn)
         return self.broker
+
+    def _react(self, subjects: str, fn: Reaction) -> None:
+        service = self
+
+        async def reaction(body: dict) -> None:
+            subject = service.broker.context.get_local("message").raw_message.subject
+            try:
+                await fn(service, subject.split(".", 2)[1], body)
+            except Exception:  # a cache reaction never takes the service down
+                log.exception("reaction.failed", service=service.name, subject=subject)
+
+        reaction.__name__ = fn.__name__
+        # no_reply: a JetStream publish is a request on this very subject; only the server may answer it
+        self.broker.subscriber(f"pb.*.evt.{subjects}", max_workers=self.workers, no_reply=True,
+                               title=f"{self.name}.reaction.{fn.__name__}",
+                               description=fn.__doc__)(reaction)
 
     def _subscribe(self, kind: str, name: str, fn: Handler) -> None:
         service = self
@@ -163,8 +210,14 @@ class Service:
             return failed(DomainError("internal_error", "内部错误，已记录 / internal error (logged)", 500))
 
     async def stop(self) -> None:
-        for runner in list(self.runners.values()):
+        if self._lease_task:
+            self._lease_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._lease_task
+        for (name, county), runner in list(self.runners.items()):
             await runner.stop()
+            if self.leases:
+                await self.leases.release(lease_key(name, county))  # a standby takes over at once
         if self.broker:
             with contextlib.suppress(Exception):
                 await self.broker.stop()
@@ -179,13 +232,41 @@ class Service:
         await self.attach_county(msg.data.decode())
 
     async def attach_county(self, county: str) -> None:
+        """Run each of this service's projections for the county here, unless another instance
+        holds its lease (then it waits here as a standby)."""
         async with self._county_lock:
             for ptype in self.projection_types:
                 key = (ptype.name, county)
-                if key not in self.runners:
-                    runner = ProjectionRunner(self.nc, self.engine, self.projection(ptype), county)
-                    await runner.start()
-                    self.runners[key] = runner
+                if key not in self.runners and key not in self.standby:
+                    await self._take_or_wait(key, ProjectionRunner(self.nc, self.engine, self.projection(ptype), county))
+
+    async def _take_or_wait(self, key: tuple[str, str], runner: ProjectionRunner) -> None:
+        if self.settings.run_projections and await self.leases.hold(lease_key(*key)):
+            self.standby.pop(key, None)
+            await runner.start()
+            self.runners[key] = runner
+            log.info("projection.owned", service=self.name, projection=key[0], county=key[1])
+        else:
+            self.standby[key] = runner
+
+    async def _keep_leases(self) -> None:
+        """Renew what we run (stop what we lost), take over what nobody renews any more."""
+        while True:
+            await asyncio.sleep(self.settings.lease_ttl_s / 3)
+            try:
+                async with self._county_lock:
+                    for key, runner in list(self.runners.items()):
+                        if not await self.leases.hold(lease_key(*key)):
+                            log.warning("projection.lease_lost", service=self.name, projection=key[0], county=key[1])
+                            await runner.stop()
+                            del self.runners[key]
+                            self.standby[key] = runner
+                    for key, runner in list(self.standby.items()):
+                        await self._take_or_wait(key, runner)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # NATS briefly unavailable: try again next round
+                log.warning("projection.lease_round_failed", service=self.name, error=str(exc))
 
     def projection(self, ptype: type[Projection]) -> Projection:
         """The live instance of a projection type (shared by all counties' runners)."""
@@ -199,13 +280,20 @@ class Service:
             return
         await self.attach_county(county)  # waits for an attach in progress (a county added a moment ago)
         timeout = self.settings.read_your_writes_timeout_s if self.settings else 5.0
-        for (name, c), runner in list(self.runners.items()):
+        for (name, c), runner in [*self.runners.items(), *self.standby.items()]:
             if c == county and (projection is None or name == projection):
-                if not await runner.wait_for(seq, timeout):
+                reached = await (runner.wait_for(seq, timeout) if (name, c) in self.runners
+                                 else runner.wait_for_elsewhere(seq, timeout))
+                if not reached:
                     raise DomainError("read_model_lagging",
                                       f"读模型尚未更新到 {seq}，请稍后重试 / read-model has not reached sequence {seq} yet", 503)
 
     async def rebuild(self, county: str, ptype: type[Projection]) -> dict:
+        if (ptype.name, county) in self.standby:  # the owner rebuilds: it pauses its live runner for the swap
+            holder = await self.leases.holder_of(lease_key(ptype.name, county))
+            raise DomainError("projection_runs_elsewhere",
+                              f"读模型 {ptype.name} 由另一实例维护，请重试 / {ptype.name} of {county} is run by {holder}; "
+                              "send the rebuild again (it reaches another instance)", 409)
         live = self.runners.get((ptype.name, county))
         return await rebuild_county(self.nc, self.engine, ptype, county, live=live)
 
@@ -216,10 +304,17 @@ class Service:
             if runner.error is None:
                 with contextlib.suppress(Exception):
                     lag = await runner.pending()
-            projections.append(runner.status(lag))
+            projections.append({**runner.status(lag), "role": "active"})
+        for (name, county), runner in list(self.standby.items()):
+            status = {"projection": name, "county": county, "role": "standby"}
+            with contextlib.suppress(Exception):
+                status["lag"] = await runner.pending()
+                status["checkpoint"] = (await asyncio.to_thread(runner._load_checkpoint))[0]
+            projections.append(status)
         healthy = all("error" not in p for p in projections)
+        appends = {county: g.figures() for county, g in self.store._groups.items()} if self.store else {}
         return {"service": self.name, "status": "ok" if healthy else "degraded", "projections": projections,
-                "checked_at": time.time()}
+                "group_commit": appends, "checked_at": time.time()}
 
     async def _on_rebuild(self, ctx: Context) -> dict:
         """Rebuild one of this service's projections for the county into fresh tables and swap it in."""

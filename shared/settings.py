@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     request_timeout_s: float = 10.0
     handler_concurrency: int = Field(256, ge=1, le=10_000, description="Messages a service instance handles at once per command or query subject (more in flight = bigger group commits)")
     read_your_writes_timeout_s: float = 5.0
+    serve_requests: bool = Field(True, description="Answer this service's commands and queries (false: a projections-only instance)")
+    run_projections: bool = Field(True, description="Run read-model projections when this instance holds their lease (false: a commands-and-queries-only instance)")
+    lease_ttl_s: float = Field(10.0, ge=1.0, description="A projection lease nobody renews expires after this; a standby instance then takes over")
     log_level: str = "INFO"
 
     def database_url_for(self, service: str) -> str:

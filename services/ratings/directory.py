@@ -6,10 +6,16 @@ event). Answers are cached: the first miss in a county loads the whole county di
 query (tens of thousands of rows, a few MB); later misses (members registered since) from
 concurrent commands are gathered and answered by one `IN` query in a worker thread — one SELECT
 and one thread hop per command was the service's largest cost under load. A member registered a moment ago may not be folded yet: on a
-miss we wait until the projection has reached the end of the log once, then answer for certain."""
+miss we wait until the projection has reached the end of the log once, then answer for certain.
+
+A transfer drops the member's entry twice: when the event is stored (every instance hears it, see
+`on_member_event`) and once the read-model has applied it (in the instance that runs the projection
+that is `after_commit`, elsewhere `on_member_event` waits for it) — an answer read in between
+cannot outlive the second drop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Iterable
 
@@ -128,6 +134,20 @@ def _reader(ctx: Context) -> DirectoryReader:
     if reader is None:
         reader = p.directory_reader = DirectoryReader(p, ctx.service.engine)
     return reader
+
+
+async def on_member_event(service, county: str, envelope: dict) -> None:
+    """A member changed branch: forget where they were, now and after the read-model has it."""
+    if envelope.get("type") != "MemberTransferred":
+        return
+    from services.ratings.projections.stars import StarsProjection
+
+    placements = service.projection(StarsProjection).placements
+    key = (county, "member", envelope["aggregate_id"])
+    placements.invalidate(key)
+    with contextlib.suppress(Exception):  # lagging read-model: the first drop stands, lookups wait for it
+        await service.caught_up(county, await service.store.last_seq(county), projection=StarsProjection.name)
+    placements.invalidate(key)
 
 
 async def placement(ctx: Context, rated_kind: str, rated_id: str) -> Place:

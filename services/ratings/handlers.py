@@ -12,13 +12,14 @@ from shared.service import Context, Routes
 from services.ratings import queries
 from services.ratings.queries import YearQuery
 from services.ratings.commands import CloseRatingYear, DefineStarScheme, RecordScore, ReopenRatingYear, RevokeScore
-from services.ratings.directory import placement
+from services.ratings.directory import on_member_event, placement
 from services.ratings.domain import (PointsBook, RatingYear, StarScheme, StarSchemeBook, points_aggregate_id,
                                      scheme_aggregate_id)
 
 CHINA = ZoneInfo("Asia/Shanghai")
 YEAR_DETAIL = "只有县委组织部可以关闭或重开评星年度 / only the county department closes or reopens a year"
 routes = Routes("ratings")
+routes.reaction("org.member.*")(on_member_event)
 
 
 def today() -> date:

@@ -1,0 +1,57 @@
+"""Exactly one instance at a time runs each (projection, county): a lease in a JetStream KV bucket.
+
+An instance that creates the key `<projection>.<county>` owns it and renews it every third of the
+TTL; the bucket's TTL removes a lease nobody renews (a dead instance), so a standby instance takes
+it over within one TTL. A clean stop deletes its leases, so a standby takes over at its next
+renewal round. Every projection batch still re-reads its checkpoint row under a lock, so the short
+overlap a paused-then-resumed owner could cause never applies an event twice.
+See docs/decisions/009-projection-leases.md.
+"""
+from __future__ import annotations
+
+import contextlib
+
+from nats.js.api import KeyValueConfig, StorageType
+from nats.js.errors import BucketNotFoundError, KeyWrongLastSequenceError, NotFoundError
+
+BUCKET = "dangjian_projection_leases"
+
+
+class Leases:
+    def __init__(self, js, holder: str, ttl_s: float, replicas: int = 1, bucket: str = BUCKET):
+        self.js, self.holder, self.ttl_s, self.replicas, self.bucket = js, holder, ttl_s, replicas, bucket
+        self.kv = None
+        self.held: dict[str, int] = {}  # key -> revision of our last write
+
+    async def open(self) -> None:
+        try:
+            self.kv = await self.js.key_value(self.bucket)
+        except (BucketNotFoundError, NotFoundError):
+            self.kv = await self.js.create_key_value(KeyValueConfig(
+                bucket=self.bucket, ttl=self.ttl_s, history=1, storage=StorageType.FILE, replicas=self.replicas,
+                description="which service instance runs each (projection, county)"))
+
+    async def hold(self, key: str) -> bool:
+        """Take the lease if it is free, renew it if it is ours; False when another instance holds it."""
+        revision = self.held.get(key)
+        try:
+            if revision is None:
+                self.held[key] = await self.kv.create(key, self.holder.encode())
+            else:
+                self.held[key] = await self.kv.update(key, self.holder.encode(), last=revision)
+            return True
+        except KeyWrongLastSequenceError:
+            self.held.pop(key, None)
+            return False
+
+    async def holder_of(self, key: str) -> str | None:
+        with contextlib.suppress(Exception):
+            entry = await self.kv.get(key)
+            return entry.value.decode() if entry.value else None
+        return None
+
+    async def release(self, key: str) -> None:
+        revision = self.held.pop(key, None)
+        if revision is not None:
+            with contextlib.suppress(Exception):
+                await self.kv.delete(key, last=revision)
