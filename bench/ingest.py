@@ -113,9 +113,10 @@ async def record_scores(nc, c: County, n: int, concurrency: int, actor: Actor) -
 async def main() -> None:
     args = arguments("ingest", 100_000, extra=[
         (("--concurrency",), dict(type=int, default=512, help="record_score requests in flight (default 512)")),
-        (("--ratings-instances",), dict(type=int, default=1,
-                                        help="ratings service processes sharing the commands (default 1; "
-                                             "one runs the projections, the others stand by)")),
+        (("--split",), dict(type=int, default=0, metavar="K",
+                            help="K ratings processes answering commands (DANGJIAN_RUN_PROJECTIONS=false) beside one "
+                                 "running its projections (DANGJIAN_SERVE_REQUESTS=false); default 0 = one process "
+                                 "runs every service")),
     ])
     fsync = not args.no_fsync
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
@@ -125,14 +126,20 @@ async def main() -> None:
         try:
             say(f"nats-server on {server.url}, fsync every write: {fsync}")
             data_dir = Path(tmp) / "data"
-            services = ServicesProcess(server.url, data_dir)
             nc = await nats.connect(server.url, name="bench-ingest")
-            await services.ready(nc)
-            for _ in range(args.ratings_instances - 1):
-                extra.append(ServicesProcess(server.url, data_dir, names=("ratings",)))
-                await extra[-1].ready(nc)
+            if args.split:
+                services = ServicesProcess(server.url, data_dir, names=("organizations", "notifications"))
+                extra.append(ServicesProcess(server.url, data_dir, names=("ratings",),
+                                             env={"DANGJIAN_SERVE_REQUESTS": "false"}))
+                extra += [ServicesProcess(server.url, data_dir, names=("ratings",),
+                                          env={"DANGJIAN_RUN_PROJECTIONS": "false"}) for _ in range(args.split)]
+            else:
+                services = ServicesProcess(server.url, data_dir)
+            for proc in (services, *extra):
+                await proc.ready(nc)
             say(f"services running in process {services.pid}" +
-                (f", more ratings instances in {[e.pid for e in extra]}" if extra else ""))
+                (f"; ratings projections in {extra[0].pid}, ratings commands in {[e.pid for e in extra[1:]]}"
+                 if extra else ""))
             store = EventStore(nc)
 
             c = await setup_organizations(nc, COUNTY, BRANCHES)
@@ -143,7 +150,7 @@ async def main() -> None:
             r = await command(nc, COUNTY, "ratings", "define_scheme", {"year": YEAR, "name": "2026年党员星级管理",
                                                                       "preset": "532"})
             say(f"scheme 532 defined at seq {r['seq']}; waiting for the projections")
-            say(f"projections caught up in {await services.caught_up(nc, COUNTY):.1f}s")
+            say(f"projections caught up in {await (extra[0] if extra else services).caught_up(nc, COUNTY):.1f}s")
 
             payload = sample_envelope(COUNTY, c.members[0])
             say(f"raw: {args.n} pipelined acked publishes of {len(payload)} bytes (window {RAW_WINDOW})")
@@ -156,7 +163,8 @@ async def main() -> None:
             actor = Actor(sub="bench-admin", role="county_admin", county=COUNTY)
             say(f"recording {args.n} scores over {len(c.members)} members, {args.concurrency} in flight")
             meter = CpuMeter(server.proc.pid, services=services.pid,
-                             **{f"ratings{i + 2}": e.pid for i, e in enumerate(extra)}).start()
+                             **{("ratings_projections" if i == 0 else f"ratings_commands{i}"): e.pid
+                                for i, e in enumerate(extra)}).start()
             seconds, failures, first_failure, last_seq = await record_scores(nc, c, args.n, args.concurrency, actor)
             cpu = meter.stop()
             rate = args.n / seconds
@@ -164,16 +172,17 @@ async def main() -> None:
             say(f"cpu during the run: {cpu}")
             if first_failure:
                 say(f"first failure: {first_failure}")
-            appends = (await services.health(nc))["ratings"]["group_commit"].get(COUNTY)
-            say(f"group commit in one ratings instance: {appends}")
-            lag = await services.caught_up(nc, COUNTY)
+            appends = [h["group_commit"][COUNTY] for h in await ServicesProcess.every_instance(nc, "ratings")
+                       if COUNTY in h["group_commit"]]
+            say(f"group commit in the ratings instances: {appends}")
+            lag = await (extra[0] if extra else services).caught_up(nc, COUNTY)
             say(f"projections caught up {lag:.2f}s after the last reply")
             rows = count_scores(data_dir)
             say(f"read-model holds {rows} score rows")
             figures = {"bench": "ingest", "n": args.n, "events_per_s": round(rate), "scores_per_s": round(rate),
                        "raw_events_per_s": round(raw_rate), "ratio": round(rate / raw_rate, 3), "failures": failures,
                        "raw_failures": raw_failures, "fsync": fsync, "seconds": round(seconds, 2),
-                       "raw_seconds": round(raw_s, 2), "concurrency": args.concurrency, "ratings_instances": args.ratings_instances,
+                       "raw_seconds": round(raw_s, 2), "concurrency": args.concurrency, "split": args.split,
                        "members": len(c.members),
                        "payload_bytes": len(payload), "projection_lag_s": round(lag, 2), "score_rows": rows,
                        "nats_server_rss_mb": rss_mb(server.proc.pid), "services_rss_mb": rss_mb(services.pid),
