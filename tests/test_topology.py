@@ -40,6 +40,20 @@ def test_compose_has_a_three_node_cluster_postgres_and_every_service():
         assert env["DANGJIAN_DATABASE_URL"].startswith("postgresql+psycopg://")
         assert env["DANGJIAN_NATS_URL"].count("nats://") == 3
     assert services["gateway"]["environment"]["DANGJIAN_HTTP_HOST"] == "0.0.0.0"
+    assert services["ratings"]["deploy"]["replicas"] >= 2  # safe: projection leases (next test)
+
+
+async def every_instance(nc, service: str) -> list[dict]:
+    inbox, replies = nc.new_inbox(), []
+
+    async def collect(msg) -> None:
+        replies.append(orjson.loads(msg.data))
+
+    sub = await nc.subscribe(inbox, cb=collect)
+    await nc.publish(health_subject(service), b"", reply=inbox)
+    await asyncio.sleep(0.3)
+    await sub.unsubscribe()
+    return replies
 
 
 async def test_each_service_runs_as_its_own_process(nats_server, tmp_path):
@@ -48,8 +62,10 @@ async def test_each_service_runs_as_its_own_process(nats_server, tmp_path):
 
     env = {**os.environ, "DANGJIAN_NATS_URL": nats_server.url, "DANGJIAN_DATA_DIR": str(tmp_path),
            "DANGJIAN_JWT_SECRET": "topology-test-secret-" + "y" * 30}
+    replicas = {name: compose()["services"][name].get("deploy", {}).get("replicas", 1) for name in SERVICE_NAMES}
     procs = [subprocess.Popen([sys.executable, "-m", "services.cli", "start", "--only", name], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name in SERVICE_NAMES]
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for name in SERVICE_NAMES for _ in range(replicas[name])]
     nc = await nats.connect(nats_server.url)
     try:
         answered = {}
@@ -77,6 +93,15 @@ async def test_each_service_runs_as_its_own_process(nats_server, tmp_path):
                 break
             await asyncio.sleep(0.1)
         assert any(p["county"] == code for p in health["projections"])
+        # every instance knows the county; exactly one runs its projection (counting the in-process test
+        # system's ratings too, when an earlier test started it)
+        for _ in range(50):
+            views = [p for h in await every_instance(nc, "ratings") for p in h["projections"] if p["county"] == code]
+            if len(views) >= replicas["ratings"]:
+                break
+            await asyncio.sleep(0.1)
+        assert len(views) >= replicas["ratings"] >= 2
+        assert [p["role"] for p in views].count("active") == 1
     finally:
         await nc.close()
         for p in procs:
