@@ -1,6 +1,10 @@
 """Ingest: record N scores through the real command path (NATS request/reply to the ratings service).
 
-    .venv/bin/python bench/ingest.py [--n 100000] [--no-fsync] [--concurrency 512]
+    .venv/bin/python bench/ingest.py [--n 100000] [--no-fsync] [--concurrency 512] [--split K]
+
+The services run as deployed, in processes of their own (`dangjian start --only ...`): one process
+with every service, or with --split K the ratings commands in K processes beside one process that
+runs the ratings projections.
 
 Setup: a county with a township and 50 branches (real commands), 20,000 members (sealed
 MemberRegistered events appended in atomic batches), the 2026 member scheme "532" (real command).

@@ -58,35 +58,34 @@ class GroupCommit:
 
     async def _work(self) -> None:
         while self._queue:
-            started = time.perf_counter()
-            try:
-                await self._flush()
-            finally:
-                self.busy_s += time.perf_counter() - started
-
-    async def _flush(self) -> None:
-        if self._queue:
             batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
             self.batches += 1
             self.events += len(batch)
-            if len(batch) == 1:
-                await self._one_by_one(batch)
-                return
+            started = time.perf_counter()
             try:
-                appended = await self._publish_batch([(p.subject, p.env, p.expected) for p in batch])
-            except self._refused:
-                await self._one_by_one(batch)  # refused as a whole, nothing stored: each on its own
-                return
-            except BaseException as exc:  # timeout (outcome unknown), no county, connection lost
-                for p in batch:
-                    if not p.future.done():
-                        p.future.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                return
-            for p, app in zip(batch, appended):
+                await self._flush(batch)
+            finally:
+                self.busy_s += time.perf_counter() - started
+
+    async def _flush(self, batch: list[_Pending]) -> None:
+        if len(batch) == 1:
+            await self._one_by_one(batch)
+            return
+        try:
+            appended = await self._publish_batch([(p.subject, p.env, p.expected) for p in batch])
+        except self._refused:
+            await self._one_by_one(batch)  # refused as a whole, nothing stored: each on its own
+            return
+        except BaseException as exc:  # timeout (outcome unknown), no county, connection lost
+            for p in batch:
                 if not p.future.done():
-                    p.future.set_result(app)
+                    p.future.set_exception(exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return  # the worker goes on with what queued meanwhile
+        for p, app in zip(batch, appended):
+            if not p.future.done():
+                p.future.set_result(app)
 
     async def _one_by_one(self, batch: list[_Pending]) -> None:
         results = await asyncio.gather(*(self._publish_single(p.subject, p.env, p.expected) for p in batch),
