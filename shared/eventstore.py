@@ -178,7 +178,7 @@ class EventStore:
     # -- read ------------------------------------------------------------------------------
     async def load(self, county: str, subject: str):
         """All events of one aggregate (subject), oldest first."""
-        return [decode(*raw) async for raw in self._direct_batches(county, subject, start_seq=1)]
+        return [decode(*raw) for raw in await self._direct_all(county, subject)]
 
     async def read(self, county: str, from_seq: int = 1, since: datetime | None = None,
                    upto_seq: int | None = None) -> AsyncIterator:
@@ -204,6 +204,7 @@ class EventStore:
 
     async def _direct_batches(self, county: str, subject: str, start_seq: int = 1,
                               since: datetime | None = None) -> AsyncIterator:
+        """(seq, subject, data) of every message matching `subject`, 1,000 per Direct Get request."""
         api = f"$JS.API.DIRECT.GET.{stream_name(county)}"
         inbox, queue = await self._reply_inbox()
         try:
@@ -212,29 +213,52 @@ class EventStore:
                 request["start_time"] = iso(since)
             else:
                 request["seq"] = start_seq
-            while True:
-                await self.nc.publish(api, orjson.dumps(request), reply=inbox)
-                last_seq, got = 0, 0
-                while True:
-                    msg = await asyncio.wait_for(queue.get(), self.js._timeout)
-                    status = msg.headers.get("Status") if msg.headers else None
-                    if status:
-                        if status == "404" and got == 0:
-                            return  # nothing (more) on this subject
-                        if status == "204":
-                            break  # end of batch
-                        if status == "503":
-                            raise CountyNotFound(county)
-                        raise APIError(description=f"direct get on {subject}: status {status}")
-                    got += 1
-                    last_seq = int(msg.headers["Nats-Sequence"])
-                    yield last_seq, msg.headers["Nats-Subject"], msg.data
-                pending = int(msg.headers.get("Nats-Num-Pending", "0"))
-                if got < DIRECT_BATCH or pending == 0:
-                    return
-                request = {"next_by_subj": subject, "batch": DIRECT_BATCH, "seq": last_seq + 1}
+            while request is not None:
+                got, request = await self._direct_batch(county, api, subject, request, inbox, queue)
+                for raw in got:
+                    yield raw
         finally:
             self._replies.pop(inbox, None)
+
+    async def _direct_all(self, county: str, subject: str) -> list[tuple[int, str, bytes]]:
+        """The same as a list, without an async generator: aggregate loads are the command path's
+        hottest read (a generator and a timeout task per message cost more than the read)."""
+        api = f"$JS.API.DIRECT.GET.{stream_name(county)}"
+        inbox, queue = await self._reply_inbox()
+        out: list[tuple[int, str, bytes]] = []
+        try:
+            request: dict[str, Any] | None = {"next_by_subj": subject, "batch": DIRECT_BATCH, "seq": 1}
+            while request is not None:
+                got, request = await self._direct_batch(county, api, subject, request, inbox, queue)
+                out.extend(got)
+        finally:
+            self._replies.pop(inbox, None)
+        return out
+
+    async def _direct_batch(self, county: str, api: str, subject: str, request: dict, inbox: str,
+                            queue: asyncio.Queue) -> tuple[list[tuple[int, str, bytes]], dict | None]:
+        """One Direct Get batch: its messages, and the request for the next batch (None at the end)."""
+        await self.nc.publish(api, orjson.dumps(request), reply=inbox)
+        got: list[tuple[int, str, bytes]] = []
+        timeout = self.js._timeout
+        async with asyncio.timeout(timeout) as deadline:  # per message, re-armed as each one arrives
+            while True:
+                msg = await queue.get()
+                deadline.reschedule(asyncio.get_running_loop().time() + timeout)
+                status = msg.headers.get("Status") if msg.headers else None
+                if status:
+                    if status == "404" and not got:
+                        return got, None  # nothing (more) on this subject
+                    if status == "204":
+                        break  # end of batch
+                    if status == "503":
+                        raise CountyNotFound(county)
+                    raise APIError(description=f"direct get on {subject}: status {status}")
+                got.append((int(msg.headers["Nats-Sequence"]), msg.headers["Nats-Subject"], msg.data))
+        pending = int(msg.headers.get("Nats-Num-Pending", "0"))
+        if len(got) < DIRECT_BATCH or pending == 0:
+            return got, None
+        return got, {"next_by_subj": subject, "batch": DIRECT_BATCH, "seq": got[-1][0] + 1}
 
     async def _reply_inbox(self) -> tuple[str, asyncio.Queue]:
         """A reply subject of its own on ONE wildcard subscription shared by every read (like nats-py's
