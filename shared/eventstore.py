@@ -128,6 +128,10 @@ class EventStore:
                 refused=(ConcurrencyConflict, APIError))
         return [await group.append(subject, envelopes[0], expected_seq)]
 
+    def group_commit_figures(self) -> dict[str, dict]:
+        """Per county: events appended through group commit, batches, time with a batch in flight."""
+        return {county: group.figures() for county, group in self._groups.items()}
+
     async def _publish_one(self, county: str, subject: str, env: dict, expected: int) -> Appended:
         headers = {"Nats-Msg-Id": env["event_id"], "Nats-Expected-Last-Subject-Sequence": str(expected)}
         try:

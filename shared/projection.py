@@ -320,6 +320,10 @@ class ProjectionRunner:
             return False
         return self.checkpoint >= seq
 
+    async def persisted_checkpoint(self) -> int:
+        """The committed checkpoint row (whoever runs this projection)."""
+        return (await asyncio.to_thread(self._load_checkpoint))[0]
+
     async def wait_for_elsewhere(self, seq: int, timeout: float) -> bool:
         """Read-your-writes on an instance where this runner is a standby (another instance holds the
         lease): the owner's committed checkpoint row, or the server saying nothing matching is left."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import nats
+import orjson
 import structlog
 from faststream.nats import NatsBroker
 from pydantic import ValidationError
@@ -45,6 +47,11 @@ log = structlog.get_logger(__name__)
 
 def lease_key(projection: str, county: str) -> str:
     return f"{projection}.{county}"
+
+
+def rebuild_subject(instance: str) -> str:
+    """Where one instance takes rebuilds forwarded by its standbys (only the owner may swap)."""
+    return f"pb.platform.rebuild.{instance}"
 
 
 Handler = Callable[["Context"], Awaitable[dict[str, Any]]]
@@ -138,13 +145,15 @@ class Service:
         self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas))
         self.repo = Repository(self.store, retries=settings.command_retries)
         self.engine = make_engine(settings.database_url_for(self.name))
-        self.leases = Leases(self.nc.jetstream(), f"{self.name}@{socket.gethostname()}:{os.getpid()}:{new_id()[-8:]}",
-                             settings.lease_ttl_s, settings.stream_replicas)
+        host = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())
+        self.instance = f"{self.name}-{host}-{os.getpid()}-{new_id()[-8:]}"  # subject-safe: rebuilds are forwarded to it
+        self.leases = Leases(self.nc.jetstream(), self.instance, settings.lease_ttl_s, settings.stream_replicas)
         await self.leases.open()
         self.build_broker(nats_url)
         await self.broker.start()
         await self.nc.subscribe(COUNTY_ADDED, cb=self._on_county_added)
         await self.nc.subscribe(health_subject(self.name), cb=self._on_health)
+        await self.nc.subscribe(rebuild_subject(self.instance), cb=self._on_forwarded_rebuild)
         for county in await self.store.list_counties():
             await self.attach_county(county)
         self._lease_task = asyncio.create_task(self._keep_leases(), name=f"leases:{self.name}")
@@ -243,6 +252,7 @@ class Service:
     async def _take_or_wait(self, key: tuple[str, str], runner: ProjectionRunner) -> None:
         if self.settings.run_projections and await self.leases.hold(lease_key(*key)):
             self.standby.pop(key, None)
+            runner = ProjectionRunner(self.nc, self.engine, runner.projection, runner.county)  # no state of a past run
             await runner.start()
             self.runners[key] = runner
             log.info("projection.owned", service=self.name, projection=key[0], county=key[1])
@@ -290,12 +300,35 @@ class Service:
 
     async def rebuild(self, county: str, ptype: type[Projection]) -> dict:
         if (ptype.name, county) in self.standby:  # the owner rebuilds: it pauses its live runner for the swap
-            holder = await self.leases.holder_of(lease_key(ptype.name, county))
-            raise DomainError("projection_runs_elsewhere",
-                              f"读模型 {ptype.name} 由另一实例维护，请重试 / {ptype.name} of {county} is run by {holder}; "
-                              "send the rebuild again (it reaches another instance)", 409)
+            return await self._forward_rebuild(county, ptype)
         live = self.runners.get((ptype.name, county))
         return await rebuild_county(self.nc, self.engine, ptype, county, live=live)
+
+    async def _forward_rebuild(self, county: str, ptype: type[Projection]) -> dict:
+        holder = await self.leases.holder_of(lease_key(ptype.name, county))
+        if holder is None:
+            raise DomainError("projection_unowned", f"{ptype.name} of {county} has no running instance right now; "
+                              "try again in a few seconds", 503)
+        msg = await self.nc.request(rebuild_subject(holder), orjson.dumps({"county": county, "projection": ptype.name}),
+                                    timeout=3600)
+        reply = orjson.loads(msg.data)
+        if not reply.get("ok"):
+            raise DomainError.from_dict(reply["error"])
+        return reply["data"]
+
+    async def _on_forwarded_rebuild(self, msg) -> None:
+        body = orjson.loads(msg.data)
+        ptype = next((p for p in self.projection_types if p.name == body.get("projection")), None)
+        try:
+            if ptype is None or (ptype.name, body.get("county")) not in self.runners:
+                raise DomainError("projection_runs_elsewhere", "this instance no longer runs that projection", 409)
+            reply = ok(await self.rebuild(body["county"], ptype))
+        except DomainError as exc:
+            reply = failed(exc)
+        except Exception as exc:  # reported to the forwarding instance, which answers the client
+            log.exception("rebuild.failed", service=self.name, county=body.get("county"))
+            reply = failed(DomainError("rebuild_failed", f"重建失败 / rebuild failed: {exc}", 500))
+        await msg.respond(encode(reply))
 
     async def health(self) -> dict[str, Any]:
         projections = []
@@ -309,10 +342,10 @@ class Service:
             status = {"projection": name, "county": county, "role": "standby"}
             with contextlib.suppress(Exception):
                 status["lag"] = await runner.pending()
-                status["checkpoint"] = (await asyncio.to_thread(runner._load_checkpoint))[0]
+                status["checkpoint"] = await runner.persisted_checkpoint()
             projections.append(status)
         healthy = all("error" not in p for p in projections)
-        appends = {county: g.figures() for county, g in self.store._groups.items()} if self.store else {}
+        appends = self.store.group_commit_figures() if self.store else {}
         return {"service": self.name, "status": "ok" if healthy else "degraded", "projections": projections,
                 "group_commit": appends, "checked_at": time.time()}
 

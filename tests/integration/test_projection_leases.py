@@ -124,3 +124,23 @@ async def test_an_instance_without_the_projection_follows_member_transfers(syste
         assert (await placement(ctx, "member", c.members[0]))[0] == c.branches[1]
     finally:
         await extra.stop()
+
+
+async def test_a_rebuild_sent_to_a_standby_is_done_by_the_owner(settings, nats_server, nc):
+    county = new_county()
+    store = EventStore(nc)
+    await store.add_county_stream(county)
+    owner, standby = (Service(Routes("leasetest"), projections=[TownshipCount]) for _ in range(2))
+    await owner.start(nats_server.url, settings)
+    await standby.start(nats_server.url, settings)
+    try:
+        seq = await add_townships(store, county, 0, 4)
+        await standby.caught_up(county, seq)
+        result = await standby.rebuild(county, TownshipCount)  # forwarded: only the owner may swap
+        assert result["events"] == seq and count(owner, county) == 4
+        seq = await add_townships(store, county, 4, 1)  # the owner's live runner goes on after the swap
+        await standby.caught_up(county, seq)
+        assert count(standby, county) == 5
+    finally:
+        await standby.stop()
+        await owner.stop()
