@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 from shared.db import checkpoint_metadata, projection_checkpoint, upsert
 from shared.envelope import MalformedEvent, StoredEvent, decode_parsed, parse_envelope
 from shared.eventstore import stream_name
+from shared.replay import RebuildFold, replay, reply_tokens
 
 log = structlog.get_logger(__name__)
 LINGER_BELOW, LINGER_S = 64, 0.005   # a busy runner waits 5 ms for more events when it has fewer than 64
@@ -65,6 +66,12 @@ class Projection:
     def after_commit(self, county: str, events: Sequence[StoredEvent]) -> None:
         """Hook for in-memory caches that must follow the committed tables."""
 
+    def rebuild_fold(self, conn: Connection, county: str) -> "RebuildFold":
+        """How a rebuild folds the replayed log into fresh tables (shared/replay.py). By default the
+        live batch fold, once per replayed batch; a projection whose rows many events rewrite can
+        keep its state in memory across the whole replay and write it once instead (ratings.stars)."""
+        return _BatchFold(self, conn, county)
+
     def create_tables(self, engine: Engine) -> None:
         checkpoint_metadata.create_all(engine)
         self.metadata.create_all(engine)
@@ -74,6 +81,22 @@ class Projection:
         self.metadata.drop_all(engine)
         with engine.begin() as conn:
             conn.execute(projection_checkpoint.delete().where(projection_checkpoint.c.projection == self.checkpoint_name))
+
+
+class _BatchFold:
+    """The generic rebuild fold: `apply` per replayed batch. (`after_commit` is left out: the fresh
+    instance being rebuilt serves no queries, so it has no caches to follow.)"""
+
+    def __init__(self, projection: Projection, conn: Connection, county: str):
+        self.projection, self.conn, self.county = projection, conn, county
+
+    def fold(self, events: Iterable[StoredEvent]) -> None:
+        batch = list(events)
+        if batch:
+            self.projection.apply(self.conn, self.county, batch)
+
+    def finish(self) -> None:
+        pass
 
 
 def read_checkpoint(conn: Connection, projection: str, county: str) -> tuple[int, int | None, str | None]:
@@ -101,10 +124,7 @@ def _write_checkpoint(conn: Connection, projection: str, county: str, seq: int,
 
 
 def _stream_seq(reply: str) -> int:
-    # $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>  (v1)
-    # $JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>.<token> (v2)
-    tokens = reply.split(".")
-    return int(tokens[5] if len(tokens) == 9 else tokens[8])
+    return reply_tokens(reply)[0]
 
 
 class ProjectionRunner:
@@ -346,16 +366,19 @@ async def rebuild_county(nc: NATS, engine: Engine, projection_cls: type[Projecti
     """Rebuild one county's rows of a projection from sequence 1 into fresh tables beside the live
     ones, then swap them in: the live rows and checkpoint are replaced in one transaction.
 
-    The live runner (if given) keeps serving until the fresh copy has caught up; it is paused only
-    for the final catch-up and the swap."""
+    The bulk of the log is replayed through the projection's rebuild fold (shared/replay.py); what
+    was appended meanwhile is folded by an ordinary runner on the fresh tables. The live runner (if
+    given) keeps serving until then; it is paused only for the final catch-up and the swap."""
     from shared.eventstore import EventStore
 
     store = EventStore(nc)
     fresh = projection_cls(suffix="__rebuild")
     await asyncio.to_thread(fresh.drop_tables, engine)
-    runner = ProjectionRunner(nc, engine, fresh, county, max_batch=10_000, pull_batch=10_000)  # catch-up: bigger batches
+    await asyncio.to_thread(fresh.create_tables, engine)
+    runner = ProjectionRunner(nc, engine, fresh, county, max_batch=10_000, pull_batch=10_000)
     started = time.perf_counter()
-    await runner.start()
+    await replay(nc, engine, fresh, county, await store.last_seq(county), consumer=f"{runner.durable}_replay")
+    await runner.start()  # from the replayed checkpoint on
     try:
         await _catch_up(runner, await store.last_seq(county), timeout)
         if live is not None:

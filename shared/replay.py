@@ -1,0 +1,187 @@
+"""Replay for rebuilds: read a county's log from sequence 1 up to a known end, as fast as NATS delivers it,
+and hand big batches to the projection's rebuild fold (docs/decisions/007-rebuild-fold.md).
+
+The reader is an ephemeral pull consumer with AckPolicy.NONE, filtered to the projection's subjects:
+nothing to acknowledge, no checkpoint per batch, and the server forgets it if this process dies. Each
+message's reply subject carries its stream sequence, its consumer sequence (contiguous from 1, so a
+lost message is detected, never skipped) and how many matching messages are still pending (0: this is
+the last one the stream holds).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+import orjson
+from nats.aio.client import Client as NATS
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from shared.envelope import MalformedEvent, StoredEvent, decode_parsed, parse_envelope
+from shared.eventstore import stream_name
+
+if TYPE_CHECKING:
+    from shared.projection import Projection
+
+PULL = 5_000            # messages per pull request
+BUFFERED = 4 * PULL     # no new request while this many are received but not folded (bounds memory)
+FOLD_BATCH = 10_000     # events per rebuild-fold call (one transaction)
+STALL_S = 30.0          # nothing received for this long while events are due: the rebuild fails
+
+
+class RebuildFold(Protocol):
+    """A projection's fold for a rebuild's bulk catch-up into its fresh (empty) tables.
+
+    `fold` runs once per batch inside its own transaction and consumes the batch's events once, as they
+    are decoded; `finish` runs once at the end, in the transaction that also writes the checkpoint. Both
+    run in a worker thread, in order, never concurrently."""
+
+    def fold(self, events: Iterable[StoredEvent]) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+def reply_tokens(reply: str) -> tuple[int, int, int]:
+    """(stream seq, consumer seq, pending) from a JetStream reply subject:
+    $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>  (v1)
+    $JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>.<token>  (v2)"""
+    t = reply.split(".")
+    i = 5 if len(t) == 9 else 7
+    return int(t[i]), int(t[i + 1]), int(t[i + 3])
+
+
+class LogReader:
+    """Delivers a county's matching events in stream order, from sequence 1 to at least `last`."""
+
+    def __init__(self, nc: NATS, county: str, subjects: Sequence[str], last: int, name: str):
+        self.nc, self.js = nc, nc.jetstream()
+        self.county, self.last, self.name = county, last, name
+        self.filter_subjects = [f"pb.{county}.evt.{s}" for s in subjects]
+        self.stream = stream_name(county)
+        self.buffer: list = []
+        self.expected = 0          # matching messages at start: 0 means there is nothing to read
+        self._arrived = asyncio.Event()
+        self._outstanding = 0
+        self._sub = None
+
+    async def start(self) -> None:
+        with contextlib.suppress(NotFoundError):
+            await self.js.delete_consumer(self.stream, self.name)  # left over by a rebuild that died
+        info = await self.js.add_consumer(self.stream, ConsumerConfig(
+            name=self.name, deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE,
+            filter_subjects=self.filter_subjects, inactive_threshold=60.0, max_waiting=8,
+            description=f"rebuild replay of county {self.county}"))
+        self.expected = info.num_pending
+        self._inbox = self.nc.new_inbox()
+        self._sub = await self.nc.subscribe(self._inbox, cb=self._on_msg, pending_msgs_limit=BUFFERED + 3 * PULL,
+                                            pending_bytes_limit=1024 * 1024 * 1024)
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+            self._sub = None
+        with contextlib.suppress(Exception):
+            await self.js.delete_consumer(self.stream, self.name)
+
+    async def _on_msg(self, msg) -> None:
+        if not msg.data and msg.headers and msg.headers.get("Status"):
+            if msg.headers["Status"] in ("408", "409"):  # request expired / server-side reset: ask again
+                left = msg.headers.get("Nats-Pending-Messages")
+                self._outstanding = max(0, self._outstanding - int(left)) if left else 0
+                self._arrived.set()
+            return
+        self._outstanding -= 1
+        self.buffer.append(msg)
+        self._arrived.set()
+
+    async def take(self, most: int) -> list:
+        """Up to `most` received messages, waiting for some; asks the server for more as room frees up."""
+        while True:
+            if self._outstanding < PULL and len(self.buffer) + self._outstanding < BUFFERED:
+                await self.nc.publish(f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{self.name}",
+                                      orjson.dumps({"batch": PULL, "expires": 10_000_000_000}), reply=self._inbox)
+                self._outstanding += PULL
+                continue
+            if self.buffer:
+                msgs, self.buffer = self.buffer[:most], self.buffer[most:]
+                return msgs
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), STALL_S)
+            except TimeoutError:
+                raise TimeoutError(f"rebuild replay of county {self.county}: nothing received for {STALL_S:.0f}s") \
+                    from None
+
+
+class _Decoder:
+    """Turns replayed messages into the events a projection folds, in order, and says when the end is reached.
+
+    As the live runner does: every envelope is checked, only `handles` types are validated, unknown types
+    are skipped, and a malformed event stops the rebuild with its sequence."""
+
+    def __init__(self, handles: frozenset[str], last: int):
+        self.handles, self.last = handles, last
+        self.cseq = 0            # consumer sequence of the last message taken
+        self.seq = 0             # stream sequence of the last message taken
+        self.done = False
+
+    def events(self, msgs: list) -> Iterator[StoredEvent]:
+        """The batch's events, decoded one at a time as the fold consumes them (a decoded batch kept
+        whole would be tens of thousands of live objects for the garbage collector to walk)."""
+        handles = self.handles
+        for msg in msgs:
+            seq, cseq, pending = reply_tokens(msg.reply)
+            if cseq != self.cseq + 1:
+                raise RuntimeError(f"rebuild replay lost messages: consumer sequence {cseq} after {self.cseq}")
+            self.cseq, self.seq = cseq, seq
+            try:
+                env = parse_envelope(msg.data)
+                if env["type"] in handles:
+                    ev = decode_parsed(seq, msg.subject, env)
+                    if ev.event is not None:
+                        yield ev
+            except MalformedEvent as exc:
+                raise MalformedEvent(f"rebuild stopped at seq {seq}: {exc}") from None
+            if pending == 0 or seq >= self.last:
+                self.done = True  # later messages (appended meanwhile) are left to the final catch-up
+                return
+
+
+async def replay(nc: NATS, engine: Engine, projection: "Projection", county: str, last: int, consumer: str) -> int:
+    """Fold the county's log from sequence 1 to at least `last` into the projection's (fresh, empty) tables
+    through its rebuild fold; returns the checkpoint written with the last transaction (every matching
+    event up to it is folded). Decoding and SQL run in a worker thread while the event loop keeps receiving."""
+    from shared.projection import _write_checkpoint
+
+    reader = LogReader(nc, county, projection.subjects, last, consumer)
+    decoder = _Decoder(projection.handles, last)
+    await reader.start()
+    conn = await asyncio.to_thread(engine.connect)
+    try:
+        fold = projection.rebuild_fold(conn, county)
+        if reader.expected and last:
+            while not decoder.done:
+                msgs = await reader.take(FOLD_BATCH)
+                await asyncio.to_thread(_fold_batch, conn, fold, decoder, msgs)
+        checkpoint = max(decoder.seq, last)  # nothing matching lies between the last one delivered and `last`
+
+        def finish() -> None:
+            with conn.begin():
+                fold.finish()
+                _write_checkpoint(conn, projection.checkpoint_name, county, checkpoint)
+
+        await asyncio.to_thread(finish)
+        return checkpoint
+    finally:
+        await reader.stop()
+        await asyncio.to_thread(conn.close)
+
+
+def _fold_batch(conn: Connection, fold: RebuildFold, decoder: _Decoder, msgs: list) -> None:
+    with conn.begin():
+        fold.fold(decoder.events(msgs))
