@@ -412,7 +412,24 @@ def _swap_rows(engine: Engine, fresh: Projection, live: Projection, county: str,
         for name, table in live.metadata.tables.items():
             source = fresh.metadata.tables[name + fresh.suffix]
             conn.execute(table.delete().where(table.c.county == county))
-            conn.execute(table.insert().from_select([c.name for c in table.columns],
-                                                    select(*[source.c[c.name] for c in table.columns])
-                                                    .where(source.c.county == county)))
+            if _same_stored_columns(conn, table, source):
+                # the fresh tables hold this county's rows only (created empty for this rebuild): a plain
+                # INSERT ... SELECT * lets SQLite copy records and index entries without decoding them
+                # when the live table holds no other county (its "transfer optimization"; ~5x faster)
+                quote = conn.dialect.identifier_preparer.quote
+                conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} SELECT * FROM {quote(source.name)}")
+            else:
+                conn.execute(table.insert().from_select([c.name for c in table.columns],
+                                                        select(*[source.c[c.name] for c in table.columns])
+                                                        .where(source.c.county == county)))
         _write_checkpoint(conn, live.checkpoint_name, county, seq)
+
+
+def _same_stored_columns(conn: Connection, table: Table, source: Table) -> bool:
+    """SQLite, and both tables store the same columns in the same order (a live table created by an
+    older version could differ: SELECT * would then misplace values)."""
+    if conn.dialect.name != "sqlite":
+        return False
+    stored = [[r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({conn.dialect.identifier_preparer.quote(t.name)})")]
+              for t in (table, source)]
+    return stored[0] == stored[1] == [c.name for c in table.columns]

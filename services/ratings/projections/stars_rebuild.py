@@ -49,6 +49,12 @@ class StarsRebuild:
         self.years: dict[int, dict] = {}
         self.points: dict[tuple, int] = {}                 # (kind, id, year, category) -> points, kept at 0 as live
         self._insert_scores = ListInsert(conn, p.scores, SCORE_COLUMNS)
+        # this fold never reads by the secondary indexes: built once at the end, not kept up row by row
+        # (a score index on random member ids would rewrite most of its pages in every batch)
+        self._indexes = [ix for t in (p.scores, p.stars) for ix in t.indexes]
+        with conn.begin():
+            for ix in self._indexes:
+                ix.drop(conn)
         s = p.scores.c
         self._revoke = p.scores.update().where(s.county == bindparam("k_county"), s.score_id == bindparam("k_score")) \
             .values(revoked=True, revoke_reason=bindparam("k_reason"))
@@ -123,6 +129,8 @@ class StarsRebuild:
         insert_rows(conn, p.points, [{"county": self.county, "rated_kind": k, "rated_id": i, "year": y, "category": c,
                                       "points": v} for (k, i, y, c), v in self.points.items()])
         insert_rows(conn, p.stars, self._star_rows())
+        for ix in self._indexes:
+            ix.create(conn)
 
     def _star_rows(self) -> list[dict[str, Any]]:
         by_subject: dict[tuple, dict[str, int]] = {}
