@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from shared.db import checkpoint_metadata, projection_checkpoint, upsert
 from shared.envelope import MalformedEvent, StoredEvent, decode_parsed, parse_envelope
 from shared.eventstore import stream_name
-from shared.replay import RebuildFold, replay, reply_tokens
+from shared.replay import FOLD_BATCH, RebuildFold, replay, reply_tokens
 
 log = structlog.get_logger(__name__)
 LINGER_BELOW, LINGER_S = 64, 0.005   # a busy runner waits 5 ms for more events when it has fewer than 64
@@ -362,7 +362,8 @@ class ProjectionRunner:
 
 
 async def rebuild_county(nc: NATS, engine: Engine, projection_cls: type[Projection], county: str,
-                         live: "ProjectionRunner | None" = None, timeout: float = 3600.0) -> dict[str, Any]:
+                         live: "ProjectionRunner | None" = None, timeout: float = 3600.0,
+                         replay_batch: int = FOLD_BATCH) -> dict[str, Any]:
     """Rebuild one county's rows of a projection from sequence 1 into fresh tables beside the live
     ones, then swap them in: the live rows and checkpoint are replaced in one transaction.
 
@@ -377,7 +378,8 @@ async def rebuild_county(nc: NATS, engine: Engine, projection_cls: type[Projecti
     await asyncio.to_thread(fresh.create_tables, engine)
     runner = ProjectionRunner(nc, engine, fresh, county, max_batch=10_000, pull_batch=10_000)
     started = time.perf_counter()
-    await replay(nc, engine, fresh, county, await store.last_seq(county), consumer=f"{runner.durable}_replay")
+    await replay(nc, engine, fresh, county, await store.last_seq(county), consumer=f"{runner.durable}_replay",
+                 batch=replay_batch)
     await runner.start()  # from the replayed checkpoint on
     try:
         await _catch_up(runner, await store.last_seq(county), timeout)

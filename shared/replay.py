@@ -152,7 +152,8 @@ class _Decoder:
                 return
 
 
-async def replay(nc: NATS, engine: Engine, projection: "Projection", county: str, last: int, consumer: str) -> int:
+async def replay(nc: NATS, engine: Engine, projection: "Projection", county: str, last: int, consumer: str,
+                 batch: int = FOLD_BATCH) -> int:
     """Fold the county's log from sequence 1 to at least `last` into the projection's (fresh, empty) tables
     through its rebuild fold; returns the checkpoint written with the last transaction (every matching
     event up to it is folded). Decoding and SQL run in a worker thread while the event loop keeps receiving."""
@@ -166,7 +167,7 @@ async def replay(nc: NATS, engine: Engine, projection: "Projection", county: str
         fold = projection.rebuild_fold(conn, county)
         if reader.expected and last:
             while not decoder.done:
-                msgs = await reader.take(FOLD_BATCH)
+                msgs = await reader.take(batch)
                 await asyncio.to_thread(_fold_batch, conn, fold, decoder, msgs)
         checkpoint = max(decoder.seq, last)  # nothing matching lies between the last one delivered and `last`
 
