@@ -62,25 +62,33 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
 class ListInsert:
     """Bulk insert of rows given as value lists in a fixed column order, for folds that build hundreds of
     thousands of rows (a rebuild): the per-row dict and lookups of insert_rows cost more than the values.
-    Values get the same bind processors; the lists are converted in place."""
+    Values get the same bind processors (the lists are converted in place). Rows go in multi-row
+    INSERTs of up to `per_statement` rows: one statement step per few hundred rows instead of per row."""
 
-    def __init__(self, conn: Connection, table: Table, columns: Sequence[str]):
+    def __init__(self, conn: Connection, table: Table, columns: Sequence[str], per_statement: int = 500):
         quote = conn.dialect.identifier_preparer.quote
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         self.columns = tuple(columns)
-        self.sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in self.columns)}) "
-                    f"VALUES ({', '.join([mark] * len(self.columns))})")
+        self.per_statement = max(1, min(per_statement, 30_000 // len(self.columns)))  # SQLite: ≤ 32,766 parameters
+        self._head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in self.columns)}) VALUES "
+        self._row = f"({', '.join([mark] * len(self.columns))})"
+        self._full = self._sql(self.per_statement)
         processors = [table.c[c].type._cached_bind_processor(conn.dialect) for c in self.columns]
         self._converted = [(i, p) for i, p in enumerate(processors) if p is not None]
 
+    def _sql(self, rows: int) -> str:
+        return self._head + ", ".join([self._row] * rows)
+
     def __call__(self, conn: Connection, rows: list[list]) -> None:
-        if not rows:
-            return
         for i, p in self._converted:
             for values in rows:
                 if values[i] is not None:
                     values[i] = p(values[i])
-        conn.exec_driver_sql(self.sql, list(map(tuple, rows)))
+        n = self.per_statement
+        for start in range(0, len(rows), n):
+            part = rows[start:start + n]
+            flat = tuple(v for values in part for v in values)
+            conn.exec_driver_sql(self._full if len(part) == n else self._sql(len(part)), flat)
 
 
 _statements: dict[tuple, tuple] = {}

@@ -3,8 +3,11 @@ ratings.stars and the generic batch fold of the organizations registry must both
 read-model, whatever the replay's batch boundaries."""
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 import pytest
+from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy import select
 
@@ -105,3 +108,34 @@ async def test_malformed_event_fails_the_rebuild_with_its_sequence(system, calle
         await rebuild_county(ratings.nc, ratings.engine, StarsProjection, c.code)
     with pytest.raises(NotFoundError):  # the replay's consumer is gone with it
         await nc.jetstream().consumer_info(stream_name(c.code), "ratings_stars__rebuild_replay")
+
+
+async def test_replay_connection_skips_data_headers_but_keeps_status_lines(nats_server, nc):
+    from shared.replay import _replay_connection
+
+    own = await _replay_connection(nc)
+    assert own is not None
+    js = nc.jetstream()
+    await js.add_stream(name="REPLAY_PROBE", subjects=["replay.probe"])
+    try:
+        got: list = []
+
+        async def received(msg) -> None:
+            got.append(msg)
+
+        inbox = own.new_inbox()
+        await own.subscribe(inbox, cb=received)
+        await nc.publish(inbox, b"event", headers={"Nats-Msg-Id": "e1"})
+        # a pull on an empty consumer answers with a status line only
+        await js.add_consumer("REPLAY_PROBE", ConsumerConfig(name="probe", ack_policy=AckPolicy.NONE))
+        await own.publish("$JS.API.CONSUMER.MSG.NEXT.REPLAY_PROBE.probe", b'{"batch": 1, "no_wait": true}',
+                          reply=inbox)
+        for _ in range(100):
+            if len(got) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert got[0].data == b"event" and got[0].headers is None
+        assert got[1].data == b"" and got[1].headers["Status"] == "404"
+    finally:
+        await own.close()
+        await js.delete_stream("REPLAY_PROBE")

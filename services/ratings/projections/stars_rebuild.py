@@ -126,8 +126,8 @@ class StarsRebuild:
                                        "definition": orjson.dumps(e.model_dump(mode="json")).decode()}
                                       for (y, k, s), e in self.schemes.items()])
         insert_rows(conn, p.years, list(self.years.values()))
-        insert_rows(conn, p.points, [{"county": self.county, "rated_kind": k, "rated_id": i, "year": y, "category": c,
-                                      "points": v} for (k, i, y, c), v in self.points.items()])
+        ListInsert(conn, p.points, ("county", "rated_kind", "rated_id", "year", "category", "points"))(
+            conn, [[self.county, *key, v] for key, v in self.points.items()])
         insert_rows(conn, p.stars, self._star_rows())
         for ix in self._indexes:
             ix.create(conn)
