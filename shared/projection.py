@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 from shared.db import checkpoint_metadata, projection_checkpoint, upsert
 from shared.envelope import MalformedEvent, StoredEvent, decode_parsed, parse_envelope
 from shared.eventstore import stream_name
+from shared.freshdb import FreshStore
 from shared.replay import FOLD_BATCH, RebuildFold, replay, reply_tokens
 
 log = structlog.get_logger(__name__)
@@ -364,39 +365,45 @@ class ProjectionRunner:
 async def rebuild_county(nc: NATS, engine: Engine, projection_cls: type[Projection], county: str,
                          live: "ProjectionRunner | None" = None, timeout: float = 3600.0,
                          replay_batch: int = FOLD_BATCH) -> dict[str, Any]:
-    """Rebuild one county's rows of a projection from sequence 1 into fresh tables beside the live
-    ones, then swap them in: the live rows and checkpoint are replaced in one transaction.
+    """Rebuild one county's rows of a projection from sequence 1 into fresh tables (shared/freshdb.py),
+    then swap them in: the live rows and checkpoint are replaced in one transaction.
 
     The bulk of the log is replayed through the projection's rebuild fold (shared/replay.py); what
     was appended meanwhile is folded by an ordinary runner on the fresh tables. The live runner (if
-    given) keeps serving until then; it is paused only for the final catch-up and the swap."""
+    given) keeps serving until then; it is paused only for the final catch-up and the swap, and
+    resumes even if the rebuild fails."""
     from shared.eventstore import EventStore
 
     store = EventStore(nc)
     fresh = projection_cls(suffix="__rebuild")
-    await asyncio.to_thread(fresh.drop_tables, engine)
-    await asyncio.to_thread(fresh.create_tables, engine)
-    runner = ProjectionRunner(nc, engine, fresh, county, max_batch=10_000, pull_batch=10_000)
-    started = time.perf_counter()
-    await replay(nc, engine, fresh, county, await store.last_seq(county), consumer=f"{runner.durable}_replay",
-                 batch=replay_batch)
-    await runner.start()  # from the replayed checkpoint on
+    place = FreshStore(engine, f"{projection_cls.name}.{county}")
+    paused = False
     try:
-        await _catch_up(runner, await store.last_seq(county), timeout)
-        if live is not None:
-            await live.stop()
-        await _catch_up(runner, await store.last_seq(county), timeout)
-        elapsed = time.perf_counter() - started
+        await asyncio.to_thread(fresh.drop_tables, place.engine)
+        await asyncio.to_thread(fresh.create_tables, place.engine)
+        runner = ProjectionRunner(nc, place.engine, fresh, county, max_batch=10_000, pull_batch=10_000)
+        started = time.perf_counter()
+        await replay(nc, place.engine, fresh, county, await store.last_seq(county),
+                     consumer=f"{runner.durable}_replay", batch=replay_batch)
+        await runner.start()  # from the replayed checkpoint on
+        try:
+            await _catch_up(runner, await store.last_seq(county), timeout)
+            if live is not None:
+                await live.stop()
+                paused = True
+            await _catch_up(runner, await store.last_seq(county), timeout)
+            elapsed = time.perf_counter() - started
+        finally:
+            await runner.stop()
+            with contextlib.suppress(Exception):
+                await nc.jetstream().delete_consumer(stream_name(county), runner.durable)
+        await asyncio.to_thread(_swap_rows, engine, place, fresh, projection_cls(), county, runner.checkpoint)
+        if paused:
+            live.checkpoint = runner.checkpoint
     finally:
-        await runner.stop()
-        with contextlib.suppress(Exception):
-            await nc.jetstream().delete_consumer(stream_name(county), runner.durable)
-    target = projection_cls()
-    await asyncio.to_thread(_swap_rows, engine, fresh, target, county, runner.checkpoint)
-    await asyncio.to_thread(fresh.drop_tables, engine)
-    if live is not None:
-        live.checkpoint = runner.checkpoint
-        await live.start()
+        await asyncio.to_thread(place.discard, fresh)
+        if paused:
+            await live.start()
     return {"projection": projection_cls.name, "county": county, "events": runner.checkpoint,
             "seconds": round(elapsed, 3)}
 
@@ -408,18 +415,20 @@ async def _catch_up(runner: ProjectionRunner, seq: int, timeout: float) -> None:
         raise MalformedEvent(f"rebuild stopped at seq {runner.error[0]}: {runner.error[1]}")
 
 
-def _swap_rows(engine: Engine, fresh: Projection, live: Projection, county: str, seq: int) -> None:
+def _swap_rows(engine: Engine, place: FreshStore, fresh: Projection, live: Projection, county: str, seq: int) -> None:
     live.create_tables(engine)
-    with engine.begin() as conn:
+    with engine.connect() as conn, place.attached(conn) as schema, conn.begin():
         for name, table in live.metadata.tables.items():
             source = fresh.metadata.tables[name + fresh.suffix]
+            if schema:
+                source = source.to_metadata(MetaData(), schema=schema)
             conn.execute(table.delete().where(table.c.county == county))
             if _same_stored_columns(conn, table, source):
                 # the fresh tables hold this county's rows only (created empty for this rebuild): a plain
                 # INSERT ... SELECT * lets SQLite copy records and index entries without decoding them
                 # when the live table holds no other county (its "transfer optimization"; ~5x faster)
                 quote = conn.dialect.identifier_preparer.quote
-                conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} SELECT * FROM {quote(source.name)}")
+                conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} SELECT * FROM {_qualified(conn, source)}")
             else:
                 conn.execute(table.insert().from_select([c.name for c in table.columns],
                                                         select(*[source.c[c.name] for c in table.columns])
@@ -432,6 +441,12 @@ def _same_stored_columns(conn: Connection, table: Table, source: Table) -> bool:
     older version could differ: SELECT * would then misplace values)."""
     if conn.dialect.name != "sqlite":
         return False
-    stored = [[r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({conn.dialect.identifier_preparer.quote(t.name)})")]
-              for t in (table, source)]
+    quote = conn.dialect.identifier_preparer.quote
+    stored = [[r[1] for r in conn.exec_driver_sql(
+        f"PRAGMA {quote(t.schema) + '.' if t.schema else ''}table_info({quote(t.name)})")] for t in (table, source)]
     return stored[0] == stored[1] == [c.name for c in table.columns]
+
+
+def _qualified(conn: Connection, table: Table) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    return f"{quote(table.schema)}.{quote(table.name)}" if table.schema else quote(table.name)

@@ -125,17 +125,24 @@ async def test_replay_connection_skips_data_headers_but_keeps_status_lines(nats_
 
         inbox = own.new_inbox()
         await own.subscribe(inbox, cb=received)
+        await own.flush()  # the subscription is known to the server before the other connection publishes
         await nc.publish(inbox, b"event", headers={"Nats-Msg-Id": "e1"})
+        await received_count(got, 1)
+        assert got[0].data == b"event" and got[0].headers is None
         # a pull on an empty consumer answers with a status line only
         await js.add_consumer("REPLAY_PROBE", ConsumerConfig(name="probe", ack_policy=AckPolicy.NONE))
         await own.publish("$JS.API.CONSUMER.MSG.NEXT.REPLAY_PROBE.probe", b'{"batch": 1, "no_wait": true}',
                           reply=inbox)
-        for _ in range(100):
-            if len(got) == 2:
-                break
-            await asyncio.sleep(0.02)
-        assert got[0].data == b"event" and got[0].headers is None
+        await received_count(got, 2)
         assert got[1].data == b"" and got[1].headers["Status"] == "404"
     finally:
         await own.close()
         await js.delete_stream("REPLAY_PROBE")
+
+
+async def received_count(got: list, n: int) -> None:
+    for _ in range(250):
+        if len(got) >= n:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{len(got)} of {n} messages received")
