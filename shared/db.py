@@ -7,6 +7,7 @@ from its checkpoint; it can never half-apply a batch.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, Text, create_engine, event
@@ -87,7 +88,7 @@ class ListInsert:
         n = self.per_statement
         for start in range(0, len(rows), n):
             part = rows[start:start + n]
-            flat = tuple(v for values in part for v in values)
+            flat = tuple(chain.from_iterable(part))
             conn.exec_driver_sql(self._full if len(part) == n else self._sql(len(part)), flat)
 
 

@@ -132,15 +132,20 @@ class LogReader:
         self._outstanding -= 1
         self.buffer.append(msg)
         self._arrived.set()
+        if self._outstanding < PULL:
+            await self._top_up()
+
+    async def _top_up(self) -> None:
+        """Keep the server sending while the fold works, up to BUFFERED messages received or on their way."""
+        while self._outstanding < PULL and len(self.buffer) + self._outstanding < BUFFERED:
+            self._outstanding += PULL
+            await self.nc.publish(f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{self.name}",
+                                  orjson.dumps({"batch": PULL, "expires": 10_000_000_000}), reply=self._inbox)
 
     async def take(self, most: int) -> list:
-        """Up to `most` received messages, waiting for some; asks the server for more as room frees up."""
+        """Up to `most` received messages, waiting for some."""
         while True:
-            if self._outstanding < PULL and len(self.buffer) + self._outstanding < BUFFERED:
-                await self.nc.publish(f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{self.name}",
-                                      orjson.dumps({"batch": PULL, "expires": 10_000_000_000}), reply=self._inbox)
-                self._outstanding += PULL
-                continue
+            await self._top_up()
             if self.buffer:
                 msgs, self.buffer = self.buffer[:most], self.buffer[most:]
                 return msgs
