@@ -427,8 +427,7 @@ def _swap_rows(engine: Engine, place: FreshStore, fresh: Projection, live: Proje
                 # the fresh tables hold this county's rows only (created empty for this rebuild): a plain
                 # INSERT ... SELECT * lets SQLite copy records and index entries without decoding them
                 # when the live table holds no other county (its "transfer optimization"; ~5x faster)
-                quote = conn.dialect.identifier_preparer.quote
-                conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} SELECT * FROM {_qualified(conn, source)}")
+                conn.exec_driver_sql(f"INSERT INTO {_qualified(conn, table)} SELECT * FROM {_qualified(conn, source)}")
             else:
                 conn.execute(table.insert().from_select([c.name for c in table.columns],
                                                         select(*[source.c[c.name] for c in table.columns])

@@ -89,11 +89,11 @@ async def _replay_connection(nc: NATS) -> NATS | None:
 
 
 class LogReader:
-    """Delivers a county's matching events in stream order, from sequence 1 to at least `last`."""
+    """Delivers a county's matching events in stream order from sequence 1, as fast as they are folded."""
 
-    def __init__(self, nc: NATS, county: str, subjects: Sequence[str], last: int, name: str):
+    def __init__(self, nc: NATS, county: str, subjects: Sequence[str], name: str):
         self.nc, self.js = nc, nc.jetstream()
-        self.county, self.last, self.name = county, last, name
+        self.county, self.name = county, name
         self.filter_subjects = [f"pb.{county}.evt.{s}" for s in subjects]
         self.stream = stream_name(county)
         self.buffer: list = []
@@ -199,7 +199,7 @@ async def replay(nc: NATS, engine: Engine, projection: "Projection", county: str
     from shared.projection import _write_checkpoint
 
     own = await _replay_connection(nc)
-    reader = LogReader(own or nc, county, projection.subjects, last, consumer)
+    reader = LogReader(own or nc, county, projection.subjects, consumer)
     decoder = _Decoder(projection.handles, last)
     conn = None
     try:
