@@ -4,6 +4,7 @@ read-model, whatever the replay's batch boundaries."""
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import orjson
 import pytest
@@ -72,9 +73,11 @@ async def test_stars_rebuild_fold_equals_live(system, caller, replay_batch):
     await ratings.caught_up(c.code, r["seq"])
     live = ratings.projection(StarsProjection)
     before = snapshot(ratings.engine, live, c.code)
+    thresholds = gc.get_threshold()
     result = await rebuild_county(ratings.nc, ratings.engine, StarsProjection, c.code,
                                   live=ratings.runners[("ratings.stars", c.code)], replay_batch=replay_batch)
     assert result["events"] >= r["seq"]
+    assert gc.get_threshold() == thresholds  # the replay's garbage-collector setting is undone
     assert snapshot(ratings.engine, live, c.code) == before
     assert len(before["ratings_stars"]) == len(m) + 2 and len(before["ratings_score"]) == len(m) + 6
     assert sum(1 for row in before["ratings_score"] if row[-2] == "True") == 4
