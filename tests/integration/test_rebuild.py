@@ -15,7 +15,7 @@ from sqlalchemy import select
 from services.organizations.projections.registry import RegistryProjection
 from services.ratings.projections.stars import StarsProjection
 from shared.envelope import MalformedEvent
-from shared.eventstore import stream_name
+from shared.eventstore import EventStore, stream_name
 from shared.projection import rebuild_county
 from tests.integration.scenario import expect_ok, make_county
 
@@ -149,3 +149,12 @@ async def received_count(got: list, n: int) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"{len(got)} of {n} messages received")
+
+
+async def test_rebuild_of_a_county_with_nothing_to_fold(system, caller):
+    c = await make_county(caller, branches=0, members_per_branch=0, preset="")  # county and township events only
+    ratings = system.service("ratings")
+    last = await EventStore(ratings.nc).last_seq(c.code)
+    result = await rebuild_county(ratings.nc, ratings.engine, StarsProjection, c.code)
+    assert result["events"] == last
+    assert not any(snapshot(ratings.engine, ratings.projection(StarsProjection), c.code).values())
