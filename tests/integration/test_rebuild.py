@@ -16,7 +16,9 @@ from services.organizations.projections.registry import RegistryProjection
 from services.ratings.projections.stars import StarsProjection
 from shared.envelope import MalformedEvent
 from shared.eventstore import EventStore, stream_name
-from shared.projection import rebuild_county
+from shared.db import make_engine
+from shared.projection import ProjectionRunner, rebuild_county
+from shared.replay import replay
 from tests.integration.scenario import expect_ok, make_county
 
 
@@ -158,3 +160,34 @@ async def test_rebuild_of_a_county_with_nothing_to_fold(system, caller):
     result = await rebuild_county(ratings.nc, ratings.engine, StarsProjection, c.code)
     assert result["events"] == last
     assert not any(snapshot(ratings.engine, ratings.projection(StarsProjection), c.code).values())
+
+
+async def test_replay_up_to_a_sequence_then_the_live_fold_goes_on_from_its_tables(system, caller, nc, tmp_path):
+    """What a rebuild does when events arrive during its replay: the ordinary runner folds them on top of
+    what the rebuild fold wrote (its score rows, points, stars and checkpoint)."""
+    c = await make_county(caller, branches=2, members_per_branch=2)
+    early = [await score(caller, c.code, "member", m, "member_corps", 3, f"e{i}") for i, m in enumerate(c.members)]
+    middle = await score(caller, c.code, "member", c.members[0], "leadership_team", 2, "mid")
+    await revoke(caller, c.code, early[1]["data"]["score_id"])  # revokes a score the replay folded
+    await score(caller, c.code, "member", c.members[2], "member_corps", 5, "late")
+    r = expect_ok(await caller.cmd(c.code, "organizations", "transfer_member", {
+        "member_id": c.members[0], "to_branch_id": c.branches[1], "transferred_on": "2026-05-01"}))
+    ratings = system.service("ratings")
+    await ratings.caught_up(c.code, r["seq"])
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'handoff.sqlite'}")
+    fresh = StarsProjection(suffix="__handoff")
+    fresh.create_tables(engine)
+    runner = ProjectionRunner(nc, engine, fresh, c.code)
+    try:
+        reached = await replay(nc, engine, fresh, c.code, middle["seq"], consumer="handoff_replay")
+        assert reached == middle["seq"]
+        await runner.start()
+        assert runner.checkpoint == middle["seq"] and await runner.wait_for(r["seq"], 10)
+        live = ratings.projection(StarsProjection)
+        mine, theirs = snapshot(engine, fresh, c.code), snapshot(ratings.engine, live, c.code)
+        assert {name.removesuffix("__handoff"): rows for name, rows in mine.items()} == theirs
+    finally:
+        await runner.stop()
+        await nc.jetstream().delete_consumer(stream_name(c.code), runner.durable)
+        engine.dispose()
