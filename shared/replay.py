@@ -108,7 +108,7 @@ class LogReader:
             await self.js.delete_consumer(self.stream, self.name)  # left over by a rebuild that died
         info = await self.js.add_consumer(self.stream, ConsumerConfig(
             name=self.name, deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE,
-            filter_subjects=self.filter_subjects, inactive_threshold=60.0, max_waiting=8,
+            filter_subjects=self.filter_subjects, inactive_threshold=300.0, max_waiting=8,
             description=f"rebuild replay of county {self.county}"))
         self.expected = info.num_pending
         self._inbox = self.nc.new_inbox()
