@@ -114,17 +114,21 @@ async def raw_read(nc, county: str, n: int) -> float:
 
 
 async def rebuild_progress(nc, n: int) -> None:
-    """Every 10 s: how far the rebuild's consumer has been acknowledged (= committed into SQLite)."""
+    """Every 10 s: how far the rebuild got — delivered to its replay (ack-none consumer), then acknowledged
+    (= committed) by the runner of the final catch-up."""
     js, durable = nc.jetstream(), StarsProjection(suffix="__rebuild").checkpoint_name.replace(".", "_")
     prev, t = 0, time.perf_counter()
     while True:
         await asyncio.sleep(10)
         try:
-            done = (await js.consumer_info(stream_name(COUNTY), durable)).ack_floor.stream_seq
+            done = (await js.consumer_info(stream_name(COUNTY), f"{durable}_replay")).delivered.stream_seq
         except Exception:  # not created yet or already deleted
-            continue
+            try:
+                done = (await js.consumer_info(stream_name(COUNTY), durable)).ack_floor.stream_seq
+            except Exception:
+                continue
         now = time.perf_counter()
-        say(f"  {done:>7} / {n} events applied, {(done - prev) / (now - t):,.0f}/s now")
+        say(f"  {done:>7} / {n} events replayed, {(done - prev) / (now - t):,.0f}/s now")
         prev, t = done, now
 
 

@@ -31,6 +31,38 @@ def _chunks(items: list, n: int = CHUNK):
         yield items[i:i + n]
 
 
+SCORE_COLUMNS = ("county", "score_id", "rated_kind", "rated_id", "year", "category", "points", "reason",
+                 "evidence_ref", "occurred_on", "idempotency_key", "actor", "recorded_at", "seq", "revoked",
+                 "revoke_reason")
+
+
+def score_values(county: str, ev: StoredEvent) -> list:
+    """The ratings_score row of a MemberScored or OrganizationScored, in SCORE_COLUMNS order."""
+    e = ev.event
+    kind, rid = ("member", e.member_id) if isinstance(e, MemberScored) else ("organization", e.organization_id)
+    return [county, e.score_id, kind, rid, e.year, e.category, e.points, e.reason, e.evidence_ref, e.occurred_on,
+            e.idempotency_key, ev.actor, ev.recorded_at, ev.seq, False, None]
+
+
+def score_row(county: str, ev: StoredEvent) -> dict[str, Any]:
+    return dict(zip(SCORE_COLUMNS, score_values(county, ev)))
+
+
+def star_row(county: str, kind: str, rid: str, year: int, branch_id: str | None, township_id: str | None,
+             scheme: StarScheme | None, points_by_category: dict[str, int]) -> dict[str, Any]:
+    """The ratings_stars row of one rated member or organization for a year, under the scheme in force."""
+    if scheme is None:
+        total, star_class, stars = 0, None, []
+    else:
+        rating = scheme.rate(points_by_category)
+        total, star_class = rating.total_stars, rating.star_class
+        stars = [{"category": s.category, "name": s.name, "kind": s.kind, "colour": s.colour,
+                  "points": s.points} for s in rating.stars]
+    return {"county": county, "rated_kind": kind, "rated_id": rid, "year": year, "branch_id": branch_id,
+            "township_id": township_id, "total_stars": total, "star_class": star_class,
+            "stars": orjson.dumps(stars).decode()}
+
+
 class StarsProjection(Projection):
     name = "ratings.stars"
     subjects = ("org.organization.>", "org.member.>", "ratings.>")
@@ -99,6 +131,11 @@ class StarsProjection(Projection):
             batch.fold(ev)
         batch.write()
 
+    def rebuild_fold(self, conn: Connection, county: str):
+        from services.ratings.projections.stars_rebuild import StarsRebuild
+
+        return StarsRebuild(self, conn, county)
+
 
 class _Batch:
     """One batch's working set: rows loaded once, folded in memory, written once."""
@@ -139,13 +176,8 @@ class _Batch:
             self._known[("scheme", *key)] = StarScheme.from_event(e)
             self.rescheme.add((e.year, e.rated_kind))
         elif isinstance(e, (MemberScored, OrganizationScored)):
-            kind, rid = ("member", e.member_id) if isinstance(e, MemberScored) else ("organization", e.organization_id)
-            self.new_scores[e.score_id] = {
-                "county": self.county, "score_id": e.score_id, "rated_kind": kind, "rated_id": rid,
-                "year": e.year, "category": e.category, "points": e.points, "reason": e.reason,
-                "evidence_ref": e.evidence_ref, "occurred_on": e.occurred_on, "idempotency_key": e.idempotency_key,
-                "actor": ev.actor, "recorded_at": ev.recorded_at, "seq": ev.seq, "revoked": False,
-                "revoke_reason": None}
+            row = self.new_scores[e.score_id] = score_row(self.county, ev)
+            kind, rid = row["rated_kind"], row["rated_id"]
             self.deltas[(kind, rid, e.year, e.category)] += e.points
             self.touched.add((kind, rid, e.year))
         elif isinstance(e, ScoreRevoked):
@@ -263,17 +295,8 @@ class _Batch:
         rows = []
         for (kind, rid, year), cats in by_subject.items():
             branch_id, township_id = self._placement(kind, rid)
-            scheme = self._scheme(year, kind, township_id)
-            if scheme is None:
-                total, star_class, stars = 0, None, []
-            else:
-                rating = scheme.rate(cats)
-                total, star_class = rating.total_stars, rating.star_class
-                stars = [{"category": s.category, "name": s.name, "kind": s.kind, "colour": s.colour,
-                          "points": s.points} for s in rating.stars]
-            rows.append({"county": self.county, "rated_kind": kind, "rated_id": rid, "year": year,
-                         "branch_id": branch_id, "township_id": township_id, "total_stars": total,
-                         "star_class": star_class, "stars": orjson.dumps(stars).decode()})
+            rows.append(star_row(self.county, kind, rid, year, branch_id, township_id,
+                                 self._scheme(year, kind, township_id), cats))
         return rows
 
     def _placement(self, kind: str, rid: str) -> tuple[str | None, str | None]:

@@ -1,0 +1,151 @@
+"""The star read-model's rebuild fold: the whole replay folded in memory, points and stars written once.
+
+The live fold (stars._Batch) rewrites the points and stars rows of every member a batch touches: over a
+replay of 500k events with 20k members each of those rows would be rewritten ~50 times. Here the
+directory, schemes, years and points stay in memory for the whole replay (a few dozen MB for a county);
+score rows go to the table batch by batch, as they come (all of a county's would not fit comfortably);
+points and stars rows are written once, at the end (docs/decisions/007-rebuild-fold.md).
+
+The result equals the live fold's: a stars row exists for every (kind, id, year) ever scored, rated with
+its final points, under the scheme in force and at the placement (branch, township) at the end — the
+live fold recomputes a row whenever its points, its member's branch or its year's scheme change.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
+
+from services.ratings.domain import StarScheme
+from services.ratings.projections.stars import SCORE_COLUMNS, score_values, star_row
+from shared.catalog.organizations import MemberRegistered, MemberTransferred, OrganizationEstablished
+from shared.catalog.ratings import (MemberScored, OrganizationScored, RatingYearClosed, RatingYearReopened,
+                                    ScoreRevoked, StarSchemeDefined)
+from shared.db import ListInsert, insert_rows
+from shared.envelope import StoredEvent
+
+if TYPE_CHECKING:
+    from services.ratings.projections.stars import StarsProjection
+
+IN_CHUNK = 500
+
+
+# positions in a score row (SCORE_COLUMNS order)
+_KIND, _ID, _YEAR, _CATEGORY, _POINTS, _REVOKED, _REASON = (SCORE_COLUMNS.index(c) for c in (
+    "rated_kind", "rated_id", "year", "category", "points", "revoked", "revoke_reason"))
+
+
+class StarsRebuild:
+    """Folds a replayed county log into a StarsProjection's fresh, empty tables."""
+
+    def __init__(self, p: StarsProjection, conn: Connection, county: str):
+        self.p, self.conn, self.county = p, conn, county
+        self.orgs: dict[str, dict] = {}
+        self.members: dict[str, dict] = {}
+        self.schemes: dict[tuple, StarSchemeDefined] = {}  # (year, kind, township id or "county") -> definition
+        self.years: dict[int, dict] = {}
+        self.points: dict[tuple, int] = {}                 # (kind, id, year, category) -> points, kept at 0 as live
+        self._insert_scores = ListInsert(conn, p.scores, SCORE_COLUMNS)
+        # this fold never reads by the secondary indexes: built once at the end, not kept up row by row
+        # (a score index on random member ids would rewrite most of its pages in every batch)
+        self._indexes = [ix for t in (p.scores, p.stars) for ix in t.indexes]
+        with conn.begin():
+            for ix in self._indexes:
+                ix.drop(conn)
+        s = p.scores.c
+        self._revoke = p.scores.update().where(s.county == bindparam("k_county"), s.score_id == bindparam("k_score")) \
+            .values(revoked=True, revoke_reason=bindparam("k_reason"))
+
+    def fold(self, events: Iterable[StoredEvent]) -> None:
+        """One replayed batch, consumed as it is decoded: its score rows are inserted at the end of the
+        batch, after revocations of earlier batches' scores are looked up and updated (their effect on
+        points is a sum, so deferring them to the end of the batch changes nothing)."""
+        scores: dict[str, list] = {}
+        later: list[ScoreRevoked] = []  # revocations of scores this batch did not add
+        points = self.points
+        for ev in events:
+            e = ev.event
+            if isinstance(e, (MemberScored, OrganizationScored)):
+                row = scores[e.score_id] = score_values(self.county, ev)
+                key = (row[_KIND], row[_ID], e.year, e.category)
+                points[key] = points.get(key, 0) + e.points
+            elif isinstance(e, ScoreRevoked):
+                row = scores.get(e.score_id)
+                if row is None:
+                    later.append(e)
+                elif not row[_REVOKED]:
+                    row[_REVOKED], row[_REASON] = True, e.reason
+                    points[(row[_KIND], row[_ID], row[_YEAR], row[_CATEGORY])] -= row[_POINTS]
+            elif isinstance(e, MemberRegistered):
+                self.members[e.member_id] = {"county": self.county, "member_id": e.member_id, "name": e.name,
+                                             "branch_id": e.branch_id}
+            elif isinstance(e, MemberTransferred):
+                member = self.members.get(e.member_id)
+                if member:
+                    member["branch_id"] = e.to_branch_id
+            elif isinstance(e, OrganizationEstablished):
+                self.orgs[e.organization_id] = {"county": self.county, "organization_id": e.organization_id,
+                                                "name": e.name, "organization_type": e.organization_type,
+                                                "township_id": e.township_id}
+            elif isinstance(e, StarSchemeDefined):
+                self.schemes[(e.year, e.rated_kind, e.township_id or "county")] = e
+            elif isinstance(e, (RatingYearClosed, RatingYearReopened)):
+                self.years[e.year] = {"county": self.county, "year": e.year,
+                                      "closed": isinstance(e, RatingYearClosed), "reason": e.reason}
+        if later:  # before this batch's rows are in the table: a revocation never reaches a later score
+            self._revoke_earlier(later)
+        self._insert_scores(self.conn, list(scores.values()))
+
+    def _revoke_earlier(self, revocations: list[ScoreRevoked]) -> None:
+        """Revocations of scores inserted by earlier batches: a few IN queries, one executemany update.
+        Unknown or already revoked scores are ignored, as by the live fold."""
+        wanted = sorted({e.score_id for e in revocations})
+        s = self.p.scores.c
+        found: dict[str, Any] = {}
+        for i in range(0, len(wanted), IN_CHUNK):
+            found.update((r.score_id, r) for r in self.conn.execute(
+                select(s.score_id, s.rated_kind, s.rated_id, s.year, s.category, s.points, s.revoked)
+                .where(s.county == self.county, s.score_id.in_(wanted[i:i + IN_CHUNK]))))
+        updates = []
+        for e in revocations:
+            score = found.pop(e.score_id, None)  # popped: a second revocation of it finds nothing
+            if score is not None and not score.revoked:
+                self.points[(score.rated_kind, score.rated_id, score.year, score.category)] -= score.points
+                updates.append({"k_county": self.county, "k_score": e.score_id, "k_reason": e.reason})
+        if updates:
+            self.conn.execute(self._revoke, updates)
+
+    def finish(self) -> None:
+        p, conn = self.p, self.conn
+        insert_rows(conn, p.organizations, list(self.orgs.values()))
+        insert_rows(conn, p.members, list(self.members.values()))
+        insert_rows(conn, p.schemes, [{"county": self.county, "year": y, "rated_kind": k, "scope": s,
+                                       "definition": orjson.dumps(e.model_dump(mode="json")).decode()}
+                                      for (y, k, s), e in self.schemes.items()])
+        insert_rows(conn, p.years, list(self.years.values()))
+        ListInsert(conn, p.points, ("county", "rated_kind", "rated_id", "year", "category", "points"))(
+            conn, [[self.county, *key, v] for key, v in self.points.items()])
+        insert_rows(conn, p.stars, self._star_rows())
+        for ix in self._indexes:
+            ix.create(conn)
+
+    def _star_rows(self) -> list[dict[str, Any]]:
+        by_subject: dict[tuple, dict[str, int]] = {}
+        for (k, i, y, c), v in self.points.items():
+            by_subject.setdefault((k, i, y), {})[c] = v
+        schemes = {key: StarScheme.from_event(e) for key, e in self.schemes.items()}
+        rows = []
+        for (kind, rid, year), cats in by_subject.items():
+            branch_id, township_id = self._placement(kind, rid)
+            scheme = (schemes.get((year, kind, township_id)) if township_id else None) \
+                or schemes.get((year, kind, "county"))
+            rows.append(star_row(self.county, kind, rid, year, branch_id, township_id, scheme, cats))
+        return rows
+
+    def _placement(self, kind: str, rid: str) -> tuple[str | None, str | None]:
+        branch = (self.members.get(rid) or {}).get("branch_id") if kind == "member" else rid
+        org = self.orgs.get(branch) if branch else None
+        return branch, org["township_id"] if org else None

@@ -1,0 +1,193 @@
+"""Rebuilds replay the log into a projection's rebuild fold (shared/replay.py): the in-memory fold of
+ratings.stars and the generic batch fold of the organizations registry must both give exactly the live
+read-model, whatever the replay's batch boundaries."""
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import orjson
+import pytest
+from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.errors import NotFoundError
+from sqlalchemy import select
+
+from services.organizations.projections.registry import RegistryProjection
+from services.ratings.projections.stars import StarsProjection
+from shared.envelope import MalformedEvent
+from shared.eventstore import EventStore, stream_name
+from shared.db import make_engine
+from shared.projection import ProjectionRunner, rebuild_county
+from shared.replay import replay
+from tests.integration.scenario import expect_ok, make_county
+
+
+def snapshot(engine, projection, county: str) -> dict:
+    out = {}
+    with engine.connect() as conn:
+        for name, table in projection.metadata.tables.items():
+            rows = conn.execute(select(table).where(table.c.county == county)).all()
+            out[name] = sorted(tuple(str(v) for v in r) for r in rows)
+    return out
+
+
+async def score(caller, county: str, kind: str, rated: str, category: str, points: int, key: str) -> dict:
+    return expect_ok(await caller.cmd(county, "ratings", "record_score", {
+        "rated_kind": kind, "rated_id": rated, "year": 2026, "category": category, "points": points,
+        "reason": "带头参与防汛抢险，组织群众转移", "occurred_on": "2026-06-01", "idempotency_key": key}))
+
+
+async def revoke(caller, county: str, score_id: str) -> dict:
+    return expect_ok(await caller.cmd(county, "ratings", "revoke_score", {"score_id": score_id, "reason": "证明材料不实"}))
+
+
+@pytest.mark.parametrize("replay_batch", [3, 10_000], ids=["small-batches", "one-batch"])
+async def test_stars_rebuild_fold_equals_live(system, caller, replay_batch):
+    c = await make_county(caller, branches=2, members_per_branch=3)
+    m, b = c.members, c.branches
+    first = await score(caller, c.code, "member", m[0], "member_corps", 4, "a0")
+    second = await score(caller, c.code, "member", m[1], "leadership_team", 3, "a1")
+    for i, member in enumerate(m):
+        await score(caller, c.code, "member", member, "member_corps", 1 + i % 4, f"b{i}")
+    org_score = await score(caller, c.code, "organization", b[0], "economic_development", 5, "o0")
+    await score(caller, c.code, "organization", b[1], "village_governance", 2, "o1")
+    # revocations: one of a score many events back (an earlier replay batch), one right after its score
+    await revoke(caller, c.code, first["data"]["score_id"])
+    late = await score(caller, c.code, "member", m[2], "member_corps", 2, "c2")
+    await revoke(caller, c.code, late["data"]["score_id"])
+    await revoke(caller, c.code, org_score["data"]["score_id"])
+    # a member moves to the other branch after being scored
+    expect_ok(await caller.cmd(c.code, "organizations", "transfer_member", {
+        "member_id": m[0], "to_branch_id": b[1], "transferred_on": "2026-05-01"}))
+    # the township gets its own member scheme (a different preset): every member's stars are re-rated
+    expect_ok(await caller.cmd(c.code, "ratings", "define_scheme", {
+        "year": 2026, "name": "侨港镇党员五星", "preset": "beihai-5", "township_id": c.township}))
+    await score(caller, c.code, "member", m[3], "lead_by_example", 6, "d3")
+    # the county's organization scheme is redefined with another 一类 cut
+    expect_ok(await caller.cmd(c.code, "ratings", "define_scheme", {
+        "year": 2026, "name": "2026年村党组织星级管理", "preset": "532", "rated_kind": "organization",
+        "class_one_min_stars": 1}))
+    expect_ok(await caller.cmd(c.code, "ratings", "close_year", {"year": 2026, "reason": "年度评星结束"}))
+    expect_ok(await caller.cmd(c.code, "ratings", "reopen_year", {"year": 2026, "reason": "补录防汛积分"}))
+    r = await revoke(caller, c.code, second["data"]["score_id"])
+
+    ratings = system.service("ratings")
+    await ratings.caught_up(c.code, r["seq"])
+    live = ratings.projection(StarsProjection)
+    before = snapshot(ratings.engine, live, c.code)
+    thresholds = gc.get_threshold()
+    result = await rebuild_county(ratings.nc, ratings.engine, StarsProjection, c.code,
+                                  live=ratings.runners[("ratings.stars", c.code)], replay_batch=replay_batch)
+    assert result["events"] >= r["seq"]
+    assert gc.get_threshold() == thresholds  # the replay's garbage-collector setting is undone
+    assert snapshot(ratings.engine, live, c.code) == before
+    assert len(before["ratings_stars"]) == len(m) + 2 and len(before["ratings_score"]) == len(m) + 6
+    assert sum(1 for row in before["ratings_score"] if row[-2] == "True") == 4
+    # the live projection goes on from the swapped-in checkpoint
+    after = await score(caller, c.code, "member", m[4], "lead_by_example", 1, "after")
+    expect_ok(await caller.qry(c.code, "ratings", "member_rating", {"member_id": m[4], "year": 2026},
+                               min_seq=after["seq"]))
+
+
+async def test_registry_rebuild_through_the_generic_fold_equals_live(system, caller):
+    c = await make_county(caller, branches=2, members_per_branch=2, preset="")
+    r = expect_ok(await caller.cmd(c.code, "organizations", "transfer_member", {
+        "member_id": c.members[0], "to_branch_id": c.branches[1], "transferred_on": "2026-05-01"}))
+    orgs = system.service("organizations")
+    await orgs.caught_up(c.code, r["seq"])
+    live = orgs.projection(RegistryProjection)
+    before = snapshot(orgs.engine, live, c.code)
+    result = await orgs.rebuild(c.code, RegistryProjection)
+    assert result["events"] >= r["seq"]
+    assert snapshot(orgs.engine, live, c.code) == before
+    assert len(before["org_member"]) == 4
+
+
+async def test_malformed_event_fails_the_rebuild_with_its_sequence(system, caller, nc):
+    c = await make_county(caller, branches=1, members_per_branch=1)
+    await score(caller, c.code, "member", c.members[0], "member_corps", 2, "m0")
+    ack = await nc.jetstream().publish(f"pb.{c.code}.evt.ratings.points.2026.member.{c.members[0]}",
+                                       orjson.dumps({"type": "MemberScored", "not": "an envelope"}))
+    ratings = system.service("ratings")
+    with pytest.raises(MalformedEvent, match=f"seq {ack.seq}"):
+        await rebuild_county(ratings.nc, ratings.engine, StarsProjection, c.code)
+    with pytest.raises(NotFoundError):  # the replay's consumer is gone with it
+        await nc.jetstream().consumer_info(stream_name(c.code), "ratings_stars__rebuild_replay")
+
+
+async def test_replay_connection_skips_data_headers_but_keeps_status_lines(nats_server, nc):
+    from shared.replay import _replay_connection
+
+    own = await _replay_connection(nc)
+    assert own is not None
+    js = nc.jetstream()
+    await js.add_stream(name="REPLAY_PROBE", subjects=["replay.probe"])
+    try:
+        got: list = []
+
+        async def received(msg) -> None:
+            got.append(msg)
+
+        inbox = own.new_inbox()
+        await own.subscribe(inbox, cb=received)
+        await own.flush()  # the subscription is known to the server before the other connection publishes
+        await nc.publish(inbox, b"event", headers={"Nats-Msg-Id": "e1"})
+        await received_count(got, 1)
+        assert got[0].data == b"event" and got[0].headers is None
+        # a pull on an empty consumer answers with a status line only
+        await js.add_consumer("REPLAY_PROBE", ConsumerConfig(name="probe", ack_policy=AckPolicy.NONE))
+        await own.publish("$JS.API.CONSUMER.MSG.NEXT.REPLAY_PROBE.probe", b'{"batch": 1, "no_wait": true}',
+                          reply=inbox)
+        await received_count(got, 2)
+        assert got[1].data == b"" and got[1].headers["Status"] == "404"
+    finally:
+        await own.close()
+        await js.delete_stream("REPLAY_PROBE")
+
+
+async def received_count(got: list, n: int) -> None:
+    for _ in range(250):
+        if len(got) >= n:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{len(got)} of {n} messages received")
+
+
+async def test_rebuild_of_a_county_with_nothing_to_fold(system, caller):
+    c = await make_county(caller, branches=0, members_per_branch=0, preset="")  # county and township events only
+    ratings = system.service("ratings")
+    last = await EventStore(ratings.nc).last_seq(c.code)
+    result = await rebuild_county(ratings.nc, ratings.engine, StarsProjection, c.code)
+    assert result["events"] == last
+    assert not any(snapshot(ratings.engine, ratings.projection(StarsProjection), c.code).values())
+
+
+async def test_replay_up_to_a_sequence_then_the_live_fold_goes_on_from_its_tables(system, caller, nc, tmp_path):
+    """What a rebuild does when events arrive during its replay: the ordinary runner folds them on top of
+    what the rebuild fold wrote (its score rows, points, stars and checkpoint)."""
+    c = await make_county(caller, branches=2, members_per_branch=2)
+    early = [await score(caller, c.code, "member", m, "member_corps", 3, f"e{i}") for i, m in enumerate(c.members)]
+    middle = await score(caller, c.code, "member", c.members[0], "leadership_team", 2, "mid")
+    await revoke(caller, c.code, early[1]["data"]["score_id"])  # revokes a score the replay folded
+    await score(caller, c.code, "member", c.members[2], "member_corps", 5, "late")
+    r = expect_ok(await caller.cmd(c.code, "organizations", "transfer_member", {
+        "member_id": c.members[0], "to_branch_id": c.branches[1], "transferred_on": "2026-05-01"}))
+    ratings = system.service("ratings")
+    await ratings.caught_up(c.code, r["seq"])
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'handoff.sqlite'}")
+    fresh = StarsProjection(suffix="__handoff")
+    fresh.create_tables(engine)
+    runner = ProjectionRunner(nc, engine, fresh, c.code)
+    try:
+        reached = await replay(nc, engine, fresh, c.code, middle["seq"], consumer="handoff_replay")
+        assert reached == middle["seq"]
+        await runner.start()
+        assert runner.checkpoint == middle["seq"] and await runner.wait_for(r["seq"], 10)
+        live = ratings.projection(StarsProjection)
+        mine, theirs = snapshot(engine, fresh, c.code), snapshot(ratings.engine, live, c.code)
+        assert {name.removesuffix("__handoff"): rows for name, rows in mine.items()} == theirs
+    finally:
+        await runner.stop()
+        await nc.jetstream().delete_consumer(stream_name(c.code), runner.durable)
+        engine.dispose()
