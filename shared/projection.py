@@ -171,6 +171,9 @@ class ProjectionRunner:
                       seq=error_seq, error=error)
             return
         self._loop_ref = asyncio.get_running_loop()
+        # a restart (after a rebuild's swap, a lease regained) forgets what the last run had pulled: the
+        # consumer is re-aligned with the checkpoint below, so those events come again
+        self._buffer, self._outstanding, self.error = [], 0, None
         await self._ensure_consumer()
         inbox = self.nc.new_inbox()
         self._sub = await self.nc.subscribe(inbox, cb=self._on_msg, pending_msgs_limit=4 * self.pull_batch + 1000,
