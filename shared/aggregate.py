@@ -75,6 +75,18 @@ class Repository:
         self.max_cached = max_cached
         self._cache: OrderedDict[str, Loaded] = OrderedDict()
         self._locks: dict[str, list] = {}  # subject -> [lock, users]
+        self._appending: set[str] = set()  # event ids of our appends not yet acknowledged
+
+    async def on_stored(self, msg) -> None:
+        """Every event stored on a subject this service writes (a core NATS subscription): a cached
+        aggregate that another instance has just changed is dropped, so this instance's next command
+        on it loads the log instead of meeting a conflict (with several instances behind one queue
+        group, a command seldom reaches the instance that ran the previous one)."""
+        loaded = self._cache.get(msg.subject)
+        if loaded is not None:
+            event_id = msg.headers.get("Nats-Msg-Id") if msg.headers else None
+            if event_id not in loaded.event_ids and event_id not in self._appending:
+                self._cache.pop(msg.subject, None)
 
     @contextlib.asynccontextmanager
     async def _serialized(self, subject: str):
@@ -165,6 +177,7 @@ class Repository:
                 envelopes.append(env)
                 prev = env["hash"]
             pending_ids = [e["event_id"] for e in envelopes]
+            self._appending.update(pending_ids)
             try:
                 appended = await self.store.append(county, subject, envelopes, loaded.version)
             except ConcurrencyConflict:
@@ -173,6 +186,8 @@ class Repository:
             except TimeoutError:
                 self._cache.pop(subject, None)  # unknown outcome: reload and check pending_ids
                 continue
+            finally:
+                self._appending.difference_update(pending_ids)
             for ev, app in zip(events, appended):
                 loaded.state.apply(ev)
                 loaded.version, loaded.last_hash = app.seq, app.hash

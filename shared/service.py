@@ -86,8 +86,9 @@ class Routes:
     """The commands and queries one service answers, declared at import time (like a FastStream
     NatsRouter); each running Service instance subscribes them."""
 
-    def __init__(self, service: str):
+    def __init__(self, service: str, writes: tuple[str, ...] = ()):
         self.service = service
+        self.writes = writes  # contexts of the aggregates its commands append to (e.g. "ratings", "org")
         self._routes: list[tuple[str, str, Handler]] = []
         self._reactions: list[tuple[str, Reaction]] = []
 
@@ -120,6 +121,7 @@ class Service:
         self.broker: NatsBroker | None = None
         self._routes = routes._routes
         self._reactions = routes._reactions
+        self._writes = routes.writes
         self.runners: dict[tuple[str, str], ProjectionRunner] = {}   # the projections this instance runs
         self.standby: dict[tuple[str, str], ProjectionRunner] = {}   # run by another instance (not started)
         self.leases: Leases | None = None
@@ -154,6 +156,8 @@ class Service:
         await self.nc.subscribe(COUNTY_ADDED, cb=self._on_county_added)
         await self.nc.subscribe(health_subject(self.name), cb=self._on_health)
         await self.nc.subscribe(rebuild_subject(self.instance), cb=self._on_forwarded_rebuild)
+        for context in self._writes:  # another instance's appends drop our cached aggregates
+            await self.nc.subscribe(f"pb.*.evt.{context}.>", cb=self.repo.on_stored)
         for county in await self.store.list_counties():
             await self.attach_county(county)
         self._lease_task = asyncio.create_task(self._keep_leases(), name=f"leases:{self.name}")

@@ -21,7 +21,7 @@ from services.organizations.importing import parse_member_file
 from services.organizations.registration import import_members
 
 CHINA = ZoneInfo("Asia/Shanghai")
-routes = Routes("organizations")
+routes = Routes("organizations", writes=("org",))
 
 
 def today() -> date:

@@ -18,7 +18,7 @@ from services.ratings.domain import (PointsBook, RatingYear, StarScheme, StarSch
 
 CHINA = ZoneInfo("Asia/Shanghai")
 YEAR_DETAIL = "只有县委组织部可以关闭或重开评星年度 / only the county department closes or reopens a year"
-routes = Routes("ratings")
+routes = Routes("ratings", writes=("ratings",))
 routes.reaction("org.member.*")(on_member_event)
 
 

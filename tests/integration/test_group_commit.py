@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from shared.aggregate import Aggregate, Repository
 from shared.catalog.organizations import TownshipAdded
 from shared.envelope import Metadata, seal, subject_for
 from shared.eventstore import ConcurrencyConflict, Durability, EventStore
@@ -74,3 +75,39 @@ async def test_without_group_commit_each_append_is_its_own_publish(nc):
     items = [township(county, n) for n in range(20)]
     await asyncio.gather(*(store.append(county, s, [env], 0) for s, env in items))
     assert await store.last_seq(county) == 20 and county not in store._groups
+
+
+class Township(Aggregate):
+    """A minimal aggregate on the township subject, enough to watch caches."""
+    context, aggregate_type = "org", "township"
+
+    def __init__(self, aggregate_id: str):
+        super().__init__(aggregate_id)
+        self.names: list[str] = []
+
+    def apply(self, event) -> None:
+        self.names.append(event.name)
+
+    def rename(self, name: str) -> list:
+        return [TownshipAdded(township_id=self.id, name=name)]
+
+
+async def test_an_append_by_another_instance_drops_the_cached_aggregate(nc):
+    county = new_county()
+    await EventStore(nc).add_county_stream(county)
+    mine, theirs = Repository(EventStore(nc)), Repository(EventStore(nc))
+    for repo in (mine, theirs):
+        await nc.subscribe(f"pb.{county}.evt.org.>", cb=repo.on_stored)
+    subject = Repository.subject(county, Township, "t1")
+    await mine.execute(county, Township, "t1", META, lambda t: t.rename("侨港镇"))
+    assert (await theirs.get(county, Township, "t1")).state.names == ["侨港镇"]  # cached there too
+
+    await mine.execute(county, Township, "t1", META, lambda t: t.rename("侨港镇（新）"))
+    await nc.flush()
+    for _ in range(50):
+        if subject not in theirs._cache:
+            break
+        await asyncio.sleep(0.02)
+    assert subject not in theirs._cache  # theirs would have decided on stale state
+    assert subject in mine._cache        # our own append never drops our own state
+    assert (await theirs.get(county, Township, "t1")).state.names == ["侨港镇", "侨港镇（新）"]
