@@ -1,6 +1,6 @@
-"""Rebuilds replay the log into a projection's rebuild fold (shared/replay.py): the in-memory fold of
-ratings.stars and the generic batch fold of the organizations registry must both give exactly the live
-read-model, whatever the replay's batch boundaries."""
+"""Rebuilds replay the log into a projection's rebuild fold (shared/replay.py): the in-memory folds of
+ratings.stars and the organizations registry must give exactly the live read-model, whatever the replay's
+batch boundaries."""
 from __future__ import annotations
 
 import asyncio
@@ -89,18 +89,47 @@ async def test_stars_rebuild_fold_equals_live(system, caller, replay_batch):
                                min_seq=after["seq"]))
 
 
-async def test_registry_rebuild_through_the_generic_fold_equals_live(system, caller):
-    c = await make_county(caller, branches=2, members_per_branch=2, preset="")
-    r = expect_ok(await caller.cmd(c.code, "organizations", "transfer_member", {
-        "member_id": c.members[0], "to_branch_id": c.branches[1], "transferred_on": "2026-05-01"}))
+APPROVED = {"approved_by": "中共银海区委组织部", "approved_on": "2026-03-01"}
+
+
+@pytest.mark.parametrize("replay_batch", [3, 10_000], ids=["small-batches", "one-batch"])
+async def test_registry_rebuild_fold_equals_live(system, caller, replay_batch):
+    """Every lifecycle event, member transfers before and after their organization's merge, events of
+    rows written many replayed batches back and of rows in the same batch."""
+    c = await make_county(caller, branches=3, members_per_branch=2, preset="")
+    b, m = c.branches, c.members
+
+    async def org(command: str, oid: str, **data) -> dict:
+        return expect_ok(await caller.cmd(c.code, "organizations", command, {"organization_id": oid, **data}))
+
+    async def transfer(member: str, to: str) -> dict:
+        return expect_ok(await caller.cmd(c.code, "organizations", "transfer_member", {
+            "member_id": member, "to_branch_id": to, "transferred_on": "2026-05-01"}))
+
+    await transfer(m[0], b[1])
+    await org("rename_organization", b[0], new_name="侨港镇侨港社区党支部", **APPROVED)
+    await org("upgrade_organization", b[0], to_type="general_branch", **APPROVED)
+    await org("elect_committee", b[1], elected_on="2026-04-01", committee=[
+        {"role": "secretary", "name": "黄海燕"}, {"role": "deputy_secretary", "name": "陈国强"}])
+    await org("postpone_election", b[1], new_due_on="2031-06-30", reason="台风灾后重建", **APPROVED)
+    await org("transfer_organization", b[2], to_parent_id=b[0], to_township_id=c.township, **APPROVED)
+    await org("dissolve_organization", b[1], reason="村庄整体搬迁", **APPROVED)
+    await org("restore_organization", b[1], reason="恢复建制", **APPROVED)
+    await transfer(m[4], b[1])  # out of the branch merged next
+    await org("merge_organization", b[2], into_organization_id=b[0], **APPROVED)  # moves m[5] to b[0]
+    r = await transfer(m[0], b[0])  # the member moved first of all, moved again
+
     orgs = system.service("organizations")
     await orgs.caught_up(c.code, r["seq"])
     live = orgs.projection(RegistryProjection)
     before = snapshot(orgs.engine, live, c.code)
-    result = await orgs.rebuild(c.code, RegistryProjection)
+    result = await rebuild_county(orgs.nc, orgs.engine, RegistryProjection, c.code,
+                                  live=orgs.runners[("organizations.registry", c.code)], replay_batch=replay_batch)
     assert result["events"] >= r["seq"]
     assert snapshot(orgs.engine, live, c.code) == before
-    assert len(before["org_member"]) == 4
+    rows = {row[1]: row for row in before["org_organization"]}
+    assert rows[b[2]][9] == "merged" and rows[b[1]][9] == "active" and rows[b[1]][11] == "黄海燕"
+    assert sorted(row[7] for row in before["org_member"]) == sorted([b[0]] * 3 + [b[1]] * 3)
 
 
 async def test_malformed_event_fails_the_rebuild_with_its_sequence(system, caller, nc):
