@@ -140,8 +140,9 @@ async def test_malformed_event_fails_the_rebuild_with_its_sequence(system, calle
     ratings = system.service("ratings")
     with pytest.raises(MalformedEvent, match=f"seq {ack.seq}"):
         await rebuild_county(ratings.nc, ratings.engine, StarsProjection, c.code)
-    with pytest.raises(NotFoundError):  # the replay's consumer is gone with it
-        await nc.jetstream().consumer_info(stream_name(c.code), "ratings_stars__rebuild_replay")
+    for i in range(len(StarsProjection.subjects)):  # the replay's consumers (one per subject) are gone with it
+        with pytest.raises(NotFoundError):
+            await nc.jetstream().consumer_info(stream_name(c.code), f"ratings_stars__rebuild_replay_{i}")
 
 
 async def test_replay_connection_skips_data_headers_but_keeps_status_lines(nats_server, nc):
