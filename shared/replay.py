@@ -16,7 +16,7 @@ import asyncio
 import bisect
 import contextlib
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from typing import TYPE_CHECKING, Protocol
 
@@ -67,12 +67,24 @@ class _ReplayClient(NATS):
     """The replay's own connection: a burst of hundreds of thousands of messages then never queues in front
     of the service's requests on its shared connection. nats-py parses every message's headers into a
     dict (~7 µs a message, a fifth of the replay's CPU); the replay reads none of them, only the status
-    line of pull responses (408, 409), so data messages skip it and carry `headers=None`."""
+    line of pull responses (408, 409), so data messages skip it and carry `headers=None`. Data messages
+    of the readers' subscriptions (`direct`) skip the Msg object, queue and task hop as well: they go
+    straight from the protocol parser to their reader."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.direct: dict[int, Callable[[str, str, bytes], Awaitable[None]]] = {}  # subscription id -> sink
 
     async def _process_headers(self, headers):  # nats-py 2.16 hook, called for every message with headers
         if headers and headers[NATS_HDR_LINE_SIZE] == _STATUS_SPACE:  # "NATS/1.0 408 ...": a status line
             return await super()._process_headers(headers)
         return None
+
+    async def _process_msg(self, sid, subject, reply, data, headers):  # nats-py 2.16 hook, every message
+        sink = self.direct.get(sid)
+        if sink is None or not data:  # status lines and other subscriptions go the ordinary way
+            return await super()._process_msg(sid, subject, reply, data, headers)
+        await sink(subject.decode(), reply.decode(), data)
 
 
 _STATUS_SPACE = ord(" ")
@@ -121,6 +133,8 @@ class LogReader:
         self._inbox = m.nc.new_inbox()
         self._sub = await m.nc.subscribe(self._inbox, cb=self._on_msg, pending_msgs_limit=BUFFERED + 3 * PULL,
                                          pending_bytes_limit=1024 * 1024 * 1024)
+        if isinstance(m.nc, _ReplayClient):
+            m.nc.direct[self._sub._id] = self._on_data
 
     async def stop(self) -> None:
         m = self.merged
@@ -132,21 +146,25 @@ class LogReader:
             await m.js.delete_consumer(m.stream, self.name)
 
     async def _on_msg(self, msg) -> None:
-        m = self.merged
+        """Status lines; data messages too when the replay shares the service's connection."""
         if not msg.data and msg.headers and msg.headers.get("Status"):
             if msg.headers["Status"] in ("408", "409"):  # request expired / server-side reset: ask again
                 left = msg.headers.get("Nats-Pending-Messages")
                 self._outstanding = max(0, self._outstanding - int(left)) if left else 0
-                m.arrived.set()
+                self.merged.arrived.set()
             return
+        await self._on_data(msg.subject, msg.reply, msg.data)
+
+    async def _on_data(self, subject: str, reply: str, data: bytes) -> None:
+        m = self.merged
         self._outstanding -= 1
-        seq, cseq, pending = reply_tokens(msg.reply)
+        seq, cseq, pending = reply_tokens(reply)
         if cseq != self._cseq + 1:
             self.error = RuntimeError(f"rebuild replay lost messages: consumer sequence {cseq} after {self._cseq}")
         self._cseq, self.received = cseq, seq
-        # kept as a plain tuple: the Msg object goes at once, and thousands of buffered tuples of
-        # strings are nothing for the garbage collector to walk
-        self.buffer.append((seq, msg.subject, msg.data))
+        # kept as a plain tuple: thousands of buffered tuples of strings are nothing for the garbage
+        # collector to walk
+        self.buffer.append((seq, subject, data))
         if pending == 0 or seq >= m.last:
             self.done = True  # later messages (appended meanwhile) are left to the final catch-up
         m.arrived.set()

@@ -1,6 +1,6 @@
 """Rebuilds replay the log into a projection's rebuild fold (shared/replay.py): the in-memory folds of
-ratings.stars and the organizations registry must give exactly the live read-model, whatever the replay's
-batch boundaries."""
+ratings.stars, the organizations registry and coverage must give exactly the live read-model, whatever the
+replay's batch boundaries."""
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +12,9 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy import select
 
+from services.organizations.projections.coverage import CoverageProjection
 from services.organizations.projections.registry import RegistryProjection
+from services.organizations.uscc import uscc_from_parts
 from services.ratings.projections.stars import StarsProjection
 from shared.envelope import MalformedEvent
 from shared.eventstore import EventStore, stream_name
@@ -130,6 +132,48 @@ async def test_registry_rebuild_fold_equals_live(system, caller, replay_batch):
     rows = {row[1]: row for row in before["org_organization"]}
     assert rows[b[2]][9] == "merged" and rows[b[1]][9] == "active" and rows[b[1]][11] == "黄海燕"
     assert sorted(row[7] for row in before["org_member"]) == sorted([b[0]] * 3 + [b[1]] * 3)
+
+
+@pytest.mark.parametrize("replay_batch", [3, 10_000], ids=["small-batches", "one-batch"])
+async def test_coverage_rebuild_fold_equals_live(system, caller, replay_batch):
+    """Units changed many replayed batches after their registration and in the same batch: headcounts, a
+    closure and a reopening, a joint branch over two units, an instructor assigned then withdrawn, 工青妇."""
+    c = await make_county(caller, branches=0, members_per_branch=0, preset="")
+
+    async def cmd(command: str, **data) -> dict:
+        return expect_ok(await caller.cmd(c.code, "organizations", command, data))
+
+    units = []
+    for i in range(4):
+        r = await cmd("register_enterprise", uscc=uscc_from_parts("450503", f"{c.code}{i:02d}"), name=f"北海某海产品公司{i}",
+                      unit_type="private_enterprise", township_id=c.township, industry="制造业", employees=40 + i,
+                      full_members=1 + 2 * i, registered_on="2025-01-10")
+        units.append(r["data"]["enterprise_id"])
+    u = units
+    await cmd("update_headcount", enterprise_id=u[0], employees=55, full_members=2, effective_on="2025-03-01")
+    await cmd("found_enterprise_branch", enterprise_ids=[u[0], u[1]], founding_mode="joint",
+              organization_name="侨港镇非公企业联合党支部", approved_by="中共银海区委组织部", approved_on="2025-04-01",
+              founded_on="2025-04-01")
+    await cmd("assign_instructor", enterprise_id=u[2], person_name="刘建华", role="instructor", assigned_on="2025-05-01")
+    await cmd("record_mass_organization", enterprise_id=u[0], kind="trade_union", established_on="2025-06-01")
+    await cmd("record_mass_organization", enterprise_id=u[0], kind="youth_league", established_on="2025-06-02")
+    await cmd("close_enterprise", enterprise_id=u[3], status="suspended", closed_on="2025-07-01", reason="停产整顿")
+    await cmd("withdraw_instructor", enterprise_id=u[2], withdrawn_on="2025-08-01")
+    await cmd("assign_instructor", enterprise_id=u[3], person_name="陈海生", role="liaison", assigned_on="2025-08-01")
+    await cmd("reopen_enterprise", enterprise_id=u[3], reopened_on="2025-09-01", reason="恢复生产")
+    r = await cmd("update_headcount", enterprise_id=u[3], employees=12, full_members=4, effective_on="2025-10-01")
+
+    orgs = system.service("organizations")
+    await orgs.caught_up(c.code, r["seq"])
+    live = orgs.projection(CoverageProjection)
+    before = snapshot(orgs.engine, live, c.code)
+    result = await rebuild_county(orgs.nc, orgs.engine, CoverageProjection, c.code,
+                                  live=orgs.runners[("organizations.coverage", c.code)], replay_batch=replay_batch)
+    assert result["events"] >= r["seq"]
+    assert snapshot(orgs.engine, live, c.code) == before
+    rows = {row[1]: row for row in before["org_enterprise"]}
+    assert rows[u[0]][14] == rows[u[1]][14] != "None" and rows[u[0]][18] == "trade_union,youth_league"
+    assert rows[u[2]][16] == "None" and rows[u[3]][10] == "operating" and rows[u[3]][16] == "陈海生"
 
 
 async def test_malformed_event_fails_the_rebuild_with_its_sequence(system, caller, nc):
