@@ -236,6 +236,57 @@ async def test_rebuild_of_a_county_with_nothing_to_fold(system, caller):
     assert not any(snapshot(ratings.engine, ratings.projection(StarsProjection), c.code).values())
 
 
+class _Recording:
+    """A rebuild fold that only notes the sequences it is handed."""
+
+    def __init__(self) -> None:
+        self.seqs: list[int] = []
+        self.finished = False
+
+    def fold(self, events) -> None:
+        self.seqs.extend(ev.seq for ev in events)
+
+    def finish(self) -> None:
+        self.finished = True
+
+
+@pytest.mark.parametrize("shared_connection", [False, True], ids=["own-connection", "shared-connection"])
+async def test_replay_merges_its_subjects_in_stream_order(system, caller, nc, tmp_path, monkeypatch, shared_connection):
+    """One consumer per subject, merged: every matching event up to the end, once, in stream order — with
+    pulls of two messages and room for five, so readers wait on each other and on the budget."""
+    import shared.replay as replay_module
+
+    c = await make_county(caller, branches=5, members_per_branch=2)  # organizations and members interleaved
+    await score(caller, c.code, "member", c.members[0], "member_corps", 2, "m0")
+    r = expect_ok(await caller.cmd(c.code, "organizations", "transfer_member", {
+        "member_id": c.members[0], "to_branch_id": c.branches[1], "transferred_on": "2026-05-01"}))
+    await score(caller, c.code, "member", c.members[1], "member_corps", 3, "m1")  # after the end: not replayed
+    monkeypatch.setattr(replay_module, "PULL", 2)
+    monkeypatch.setattr(replay_module, "BUFFERED", 5)
+    monkeypatch.setattr(replay_module, "STALL_S", 5.0)
+    if shared_connection:  # the fallback when the replay cannot open its own connection
+        async def no_connection(nc):
+            return None
+        monkeypatch.setattr(replay_module, "_replay_connection", no_connection)
+    recording = _Recording()
+    monkeypatch.setattr(StarsProjection, "rebuild_fold", lambda self, conn, county: recording)
+    engine = make_engine(f"sqlite:///{tmp_path / 'merge.sqlite'}")
+    fresh = StarsProjection(suffix="__merge")
+    fresh.create_tables(engine)
+    try:
+        assert await replay(nc, engine, fresh, c.code, r["seq"], consumer="merge_replay", batch=3) == r["seq"]
+    finally:
+        engine.dispose()
+    js = nc.jetstream()
+    expected = []
+    for seq in range(1, r["seq"] + 1):
+        msg = await js.get_msg(stream_name(c.code), seq)
+        if msg.subject.split(".evt.")[1].startswith(("org.organization.", "org.member.", "ratings.")) and \
+                orjson.loads(msg.data)["type"] in StarsProjection.handles:
+            expected.append(seq)
+    assert recording.seqs == expected and recording.finished
+
+
 async def test_replay_up_to_a_sequence_then_the_live_fold_goes_on_from_its_tables(system, caller, nc, tmp_path):
     """What a rebuild does when events arrive during its replay: the ordinary runner folds them on top of
     what the rebuild fold wrote (its score rows, points, stars and checkpoint)."""
@@ -265,3 +316,37 @@ async def test_replay_up_to_a_sequence_then_the_live_fold_goes_on_from_its_table
         await runner.stop()
         await nc.jetstream().delete_consumer(stream_name(c.code), runner.durable)
         engine.dispose()
+
+
+def test_swap_replaces_one_countys_rows_and_keeps_the_others(tmp_path):
+    """The swap empties a live table whole only when it holds no other county's rows."""
+    from shared.freshdb import FreshStore
+    from shared.projection import _swap_rows
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'live.sqlite'}")
+    live = RegistryProjection()
+    live.create_tables(engine)
+
+    def counties(names: dict[str, str]) -> None:
+        with engine.begin() as conn:
+            conn.execute(live.counties.insert(), [{"county": k, "name": v} for k, v in names.items()])
+
+    def swap(county: str, name: str) -> dict:
+        place = FreshStore(engine, f"swap.{county}")
+        fresh = RegistryProjection(suffix="__rebuild")
+        fresh.create_tables(place.engine)
+        with place.engine.begin() as conn:
+            conn.execute(fresh.counties.insert(), [{"county": county, "name": name}])
+        try:
+            _swap_rows(engine, place, fresh, RegistryProjection(), county, 7)
+        finally:
+            place.discard(fresh)
+        with engine.connect() as conn:
+            return dict(conn.execute(select(live.counties.c.county, live.counties.c.name)).all())
+
+    counties({"450503": "银海区", "450502": "海城区"})
+    assert swap("450503", "银海区（新）") == {"450503": "银海区（新）", "450502": "海城区"}
+    with engine.begin() as conn:
+        conn.execute(live.counties.delete().where(live.counties.c.county == "450502"))
+    assert swap("450503", "银海区") == {"450503": "银海区"}  # the table held this county only
+    engine.dispose()
