@@ -118,7 +118,7 @@ class LogReader:
         self.done = False          # its last message up to the end of the replay was received
         self.error: Exception | None = None
         self._cseq = 0
-        self._outstanding = 0
+        self.outstanding = 0
         self._sub = None
 
     async def start(self) -> None:
@@ -150,14 +150,14 @@ class LogReader:
         if not msg.data and msg.headers and msg.headers.get("Status"):
             if msg.headers["Status"] in ("408", "409"):  # request expired / server-side reset: ask again
                 left = msg.headers.get("Nats-Pending-Messages")
-                self._outstanding = max(0, self._outstanding - int(left)) if left else 0
+                self.outstanding = max(0, self.outstanding - int(left)) if left else 0
                 self.merged.arrived.set()
             return
         await self._on_data(msg.subject, msg.reply, msg.data)
 
     async def _on_data(self, subject: str, reply: str, data: bytes) -> None:
         m = self.merged
-        self._outstanding -= 1
+        self.outstanding -= 1
         seq, cseq, pending = reply_tokens(reply)
         if cseq != self._cseq + 1:
             self.error = RuntimeError(f"rebuild replay lost messages: consumer sequence {cseq} after {self._cseq}")
@@ -168,12 +168,12 @@ class LogReader:
         if pending == 0 or seq >= m.last:
             self.done = True  # later messages (appended meanwhile) are left to the final catch-up
         m.arrived.set()
-        if self._outstanding < PULL:
+        if self.outstanding < PULL:
             await m.top_up()
 
     async def request(self) -> None:
         m = self.merged
-        self._outstanding += PULL
+        self.outstanding += PULL
         await m.nc.publish(f"$JS.API.CONSUMER.MSG.NEXT.{m.stream}.{self.name}",
                            orjson.dumps({"batch": PULL, "expires": 10_000_000_000}), reply=self._inbox)
 
@@ -216,9 +216,9 @@ class MergedLog:
 
     async def top_up(self) -> None:
         reading = [r for r in self.readers if not r.done]
-        held = len(self.ready) + sum(len(r.buffer) + r._outstanding for r in reading)
+        held = len(self.ready) + sum(len(r.buffer) + r.outstanding for r in reading)
         for r in reading:
-            while r._outstanding < PULL and (held < BUFFERED or not r.buffer):
+            while r.outstanding < PULL and (held < BUFFERED or not r.buffer):
                 held += PULL
                 await r.request()
 
