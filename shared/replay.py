@@ -165,10 +165,13 @@ class LogReader:
         # kept as a plain tuple: thousands of buffered tuples of strings are nothing for the garbage
         # collector to walk
         self.buffer.append((seq, subject, data))
-        if pending == 0 or seq >= m.last:
+        finished = not self.done and (pending == 0 or seq >= m.last)
+        if finished:
             self.done = True  # later messages (appended meanwhile) are left to the final catch-up
         m.arrived.set()
-        if self.outstanding < PULL:
+        # a message moves one from asked to held: the budget is freed only by a take or a finished reader,
+        # and this reader may ask again once less than a pull is on its way
+        if finished or self.outstanding == PULL - 1:
             await m.top_up()
 
     async def request(self) -> None:
