@@ -143,13 +143,12 @@ async def test_coverage_rebuild_fold_equals_live(system, caller, replay_batch):
     async def cmd(command: str, **data) -> dict:
         return expect_ok(await caller.cmd(c.code, "organizations", command, data))
 
-    units = []
+    u = []
     for i in range(4):
-        r = await cmd("register_enterprise", uscc=uscc_from_parts("450503", f"{c.code}{i:02d}"), name=f"北海某海产品公司{i}",
-                      unit_type="private_enterprise", township_id=c.township, industry="制造业", employees=40 + i,
-                      full_members=1 + 2 * i, registered_on="2025-01-10")
-        units.append(r["data"]["enterprise_id"])
-    u = units
+        r = await cmd("register_enterprise", uscc=uscc_from_parts("450503", f"{c.code}{i:02d}"),
+                      name=f"北海某海产品公司{i}", unit_type="private_enterprise", township_id=c.township,
+                      industry="制造业", employees=40 + i, full_members=1 + 2 * i, registered_on="2025-01-10")
+        u.append(r["data"]["enterprise_id"])
     await cmd("update_headcount", enterprise_id=u[0], employees=55, full_members=2, effective_on="2025-03-01")
     await cmd("found_enterprise_branch", enterprise_ids=[u[0], u[1]], founding_mode="joint",
               organization_name="侨港镇非公企业联合党支部", approved_by="中共银海区委组织部", approved_on="2025-04-01",
