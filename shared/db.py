@@ -64,21 +64,29 @@ class ListInsert:
     """Bulk insert of rows given as value lists in a fixed column order, for folds that build hundreds of
     thousands of rows (a rebuild): the per-row dict and lookups of insert_rows cost more than the values.
     Values get the same bind processors (the lists are converted in place). Rows go in multi-row
-    INSERTs of up to `per_statement` rows: one statement step per few hundred rows instead of per row."""
+    INSERTs of up to `per_statement` rows: one statement step per few hundred rows instead of per row.
+    With `keys`, an upsert as upsert()'s (the rows of one call must not repeat a key: PostgreSQL
+    refuses to update a row twice in one statement)."""
 
-    def __init__(self, conn: Connection, table: Table, columns: Sequence[str], per_statement: int = 500):
+    def __init__(self, conn: Connection, table: Table, columns: Sequence[str], per_statement: int = 500,
+                 keys: Sequence[str] = ()):
         quote = conn.dialect.identifier_preparer.quote
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         self.columns = tuple(columns)
         self.per_statement = max(1, min(per_statement, 30_000 // len(self.columns)))  # SQLite: ≤ 32,766 parameters
         self._head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in self.columns)}) VALUES "
         self._row = f"({', '.join([mark] * len(self.columns))})"
+        self._tail = ""
+        if keys:
+            updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in self.columns if c not in keys)
+            self._tail = f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO " + \
+                (f"UPDATE SET {updates}" if updates else "NOTHING")
         self._full = self._sql(self.per_statement)
         processors = [table.c[c].type._cached_bind_processor(conn.dialect) for c in self.columns]
         self._converted = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def _sql(self, rows: int) -> str:
-        return self._head + ", ".join([self._row] * rows)
+        return self._head + ", ".join([self._row] * rows) + self._tail
 
     def __call__(self, conn: Connection, rows: list[list]) -> None:
         for i, p in self._converted:

@@ -21,7 +21,7 @@ import structlog
 from nats.aio.client import Client as NATS
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
-from sqlalchemy import Engine, MetaData, Table, select
+from sqlalchemy import Engine, MetaData, Table, func, select
 from sqlalchemy.engine import Connection
 
 from shared.db import checkpoint_metadata, projection_checkpoint, upsert
@@ -445,7 +445,12 @@ def _swap_rows(engine: Engine, place: FreshStore, fresh: Projection, live: Proje
             source = fresh.metadata.tables[name + fresh.suffix]
             if schema:
                 source = source.to_metadata(MetaData(), schema=schema)
-            conn.execute(table.delete().where(table.c.county == county))
+            if _only_rows_of(conn, table, county):
+                # SQLite empties a table by freeing its pages when the DELETE has no WHERE ("truncate
+                # optimization"; a fifth of the time for the 60,000 members of a county)
+                conn.exec_driver_sql(f"DELETE FROM {_qualified(conn, table)}")
+            else:
+                conn.execute(table.delete().where(table.c.county == county))
             if _same_stored_columns(conn, table, source):
                 # the fresh tables hold this county's rows only (created empty for this rebuild): a plain
                 # INSERT ... SELECT * lets SQLite copy records and index entries without decoding them
@@ -456,6 +461,15 @@ def _swap_rows(engine: Engine, place: FreshStore, fresh: Projection, live: Proje
                                                         select(*[source.c[c.name] for c in table.columns])
                                                         .where(source.c.county == county)))
         _write_checkpoint(conn, live.checkpoint_name, county, seq)
+
+
+def _only_rows_of(conn: Connection, table: Table, county: str) -> bool:
+    """SQLite, and the live table holds no other county's rows (two lookups at the ends of its primary key,
+    which starts with the county)."""
+    if conn.dialect.name != "sqlite":
+        return False
+    return conn.execute(select(func.min(table.c.county))).scalar() in (None, county) and \
+        conn.execute(select(func.max(table.c.county))).scalar() in (None, county)
 
 
 def _same_stored_columns(conn: Connection, table: Table, source: Table) -> bool:

@@ -1,8 +1,11 @@
 """Replay for rebuilds: read a county's log from sequence 1 up to a known end, as fast as NATS delivers it,
 and hand big batches to the projection's rebuild fold (docs/decisions/007-rebuild-fold.md).
 
-The reader is an ephemeral pull consumer with AckPolicy.NONE, filtered to the projection's subjects:
-nothing to acknowledge, no checkpoint per batch, and the server forgets it if this process dies. Each
+Each of the projection's subjects is read by an ephemeral pull consumer with AckPolicy.NONE and that one
+filter: nothing to acknowledge, no checkpoint per batch, and the server forgets it if this process dies.
+(One consumer with several filters would keep the order itself, but nats-server finds its next message
+by walking the subjects of every block: over a county's tens of thousands of member subjects that cost the
+server more CPU than the whole fold.) The readers' messages are merged by stream sequence. Each
 message's reply subject carries its stream sequence, its consumer sequence (contiguous from 1, so a
 lost message is detected, never skipped) and how many matching messages are still pending (0: this is
 the last one the stream holds).
@@ -10,9 +13,11 @@ the last one the stream holds).
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from itertools import chain
 from typing import TYPE_CHECKING, Protocol
 
 import orjson
@@ -62,12 +67,24 @@ class _ReplayClient(NATS):
     """The replay's own connection: a burst of hundreds of thousands of messages then never queues in front
     of the service's requests on its shared connection. nats-py parses every message's headers into a
     dict (~7 µs a message, a fifth of the replay's CPU); the replay reads none of them, only the status
-    line of pull responses (408, 409), so data messages skip it and carry `headers=None`."""
+    line of pull responses (408, 409), so data messages skip it and carry `headers=None`. Data messages
+    of the readers' subscriptions (`direct`) skip the Msg object, queue and task hop as well: they go
+    straight from the protocol parser to their reader."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.direct: dict[int, Callable[[str, str, bytes], Awaitable[None]]] = {}  # subscription id -> sink
 
     async def _process_headers(self, headers):  # nats-py 2.16 hook, called for every message with headers
         if headers and headers[NATS_HDR_LINE_SIZE] == _STATUS_SPACE:  # "NATS/1.0 408 ...": a status line
             return await super()._process_headers(headers)
         return None
+
+    async def _process_msg(self, sid, subject, reply, data, headers):  # nats-py 2.16 hook, every message
+        sink = self.direct.get(sid)
+        if sink is None or not data:  # status lines and other subscriptions go the ordinary way
+            return await super()._process_msg(sid, subject, reply, data, headers)
+        await sink(subject.decode(), reply.decode(), data)
 
 
 _STATUS_SPACE = ord(" ")
@@ -90,97 +107,164 @@ async def _replay_connection(nc: NATS) -> NATS | None:
 
 
 class LogReader:
-    """Delivers a county's matching events in stream order from sequence 1, as fast as they are folded."""
+    """One subject filter's messages of a county's log in stream order from sequence 1, as (stream seq,
+    subject, data) — pulled as fast as the merge lets them be held (`MergedLog` decides when to ask)."""
 
-    def __init__(self, nc: NATS, county: str, subjects: Sequence[str], name: str):
-        self.nc, self.js = nc, nc.jetstream()
-        self.county, self.name = county, name
-        self.filter_subjects = [f"pb.{county}.evt.{s}" for s in subjects]
-        self.stream = stream_name(county)
-        self.buffer: list = []
-        self.expected = 0          # matching messages at start: 0 means there is nothing to read
-        self._arrived = asyncio.Event()
-        self._outstanding = 0
+    def __init__(self, merged: "MergedLog", subject: str, name: str):
+        self.merged, self.name = merged, name
+        self.filter_subject = f"pb.{merged.county}.evt.{subject}"
+        self.buffer: list[tuple[int, str, bytes]] = []
+        self.received = 0          # stream sequence of the last message received
+        self.done = False          # its last message up to the end of the replay was received
+        self.error: Exception | None = None
+        self._cseq = 0
+        self.outstanding = 0
         self._sub = None
 
     async def start(self) -> None:
+        m = self.merged
         with contextlib.suppress(NotFoundError):
-            await self.js.delete_consumer(self.stream, self.name)  # left over by a rebuild that died
-        info = await self.js.add_consumer(self.stream, ConsumerConfig(
+            await m.js.delete_consumer(m.stream, self.name)  # left over by a rebuild that died
+        info = await m.js.add_consumer(m.stream, ConsumerConfig(
             name=self.name, deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE,
-            filter_subjects=self.filter_subjects, inactive_threshold=300.0, max_waiting=8,
-            description=f"rebuild replay of county {self.county}"))
-        self.expected = info.num_pending
-        self._inbox = self.nc.new_inbox()
-        self._sub = await self.nc.subscribe(self._inbox, cb=self._on_msg, pending_msgs_limit=BUFFERED + 3 * PULL,
-                                            pending_bytes_limit=1024 * 1024 * 1024)
+            filter_subject=self.filter_subject, inactive_threshold=300.0, max_waiting=8,
+            description=f"rebuild replay of county {m.county}"))
+        self.done = info.num_pending == 0
+        self._inbox = m.nc.new_inbox()
+        self._sub = await m.nc.subscribe(self._inbox, cb=self._on_msg, pending_msgs_limit=BUFFERED + 3 * PULL,
+                                         pending_bytes_limit=1024 * 1024 * 1024)
+        if isinstance(m.nc, _ReplayClient):
+            m.nc.direct[self._sub._id] = self._on_data
 
     async def stop(self) -> None:
+        m = self.merged
         if self._sub is not None:
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()
             self._sub = None
         with contextlib.suppress(Exception):
-            await self.js.delete_consumer(self.stream, self.name)
+            await m.js.delete_consumer(m.stream, self.name)
 
     async def _on_msg(self, msg) -> None:
+        """Status lines; data messages too when the replay shares the service's connection."""
         if not msg.data and msg.headers and msg.headers.get("Status"):
             if msg.headers["Status"] in ("408", "409"):  # request expired / server-side reset: ask again
                 left = msg.headers.get("Nats-Pending-Messages")
-                self._outstanding = max(0, self._outstanding - int(left)) if left else 0
-                self._arrived.set()
+                self.outstanding = max(0, self.outstanding - int(left)) if left else 0
+                self.merged.arrived.set()
             return
-        self._outstanding -= 1
-        # kept as a plain tuple: the Msg object goes at once, and thousands of buffered tuples of
-        # strings are nothing for the garbage collector to walk
-        self.buffer.append((msg.subject, msg.reply, msg.data))
-        self._arrived.set()
-        if self._outstanding < PULL:
-            await self._top_up()
+        await self._on_data(msg.subject, msg.reply, msg.data)
 
-    async def _top_up(self) -> None:
-        """Keep the server sending while the fold works, up to BUFFERED messages received or on their way."""
-        while self._outstanding < PULL and len(self.buffer) + self._outstanding < BUFFERED:
-            self._outstanding += PULL
-            await self.nc.publish(f"$JS.API.CONSUMER.MSG.NEXT.{self.stream}.{self.name}",
-                                  orjson.dumps({"batch": PULL, "expires": 10_000_000_000}), reply=self._inbox)
+    async def _on_data(self, subject: str, reply: str, data: bytes) -> None:
+        m = self.merged
+        self.outstanding -= 1
+        seq, cseq, pending = reply_tokens(reply)
+        if cseq != self._cseq + 1:
+            self.error = RuntimeError(f"rebuild replay lost messages: consumer sequence {cseq} after {self._cseq}")
+        self._cseq, self.received = cseq, seq
+        # kept as a plain tuple: thousands of buffered tuples of strings are nothing for the garbage
+        # collector to walk
+        self.buffer.append((seq, subject, data))
+        finished = not self.done and (pending == 0 or seq >= m.last)
+        if finished:
+            self.done = True  # later messages (appended meanwhile) are left to the final catch-up
+        m.arrived.set()
+        # a message moves one from asked to held: the budget is freed only by a take or a finished reader,
+        # and this reader may ask again once less than a pull is on its way
+        if finished or self.outstanding == PULL - 1:
+            await m.top_up()
 
-    async def take(self, most: int) -> list:
-        """Up to `most` received messages, waiting for some."""
+    async def request(self) -> None:
+        m = self.merged
+        self.outstanding += PULL
+        await m.nc.publish(f"$JS.API.CONSUMER.MSG.NEXT.{m.stream}.{self.name}",
+                           orjson.dumps({"batch": PULL, "expires": 10_000_000_000}), reply=self._inbox)
+
+    def until(self, seq: int) -> list[tuple[int, str, bytes]]:
+        """Takes the buffered messages up to stream sequence `seq`."""
+        i = bisect.bisect_right(self.buffer, seq, key=_seq)
+        taken, self.buffer = self.buffer[:i], self.buffer[i:]
+        return taken
+
+
+def _seq(message: tuple) -> int:
+    return message[0]
+
+
+class MergedLog:
+    """A projection's matching messages of a county's log, one reader per subject filter merged in stream
+    order, up to stream sequence `last`, as fast as they are folded.
+
+    A message is handed on once every reader still reading has received one at or past its sequence (its
+    readers deliver in stream order, so none can still bring an earlier one). At most BUFFERED messages
+    are held or asked for across readers, except that a reader holding none may always have one pull
+    outstanding: the merge waits for the reader that is furthest behind, so it must never be starved."""
+
+    def __init__(self, nc: NATS, county: str, subjects: Sequence[str], name: str, last: int):
+        self.nc, self.js = nc, nc.jetstream()
+        self.county, self.last = county, last
+        self.stream = stream_name(county)
+        self.arrived = asyncio.Event()
+        self.readers = [LogReader(self, s, name if len(subjects) == 1 else f"{name}_{i}")
+                        for i, s in enumerate(subjects)]
+        self.ready: list[tuple[int, str, bytes]] = []  # merged, in order, not yet taken
+
+    async def start(self) -> None:
+        for reader in self.readers:
+            await reader.start()
+
+    async def stop(self) -> None:
+        for reader in self.readers:
+            await reader.stop()
+
+    async def top_up(self) -> None:
+        reading = [r for r in self.readers if not r.done]
+        held = len(self.ready) + sum(len(r.buffer) + r.outstanding for r in reading)
+        for r in reading:
+            while r.outstanding < PULL and (held < BUFFERED or not r.buffer):
+                held += PULL
+                await r.request()
+
+    async def take(self, most: int) -> list[tuple[int, str, bytes]]:
+        """Up to `most` messages in stream order, waiting for some; [] once every one up to `last` was taken."""
         while True:
-            await self._top_up()
-            if self.buffer:
-                msgs, self.buffer = self.buffer[:most], self.buffer[most:]
-                return msgs
-            self._arrived.clear()
+            for reader in self.readers:
+                if reader.error:
+                    raise reader.error
+            self._merge(most)
+            taken, self.ready = self.ready[:most], self.ready[most:]
+            await self.top_up()  # what is taken no longer counts: the server keeps sending during its fold
+            if taken or all(r.done for r in self.readers):
+                return taken
+            self.arrived.clear()
             try:
-                await asyncio.wait_for(self._arrived.wait(), STALL_S)
+                await asyncio.wait_for(self.arrived.wait(), STALL_S)
             except TimeoutError:
                 raise TimeoutError(f"rebuild replay of county {self.county}: nothing received for {STALL_S:.0f}s") \
                     from None
 
+    def _merge(self, most: int) -> None:
+        if len(self.ready) >= most:
+            return
+        safe = min([r.received for r in self.readers if not r.done] + [self.last])
+        parts = [part for part in (r.until(safe) for r in self.readers) if part]
+        self.ready += parts[0] if len(parts) == 1 else sorted(chain.from_iterable(parts), key=_seq)
+
 
 class _Decoder:
-    """Turns replayed messages into the events a projection folds, in order, and says when the end is reached.
+    """Turns replayed messages into the events a projection folds, in order.
 
     As the live runner does: every envelope is checked, only `handles` types are validated, unknown types
     are skipped, and a malformed event stops the rebuild with its sequence."""
 
-    def __init__(self, handles: frozenset[str], last: int):
-        self.handles, self.last = handles, last
-        self.cseq = 0            # consumer sequence of the last message taken
-        self.seq = 0             # stream sequence of the last message taken
-        self.done = False
+    def __init__(self, handles: frozenset[str]):
+        self.handles = handles
 
-    def events(self, msgs: list[tuple[str, str, bytes]]) -> Iterator[StoredEvent]:
+    def events(self, msgs: list[tuple[int, str, bytes]]) -> Iterator[StoredEvent]:
         """The batch's events, decoded one at a time as the fold consumes them (a decoded batch kept
         whole would be tens of thousands of live objects for the garbage collector to walk)."""
         handles = self.handles
-        for subject, reply, data in msgs:
-            seq, cseq, pending = reply_tokens(reply)
-            if cseq != self.cseq + 1:
-                raise RuntimeError(f"rebuild replay lost messages: consumer sequence {cseq} after {self.cseq}")
-            self.cseq, self.seq = cseq, seq
+        for seq, subject, data in msgs:
             try:
                 env = parse_envelope(data)
                 if env["type"] in handles:
@@ -189,32 +273,27 @@ class _Decoder:
                         yield ev
             except MalformedEvent as exc:
                 raise MalformedEvent(f"rebuild stopped at seq {seq}: {exc}") from None
-            if pending == 0 or seq >= self.last:
-                self.done = True  # later messages (appended meanwhile) are left to the final catch-up
-                return
 
 
 async def replay(nc: NATS, engine: Engine, projection: "Projection", county: str, last: int, consumer: str,
                  batch: int = FOLD_BATCH) -> int:
-    """Fold the county's log from sequence 1 to at least `last` into the projection's (fresh, empty) tables
-    through its rebuild fold; returns the checkpoint written with the last transaction (every matching
-    event up to it is folded). Decoding and SQL run in a worker thread while the event loop keeps receiving."""
+    """Fold the county's log from sequence 1 up to `last` into the projection's (fresh, empty) tables
+    through its rebuild fold; returns the checkpoint written with the last transaction, `last` (every
+    matching event up to it is folded). Decoding and SQL run in a worker thread while the event loop keeps receiving."""
     from shared.projection import _write_checkpoint
 
     own = await _replay_connection(nc)
-    reader = LogReader(own or nc, county, projection.subjects, consumer)
-    decoder = _Decoder(projection.handles, last)
+    source = MergedLog(own or nc, county, projection.subjects, consumer, last)
+    decoder = _Decoder(projection.handles)
     conn = None
     try:
         _fewer_collections(+1)
-        await reader.start()
+        await source.start()
         conn = await asyncio.to_thread(engine.connect)
         fold = projection.rebuild_fold(conn, county)
-        if reader.expected and last:
-            while not decoder.done:
-                msgs = await reader.take(batch)
-                await asyncio.to_thread(_fold_batch, conn, fold, decoder, msgs)
-        checkpoint = max(decoder.seq, last)  # nothing matching lies between the last one delivered and `last`
+        while last and (msgs := await source.take(batch)):
+            await asyncio.to_thread(_fold_batch, conn, fold, decoder, msgs)
+        checkpoint = last  # every matching event up to it is folded; later ones are the catch-up's
 
         def finish() -> None:
             with conn.begin():
@@ -225,7 +304,7 @@ async def replay(nc: NATS, engine: Engine, projection: "Projection", county: str
         return checkpoint
     finally:
         _fewer_collections(-1)
-        await reader.stop()
+        await source.stop()
         if conn is not None:
             await asyncio.to_thread(conn.close)
         if own is not None:

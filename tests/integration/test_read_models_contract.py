@@ -9,7 +9,9 @@ from sqlalchemy import select
 from shared.db import make_engine
 from shared.eventstore import EventStore
 from shared.projection import ProjectionRunner, rebuild_county
+from services.organizations.projections.coverage import CoverageProjection
 from services.organizations.projections.registry import RegistryProjection
+from services.organizations.uscc import uscc_from_parts
 from services.ratings.projections.stars import StarsProjection
 from tests.conftest import POSTGRES_URL
 from tests.integration.scenario import expect_ok, make_county
@@ -20,7 +22,20 @@ COMPARED = {  # columns without timestamps (their text form differs by adapter, 
     StarsProjection: {"ratings_points": None, "ratings_stars": None, "ratings_directory_member": None,
                       "ratings_score": ["score_id", "rated_id", "year", "category", "points", "revoked", "occurred_on"]},
     RegistryProjection: {"org_township": None, "org_organization": None, "org_member": None},
+    CoverageProjection: {"org_enterprise": None},
 }
+PTYPES = [pytest.param(StarsProjection, id="stars"), pytest.param(RegistryProjection, id="registry"),
+          pytest.param(CoverageProjection, id="coverage")]
+
+
+async def register_unit(caller, c) -> dict:
+    """A 两新组织 unit with its headcount updated (for organizations.coverage)."""
+    r = expect_ok(await caller.cmd(c.code, "organizations", "register_enterprise", {
+        "uscc": uscc_from_parts("450503", f"{c.code}01"), "name": "北海市侨港海产品加工有限公司",
+        "unit_type": "private_enterprise", "township_id": c.township, "industry": "制造业", "employees": 42,
+        "full_members": 3, "registered_on": "2025-01-10"}))
+    return expect_ok(await caller.cmd(c.code, "organizations", "update_headcount", {
+        "enterprise_id": r["data"]["enterprise_id"], "employees": 45, "full_members": 4, "effective_on": "2025-06-01"}))
 
 
 def _rows(engine, projection, county: str, base: str, columns) -> list[tuple]:
@@ -32,7 +47,7 @@ def _rows(engine, projection, county: str, base: str, columns) -> list[tuple]:
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
-@pytest.mark.parametrize("ptype", [StarsProjection, RegistryProjection], ids=["stars", "registry"])
+@pytest.mark.parametrize("ptype", PTYPES)
 async def test_adapter_folds_the_log_like_the_live_read_model(system, caller, nc, tmp_path, adapter, ptype):
     c = await make_county(caller, branches=2, members_per_branch=3)
     seq = c.seq
@@ -45,6 +60,7 @@ async def test_adapter_folds_the_log_like_the_live_read_model(system, caller, nc
                                    {"score_id": r["data"]["score_id"], "reason": "录入错误"}))
     r = expect_ok(await caller.cmd(c.code, "organizations", "transfer_member", {
         "member_id": c.members[0], "to_branch_id": c.branches[1], "transferred_on": "2026-08-01", "reason": "工作调动"}))
+    await register_unit(caller, c)
     last = await EventStore(nc).last_seq(c.code)
     service = system.service("ratings" if ptype is StarsProjection else "organizations")
     await service.caught_up(c.code, last)
@@ -70,7 +86,7 @@ async def test_adapter_folds_the_log_like_the_live_read_model(system, caller, nc
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
-@pytest.mark.parametrize("ptype", [StarsProjection, RegistryProjection], ids=["stars", "registry"])
+@pytest.mark.parametrize("ptype", PTYPES)
 async def test_adapter_rebuilds_the_live_read_model(system, caller, nc, tmp_path, adapter, ptype):
     """A rebuild (replay into the rebuild fold, then the swap) into each adapter gives the live rows."""
     c = await make_county(caller, branches=2, members_per_branch=2)
@@ -79,6 +95,7 @@ async def test_adapter_rebuilds_the_live_read_model(system, caller, nc, tmp_path
             "rated_kind": "member", "rated_id": m, "year": 2026, "category": "member_corps", "points": 1 + i,
             "reason": "带头参加义务劳动", "occurred_on": "2026-07-01", "idempotency_key": f"r{i}"}))
     expect_ok(await caller.cmd(c.code, "ratings", "revoke_score", {"score_id": r["data"]["score_id"], "reason": "录入错误"}))
+    await register_unit(caller, c)
     last = await EventStore(nc).last_seq(c.code)
     service = system.service("ratings" if ptype is StarsProjection else "organizations")
     await service.caught_up(c.code, last)

@@ -1,6 +1,6 @@
-"""Rebuilds replay the log into a projection's rebuild fold (shared/replay.py): the in-memory fold of
-ratings.stars and the generic batch fold of the organizations registry must both give exactly the live
-read-model, whatever the replay's batch boundaries."""
+"""Rebuilds replay the log into a projection's rebuild fold (shared/replay.py): the in-memory folds of
+ratings.stars, the organizations registry and coverage must give exactly the live read-model, whatever the
+replay's batch boundaries."""
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +12,9 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy import select
 
+from services.organizations.projections.coverage import CoverageProjection
 from services.organizations.projections.registry import RegistryProjection
+from services.organizations.uscc import uscc_from_parts
 from services.ratings.projections.stars import StarsProjection
 from shared.envelope import MalformedEvent
 from shared.eventstore import EventStore, stream_name
@@ -89,18 +91,88 @@ async def test_stars_rebuild_fold_equals_live(system, caller, replay_batch):
                                min_seq=after["seq"]))
 
 
-async def test_registry_rebuild_through_the_generic_fold_equals_live(system, caller):
-    c = await make_county(caller, branches=2, members_per_branch=2, preset="")
-    r = expect_ok(await caller.cmd(c.code, "organizations", "transfer_member", {
-        "member_id": c.members[0], "to_branch_id": c.branches[1], "transferred_on": "2026-05-01"}))
+APPROVED = {"approved_by": "中共银海区委组织部", "approved_on": "2026-03-01"}
+
+
+@pytest.mark.parametrize("replay_batch", [3, 10_000], ids=["small-batches", "one-batch"])
+async def test_registry_rebuild_fold_equals_live(system, caller, replay_batch):
+    """Every lifecycle event, member transfers before and after their organization's merge, events of
+    rows written many replayed batches back and of rows in the same batch."""
+    c = await make_county(caller, branches=3, members_per_branch=2, preset="")
+    b, m = c.branches, c.members
+
+    async def org(command: str, oid: str, **data) -> dict:
+        return expect_ok(await caller.cmd(c.code, "organizations", command, {"organization_id": oid, **data}))
+
+    async def transfer(member: str, to: str) -> dict:
+        return expect_ok(await caller.cmd(c.code, "organizations", "transfer_member", {
+            "member_id": member, "to_branch_id": to, "transferred_on": "2026-05-01"}))
+
+    await transfer(m[0], b[1])
+    await org("rename_organization", b[0], new_name="侨港镇侨港社区党支部", **APPROVED)
+    await org("upgrade_organization", b[0], to_type="general_branch", **APPROVED)
+    await org("elect_committee", b[1], elected_on="2026-04-01", committee=[
+        {"role": "secretary", "name": "黄海燕"}, {"role": "deputy_secretary", "name": "陈国强"}])
+    await org("postpone_election", b[1], new_due_on="2031-06-30", reason="台风灾后重建", **APPROVED)
+    await org("transfer_organization", b[2], to_parent_id=b[0], to_township_id=c.township, **APPROVED)
+    await org("dissolve_organization", b[1], reason="村庄整体搬迁", **APPROVED)
+    await org("restore_organization", b[1], reason="恢复建制", **APPROVED)
+    await transfer(m[4], b[1])  # out of the branch merged next
+    await org("merge_organization", b[2], into_organization_id=b[0], **APPROVED)  # moves m[5] to b[0]
+    r = await transfer(m[0], b[0])  # the member moved first of all, moved again
+
     orgs = system.service("organizations")
     await orgs.caught_up(c.code, r["seq"])
     live = orgs.projection(RegistryProjection)
     before = snapshot(orgs.engine, live, c.code)
-    result = await orgs.rebuild(c.code, RegistryProjection)
+    result = await rebuild_county(orgs.nc, orgs.engine, RegistryProjection, c.code,
+                                  live=orgs.runners[("organizations.registry", c.code)], replay_batch=replay_batch)
     assert result["events"] >= r["seq"]
     assert snapshot(orgs.engine, live, c.code) == before
-    assert len(before["org_member"]) == 4
+    rows = {row[1]: row for row in before["org_organization"]}
+    assert rows[b[2]][9] == "merged" and rows[b[1]][9] == "active" and rows[b[1]][11] == "黄海燕"
+    assert sorted(row[7] for row in before["org_member"]) == sorted([b[0]] * 3 + [b[1]] * 3)
+
+
+@pytest.mark.parametrize("replay_batch", [3, 10_000], ids=["small-batches", "one-batch"])
+async def test_coverage_rebuild_fold_equals_live(system, caller, replay_batch):
+    """Units changed many replayed batches after their registration and in the same batch: headcounts, a
+    closure and a reopening, a joint branch over two units, an instructor assigned then withdrawn, 工青妇."""
+    c = await make_county(caller, branches=0, members_per_branch=0, preset="")
+
+    async def cmd(command: str, **data) -> dict:
+        return expect_ok(await caller.cmd(c.code, "organizations", command, data))
+
+    u = []
+    for i in range(4):
+        r = await cmd("register_enterprise", uscc=uscc_from_parts("450503", f"{c.code}{i:02d}"),
+                      name=f"北海某海产品公司{i}", unit_type="private_enterprise", township_id=c.township,
+                      industry="制造业", employees=40 + i, full_members=1 + 2 * i, registered_on="2025-01-10")
+        u.append(r["data"]["enterprise_id"])
+    await cmd("update_headcount", enterprise_id=u[0], employees=55, full_members=2, effective_on="2025-03-01")
+    await cmd("found_enterprise_branch", enterprise_ids=[u[0], u[1]], founding_mode="joint",
+              organization_name="侨港镇非公企业联合党支部", approved_by="中共银海区委组织部", approved_on="2025-04-01",
+              founded_on="2025-04-01")
+    await cmd("assign_instructor", enterprise_id=u[2], person_name="刘建华", role="instructor", assigned_on="2025-05-01")
+    await cmd("record_mass_organization", enterprise_id=u[0], kind="trade_union", established_on="2025-06-01")
+    await cmd("record_mass_organization", enterprise_id=u[0], kind="youth_league", established_on="2025-06-02")
+    await cmd("close_enterprise", enterprise_id=u[3], status="suspended", closed_on="2025-07-01", reason="停产整顿")
+    await cmd("withdraw_instructor", enterprise_id=u[2], withdrawn_on="2025-08-01")
+    await cmd("assign_instructor", enterprise_id=u[3], person_name="陈海生", role="liaison", assigned_on="2025-08-01")
+    await cmd("reopen_enterprise", enterprise_id=u[3], reopened_on="2025-09-01", reason="恢复生产")
+    r = await cmd("update_headcount", enterprise_id=u[3], employees=12, full_members=4, effective_on="2025-10-01")
+
+    orgs = system.service("organizations")
+    await orgs.caught_up(c.code, r["seq"])
+    live = orgs.projection(CoverageProjection)
+    before = snapshot(orgs.engine, live, c.code)
+    result = await rebuild_county(orgs.nc, orgs.engine, CoverageProjection, c.code,
+                                  live=orgs.runners[("organizations.coverage", c.code)], replay_batch=replay_batch)
+    assert result["events"] >= r["seq"]
+    assert snapshot(orgs.engine, live, c.code) == before
+    rows = {row[1]: row for row in before["org_enterprise"]}
+    assert rows[u[0]][14] == rows[u[1]][14] != "None" and rows[u[0]][18] == "trade_union,youth_league"
+    assert rows[u[2]][16] == "None" and rows[u[3]][10] == "operating" and rows[u[3]][16] == "陈海生"
 
 
 async def test_malformed_event_fails_the_rebuild_with_its_sequence(system, caller, nc):
@@ -111,8 +183,9 @@ async def test_malformed_event_fails_the_rebuild_with_its_sequence(system, calle
     ratings = system.service("ratings")
     with pytest.raises(MalformedEvent, match=f"seq {ack.seq}"):
         await rebuild_county(ratings.nc, ratings.engine, StarsProjection, c.code)
-    with pytest.raises(NotFoundError):  # the replay's consumer is gone with it
-        await nc.jetstream().consumer_info(stream_name(c.code), "ratings_stars__rebuild_replay")
+    for i in range(len(StarsProjection.subjects)):  # the replay's consumers (one per subject) are gone with it
+        with pytest.raises(NotFoundError):
+            await nc.jetstream().consumer_info(stream_name(c.code), f"ratings_stars__rebuild_replay_{i}")
 
 
 async def test_replay_connection_skips_data_headers_but_keeps_status_lines(nats_server, nc):
@@ -162,6 +235,57 @@ async def test_rebuild_of_a_county_with_nothing_to_fold(system, caller):
     assert not any(snapshot(ratings.engine, ratings.projection(StarsProjection), c.code).values())
 
 
+class _Recording:
+    """A rebuild fold that only notes the sequences it is handed."""
+
+    def __init__(self) -> None:
+        self.seqs: list[int] = []
+        self.finished = False
+
+    def fold(self, events) -> None:
+        self.seqs.extend(ev.seq for ev in events)
+
+    def finish(self) -> None:
+        self.finished = True
+
+
+@pytest.mark.parametrize("shared_connection", [False, True], ids=["own-connection", "shared-connection"])
+async def test_replay_merges_its_subjects_in_stream_order(system, caller, nc, tmp_path, monkeypatch, shared_connection):
+    """One consumer per subject, merged: every matching event up to the end, once, in stream order — with
+    pulls of two messages and room for five, so readers wait on each other and on the budget."""
+    import shared.replay as replay_module
+
+    c = await make_county(caller, branches=5, members_per_branch=2)  # organizations and members interleaved
+    await score(caller, c.code, "member", c.members[0], "member_corps", 2, "m0")
+    r = expect_ok(await caller.cmd(c.code, "organizations", "transfer_member", {
+        "member_id": c.members[0], "to_branch_id": c.branches[1], "transferred_on": "2026-05-01"}))
+    await score(caller, c.code, "member", c.members[1], "member_corps", 3, "m1")  # after the end: not replayed
+    monkeypatch.setattr(replay_module, "PULL", 2)
+    monkeypatch.setattr(replay_module, "BUFFERED", 5)
+    monkeypatch.setattr(replay_module, "STALL_S", 5.0)
+    if shared_connection:  # the fallback when the replay cannot open its own connection
+        async def no_connection(nc):
+            return None
+        monkeypatch.setattr(replay_module, "_replay_connection", no_connection)
+    recording = _Recording()
+    monkeypatch.setattr(StarsProjection, "rebuild_fold", lambda self, conn, county: recording)
+    engine = make_engine(f"sqlite:///{tmp_path / 'merge.sqlite'}")
+    fresh = StarsProjection(suffix="__merge")
+    fresh.create_tables(engine)
+    try:
+        assert await replay(nc, engine, fresh, c.code, r["seq"], consumer="merge_replay", batch=3) == r["seq"]
+    finally:
+        engine.dispose()
+    js = nc.jetstream()
+    expected = []
+    for seq in range(1, r["seq"] + 1):
+        msg = await js.get_msg(stream_name(c.code), seq)
+        if msg.subject.split(".evt.")[1].startswith(("org.organization.", "org.member.", "ratings.")) and \
+                orjson.loads(msg.data)["type"] in StarsProjection.handles:
+            expected.append(seq)
+    assert recording.seqs == expected and recording.finished
+
+
 async def test_replay_up_to_a_sequence_then_the_live_fold_goes_on_from_its_tables(system, caller, nc, tmp_path):
     """What a rebuild does when events arrive during its replay: the ordinary runner folds them on top of
     what the rebuild fold wrote (its score rows, points, stars and checkpoint)."""
@@ -191,3 +315,37 @@ async def test_replay_up_to_a_sequence_then_the_live_fold_goes_on_from_its_table
         await runner.stop()
         await nc.jetstream().delete_consumer(stream_name(c.code), runner.durable)
         engine.dispose()
+
+
+def test_swap_replaces_one_countys_rows_and_keeps_the_others(tmp_path):
+    """The swap empties a live table whole only when it holds no other county's rows."""
+    from shared.freshdb import FreshStore
+    from shared.projection import _swap_rows
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'live.sqlite'}")
+    live = RegistryProjection()
+    live.create_tables(engine)
+
+    def counties(names: dict[str, str]) -> None:
+        with engine.begin() as conn:
+            conn.execute(live.counties.insert(), [{"county": k, "name": v} for k, v in names.items()])
+
+    def swap(county: str, name: str) -> dict:
+        place = FreshStore(engine, f"swap.{county}")
+        fresh = RegistryProjection(suffix="__rebuild")
+        fresh.create_tables(place.engine)
+        with place.engine.begin() as conn:
+            conn.execute(fresh.counties.insert(), [{"county": county, "name": name}])
+        try:
+            _swap_rows(engine, place, fresh, RegistryProjection(), county, 7)
+        finally:
+            place.discard(fresh)
+        with engine.connect() as conn:
+            return dict(conn.execute(select(live.counties.c.county, live.counties.c.name)).all())
+
+    counties({"450503": "银海区", "450502": "海城区"})
+    assert swap("450503", "银海区（新）") == {"450503": "银海区（新）", "450502": "海城区"}
+    with engine.begin() as conn:
+        conn.execute(live.counties.delete().where(live.counties.c.county == "450502"))
+    assert swap("450503", "银海区") == {"450503": "银海区"}  # the table held this county only
+    engine.dispose()

@@ -60,6 +60,11 @@ class CoverageProjection(Projection):
         upsert(conn, self.units, [row_from_state(county, u.snapshot()) for u in units.values()],
                ["county", "enterprise_id"])
 
+    def rebuild_fold(self, conn: Connection, county: str):
+        from services.organizations.projections.coverage_rebuild import CoverageRebuild
+
+        return CoverageRebuild(self, conn, county)
+
 
 def row_from_state(county: str, s: EnterpriseState) -> dict:
     return {"county": county, "enterprise_id": s.enterprise_id, "uscc": s.uscc, "name": s.name,

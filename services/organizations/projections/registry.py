@@ -14,6 +14,9 @@ from shared.envelope import StoredEvent
 from shared.catalog import lifecycle as lc
 from shared.projection import Projection
 
+MEMBER_COLUMNS = ("county", "member_id", "name", "gender", "birth_date", "membership_status", "joined_on",
+                  "branch_id", "import_id", "seq")
+
 LIFECYCLE = frozenset({"OrganizationRenamed", "OrganizationUpgraded", "OrganizationTransferred", "OrganizationMerged",
                        "OrganizationDissolved", "OrganizationRestored", "CommitteeElected", "ElectionPostponed"})
 
@@ -38,6 +41,20 @@ def _lifecycle_changes(e) -> dict:
     if isinstance(e, lc.ElectionPostponed):
         return {"election_due_on": e.new_due_on}
     return {}
+
+
+def organization_row(county: str, ev: StoredEvent) -> dict:
+    """The org_organization row an OrganizationEstablished starts (or restarts) from."""
+    e = ev.event
+    return {"county": county, "seq": ev.seq, **e.model_dump(exclude={"organization_id"}),
+            "organization_id": e.organization_id, "status": "active"}
+
+
+def member_values(county: str, ev: StoredEvent) -> list:
+    """The org_member row of a MemberRegistered, in MEMBER_COLUMNS order."""
+    e = ev.event
+    return [county, e.member_id, e.name, e.gender, e.birth_date, e.membership_status, e.joined_on, e.branch_id,
+            e.import_id, ev.seq]
 
 
 class RegistryProjection(Projection):
@@ -82,8 +99,7 @@ class RegistryProjection(Projection):
                 townships[e.township_id] = {"county": county, "township_id": e.township_id, "name": e.name,
                                             "code": e.code}
             elif isinstance(e, OrganizationEstablished):
-                orgs[e.organization_id] = {"county": county, "seq": ev.seq, **e.model_dump(exclude={"organization_id"}),
-                                           "organization_id": e.organization_id, "status": "active"}
+                orgs[e.organization_id] = organization_row(county, ev)
             elif ev.type in LIFECYCLE:
                 org_id = e.organization_id
                 if org_id not in orgs:  # fold onto the committed row
@@ -94,10 +110,7 @@ class RegistryProjection(Projection):
                     orgs[org_id] = dict(row._mapping)
                 orgs[org_id].update(_lifecycle_changes(e))
             elif isinstance(e, MemberRegistered):
-                members[e.member_id] = {"county": county, "seq": ev.seq, "member_id": e.member_id, "name": e.name,
-                                        "gender": e.gender, "birth_date": e.birth_date,
-                                        "membership_status": e.membership_status, "joined_on": e.joined_on,
-                                        "branch_id": e.branch_id, "import_id": e.import_id}
+                members[e.member_id] = dict(zip(MEMBER_COLUMNS, member_values(county, ev)))
             elif isinstance(e, MemberTransferred):
                 if e.member_id in members:
                     members[e.member_id]["branch_id"] = e.to_branch_id
@@ -109,3 +122,8 @@ class RegistryProjection(Projection):
         upsert(conn, self.townships, list(townships.values()), ["county", "township_id"])
         upsert(conn, self.organizations, list(orgs.values()), ["county", "organization_id"])
         upsert(conn, self.members, list(members.values()), ["county", "member_id"])
+
+    def rebuild_fold(self, conn: Connection, county: str):
+        from services.organizations.projections.registry_rebuild import RegistryRebuild
+
+        return RegistryRebuild(self, conn, county)
