@@ -17,6 +17,7 @@ import asyncio
 import random
 import statistics
 import sys
+import shutil
 import tempfile
 import time
 from datetime import date, timedelta
@@ -211,6 +212,7 @@ async def main() -> None:
         if system:
             await system.stop()
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)  # ~100 MB of stream and read-models per run
 
 
 if __name__ == "__main__":
