@@ -184,8 +184,7 @@ class ProjectionRunner:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await asyncio.wait([self._task])  # unlike awaiting it under suppress(), a cancelled caller stays cancelled
             self._task = None
         if self._sub is not None:
             with contextlib.suppress(Exception):

@@ -225,8 +225,7 @@ class Service:
     async def stop(self) -> None:
         if self._lease_task:
             self._lease_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._lease_task
+            await asyncio.wait([self._lease_task])  # a cancelled caller stays cancelled
         for (name, county), runner in list(self.runners.items()):
             await runner.stop()
             if self.leases:
