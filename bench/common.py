@@ -230,22 +230,6 @@ class ServicesProcess:
             out[name] = orjson.loads((await nc.request(health_subject(name), b"", timeout=10)).data)
         return out
 
-    @staticmethod
-    async def every_instance(nc, name: str, wait: float = 0.3) -> list[dict]:
-        """The health of every running instance of a service (a request takes only the first answer)."""
-        from shared.messaging import health_subject
-
-        inbox, replies = nc.new_inbox(), []
-
-        async def collect(msg) -> None:
-            replies.append(orjson.loads(msg.data))
-
-        sub = await nc.subscribe(inbox, cb=collect)
-        await nc.publish(health_subject(name), b"", reply=inbox)
-        await asyncio.sleep(wait)
-        await sub.unsubscribe()
-        return replies
-
     async def ready(self, nc, timeout: float = 60) -> None:
         started = time.perf_counter()
         while True:

@@ -35,6 +35,7 @@ from shared.catalog.ratings import MemberScored
 from shared.db import make_engine
 from shared.envelope import Metadata, seal
 from shared.eventstore import EventStore, stream_name
+from shared.messaging import health_of_every_instance
 from shared.natsserver import EmbeddedNats
 from shared.settings import Settings
 
@@ -176,7 +177,7 @@ async def main() -> None:
             say(f"cpu during the run: {cpu}")
             if first_failure:
                 say(f"first failure: {first_failure}")
-            appends = [h["group_commit"][COUNTY] for h in await ServicesProcess.every_instance(nc, "ratings")
+            appends = [h["group_commit"][COUNTY] for h in await health_of_every_instance(nc, "ratings")
                        if COUNTY in h["group_commit"]]
             say(f"group commit in the ratings instances: {appends}")
             lag = await (extra[0] if extra else services).caught_up(nc, COUNTY)

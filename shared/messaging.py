@@ -6,6 +6,7 @@ Reply:     {"ok": true, "data": {...}, "seq": int}  |  {"ok": false, "error": {c
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -19,6 +20,20 @@ COUNTY_ADDED = "pb.platform.county_added"
 
 def health_subject(service: str) -> str:
     return f"pb.platform.health.{service}"
+
+
+async def health_of_every_instance(nc, service: str, wait_s: float = 0.3) -> list[dict]:
+    """The health of every running instance of a service (a request would take only the first answer)."""
+    inbox, replies = nc.new_inbox(), []
+
+    async def collect(msg) -> None:
+        replies.append(orjson.loads(msg.data))
+
+    sub = await nc.subscribe(inbox, cb=collect)
+    await nc.publish(health_subject(service), b"", reply=inbox)
+    await asyncio.sleep(wait_s)
+    await sub.unsubscribe()
+    return replies
 
 
 class Request(BaseModel):

@@ -13,7 +13,7 @@ import orjson
 import yaml
 
 from shared.auth import Actor
-from shared.messaging import health_subject
+from shared.messaging import health_of_every_instance, health_subject
 from services.launcher import SERVICE_NAMES
 from tests.conftest import new_county
 
@@ -41,19 +41,6 @@ def test_compose_has_a_three_node_cluster_postgres_and_every_service():
         assert env["DANGJIAN_NATS_URL"].count("nats://") == 3
     assert services["gateway"]["environment"]["DANGJIAN_HTTP_HOST"] == "0.0.0.0"
     assert services["ratings"]["deploy"]["replicas"] >= 2  # safe: projection leases (next test)
-
-
-async def every_instance(nc, service: str) -> list[dict]:
-    inbox, replies = nc.new_inbox(), []
-
-    async def collect(msg) -> None:
-        replies.append(orjson.loads(msg.data))
-
-    sub = await nc.subscribe(inbox, cb=collect)
-    await nc.publish(health_subject(service), b"", reply=inbox)
-    await asyncio.sleep(0.3)
-    await sub.unsubscribe()
-    return replies
 
 
 async def test_each_service_runs_as_its_own_process(nats_server, tmp_path):
@@ -96,7 +83,7 @@ async def test_each_service_runs_as_its_own_process(nats_server, tmp_path):
         # every instance knows the county; exactly one runs its projection (counting the in-process test
         # system's ratings too, when an earlier test started it)
         for _ in range(50):
-            views = [p for h in await every_instance(nc, "ratings") for p in h["projections"] if p["county"] == code]
+            views = [p for h in await health_of_every_instance(nc, "ratings") for p in h["projections"] if p["county"] == code]
             if len(views) >= replicas["ratings"]:
                 break
             await asyncio.sleep(0.1)

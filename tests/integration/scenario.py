@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+
 from tests.conftest import Caller, new_county
 
 
@@ -13,6 +15,16 @@ class County:
     branches: list[str] = field(default_factory=list)
     members: list[str] = field(default_factory=list)
     seq: int = 0
+
+
+def snapshot(engine, projection, county: str) -> dict:
+    """Every row of the county in each of a projection's tables, as comparable sorted tuples."""
+    out = {}
+    with engine.connect() as conn:
+        for name, table in projection.metadata.tables.items():
+            rows = conn.execute(select(table).where(table.c.county == county)).all()
+            out[name] = sorted(tuple(str(v) for v in r) for r in rows)
+    return out
 
 
 def expect_ok(reply: dict) -> dict:

@@ -20,7 +20,7 @@ from shared.projection import read_checkpoint
 from shared.verify import verify_county
 from services.ratings.projections.stars import StarsProjection
 from tests.integration.projection_worker import SUFFIX
-from tests.integration.scenario import expect_ok, make_county
+from tests.integration.scenario import expect_ok, make_county, snapshot
 
 
 def scored(member: str, n: int, points: int = 1) -> MemberScored:
@@ -113,15 +113,6 @@ async def test_projection_killed_mid_batch_resumes_without_loss_or_double_count(
         engine.dispose()
 
 
-def _snapshot(engine, projection: StarsProjection, county: str) -> dict:
-    out = {}
-    with engine.connect() as conn:
-        for name, table in projection.metadata.tables.items():
-            rows = conn.execute(select(table).where(table.c.county == county)).all()
-            out[name] = sorted(tuple(str(v) for v in r) for r in rows)
-    return out
-
-
 async def test_rebuild_equals_live_read_model(system, caller):
     c = await make_county(caller, branches=2, members_per_branch=3)
     seq = 0
@@ -139,10 +130,10 @@ async def test_rebuild_equals_live_read_model(system, caller):
     ratings = system.service("ratings")
     await ratings.caught_up(c.code, r["seq"])
     live = ratings.projection(StarsProjection)
-    before = _snapshot(ratings.engine, live, c.code)
+    before = snapshot(ratings.engine, live, c.code)
     result = await ratings.rebuild(c.code, StarsProjection)
     assert result["events"] >= r["seq"]
-    after = _snapshot(ratings.engine, live, c.code)
+    after = snapshot(ratings.engine, live, c.code)
     assert after == before
     assert sum(len(v) for v in after.values()) > 20
     # the live projection keeps going after the swap

@@ -21,16 +21,20 @@ from shared.eventstore import EventStore, stream_name
 from shared.db import make_engine
 from shared.projection import ProjectionRunner, rebuild_county
 from shared.replay import replay
-from tests.integration.scenario import expect_ok, make_county
+from tests.integration.scenario import expect_ok, make_county, snapshot
 
 
-def snapshot(engine, projection, county: str) -> dict:
-    out = {}
-    with engine.connect() as conn:
-        for name, table in projection.metadata.tables.items():
-            rows = conn.execute(select(table).where(table.c.county == county)).all()
-            out[name] = sorted(tuple(str(v) for v in r) for r in rows)
-    return out
+async def rebuilt_equals_live(service, ptype, county: str, seq: int, replay_batch: int) -> dict:
+    """Rebuild a projection of the county through its rebuild fold; the rows must be the live ones.
+    Returns the live rows (for each test's own checks)."""
+    await service.caught_up(county, seq)
+    live = service.projection(ptype)
+    before = snapshot(service.engine, live, county)
+    result = await rebuild_county(service.nc, service.engine, ptype, county,
+                                  live=service.runners[(ptype.name, county)], replay_batch=replay_batch)
+    assert result["events"] >= seq
+    assert snapshot(service.engine, live, county) == before
+    return before
 
 
 async def score(caller, county: str, kind: str, rated: str, category: str, points: int, key: str) -> dict:
@@ -73,16 +77,9 @@ async def test_stars_rebuild_fold_equals_live(system, caller, replay_batch):
     expect_ok(await caller.cmd(c.code, "ratings", "reopen_year", {"year": 2026, "reason": "补录防汛积分"}))
     r = await revoke(caller, c.code, second["data"]["score_id"])
 
-    ratings = system.service("ratings")
-    await ratings.caught_up(c.code, r["seq"])
-    live = ratings.projection(StarsProjection)
-    before = snapshot(ratings.engine, live, c.code)
     thresholds = gc.get_threshold()
-    result = await rebuild_county(ratings.nc, ratings.engine, StarsProjection, c.code,
-                                  live=ratings.runners[("ratings.stars", c.code)], replay_batch=replay_batch)
-    assert result["events"] >= r["seq"]
+    before = await rebuilt_equals_live(system.service("ratings"), StarsProjection, c.code, r["seq"], replay_batch)
     assert gc.get_threshold() == thresholds  # the replay's garbage-collector setting is undone
-    assert snapshot(ratings.engine, live, c.code) == before
     assert len(before["ratings_stars"]) == len(m) + 2 and len(before["ratings_score"]) == len(m) + 6
     assert sum(1 for row in before["ratings_score"] if row[-2] == "True") == 4
     # the live projection goes on from the swapped-in checkpoint
@@ -121,14 +118,8 @@ async def test_registry_rebuild_fold_equals_live(system, caller, replay_batch):
     await org("merge_organization", b[2], into_organization_id=b[0], **APPROVED)  # moves m[5] to b[0]
     r = await transfer(m[0], b[0])  # the member moved first of all, moved again
 
-    orgs = system.service("organizations")
-    await orgs.caught_up(c.code, r["seq"])
-    live = orgs.projection(RegistryProjection)
-    before = snapshot(orgs.engine, live, c.code)
-    result = await rebuild_county(orgs.nc, orgs.engine, RegistryProjection, c.code,
-                                  live=orgs.runners[("organizations.registry", c.code)], replay_batch=replay_batch)
-    assert result["events"] >= r["seq"]
-    assert snapshot(orgs.engine, live, c.code) == before
+    before = await rebuilt_equals_live(system.service("organizations"), RegistryProjection, c.code, r["seq"],
+                                       replay_batch)
     rows = {row[1]: row for row in before["org_organization"]}
     assert rows[b[2]][9] == "merged" and rows[b[1]][9] == "active" and rows[b[1]][11] == "黄海燕"
     assert sorted(row[7] for row in before["org_member"]) == sorted([b[0]] * 3 + [b[1]] * 3)
@@ -162,14 +153,8 @@ async def test_coverage_rebuild_fold_equals_live(system, caller, replay_batch):
     await cmd("reopen_enterprise", enterprise_id=u[3], reopened_on="2025-09-01", reason="恢复生产")
     r = await cmd("update_headcount", enterprise_id=u[3], employees=12, full_members=4, effective_on="2025-10-01")
 
-    orgs = system.service("organizations")
-    await orgs.caught_up(c.code, r["seq"])
-    live = orgs.projection(CoverageProjection)
-    before = snapshot(orgs.engine, live, c.code)
-    result = await rebuild_county(orgs.nc, orgs.engine, CoverageProjection, c.code,
-                                  live=orgs.runners[("organizations.coverage", c.code)], replay_batch=replay_batch)
-    assert result["events"] >= r["seq"]
-    assert snapshot(orgs.engine, live, c.code) == before
+    before = await rebuilt_equals_live(system.service("organizations"), CoverageProjection, c.code, r["seq"],
+                                       replay_batch)
     rows = {row[1]: row for row in before["org_enterprise"]}
     assert rows[u[0]][14] == rows[u[1]][14] != "None" and rows[u[0]][18] == "trade_union,youth_league"
     assert rows[u[2]][16] == "None" and rows[u[3]][10] == "operating" and rows[u[3]][16] == "陈海生"
