@@ -6,11 +6,12 @@ from its checkpoint; it can never half-apply a batch.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, Text, create_engine, event
+from sqlalchemy import Column, Date, DateTime, Engine, Integer, MetaData, String, Table, Text, create_engine, event
 from sqlalchemy.engine import Connection
 
 checkpoint_metadata = MetaData()
@@ -82,7 +83,7 @@ class ListInsert:
             self._tail = f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO " + \
                 (f"UPDATE SET {updates}" if updates else "NOTHING")
         self._full = self._sql(self.per_statement)
-        processors = [table.c[c].type._cached_bind_processor(conn.dialect) for c in self.columns]
+        processors = [bind_processor(table.c[c].type, conn.dialect) for c in self.columns]
         self._converted = [(i, p) for i, p in enumerate(processors) if p is not None]
 
     def _sql(self, rows: int) -> str:
@@ -103,6 +104,23 @@ class ListInsert:
 _statements: dict[tuple, tuple] = {}
 
 
+def bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """The column type's bind processor, except SQLite's for dates and timestamps: the same text from
+    the datetime's own C formatting (~1 µs less a value, a few seconds of a 500,000-event rebuild)."""
+    default = column_type._cached_bind_processor(dialect)
+    if dialect.name != "sqlite" or default is None or getattr(column_type, "storage_format", None):
+        return default
+    if isinstance(column_type, DateTime):
+        def timestamp(value: Any) -> Any:  # "YYYY-MM-DD HH:MM:SS.ffffff", the zone left out as SQLAlchemy does
+            return value.isoformat(" ", "microseconds")[:26] if type(value) is datetime else default(value)
+        return timestamp
+    if isinstance(column_type, Date):
+        def day(value: Any) -> Any:
+            return value.isoformat() if type(value) is date else default(value)
+        return day
+    return default
+
+
 def _statement(dialect, table: Table, keys: tuple[str, ...] | None) -> tuple:
     cache_key = (dialect.name, dialect.paramstyle, id(table), keys)
     if cache_key not in _statements:
@@ -115,7 +133,7 @@ def _statement(dialect, table: Table, keys: tuple[str, ...] | None) -> tuple:
             updates = [f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in keys]
             conflict = f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO "
             sql += conflict + (f"UPDATE SET {', '.join(updates)}" if updates else "NOTHING")
-        processors = [c.type._cached_bind_processor(dialect) for c in table.columns]
+        processors = [bind_processor(c.type, dialect) for c in table.columns]
         _statements[cache_key] = (sql, columns, processors)
     return _statements[cache_key]
 

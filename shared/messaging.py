@@ -68,3 +68,13 @@ def validation_error(exc: Any) -> DomainError:
 
 def encode(obj: Any) -> bytes:
     return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+
+
+async def stop_task(task: asyncio.Task) -> None:
+    """Cancel a background task and wait until it has ended, cancelling again if a cancellation was lost
+    (on Python 3.11 a library's wait_for can swallow one that arrives as its awaitable completes): a stop
+    that waited on a task still running would hang for ever. Unlike awaiting it under suppress(), a
+    caller that is itself cancelled meanwhile stays cancelled."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=1.0)

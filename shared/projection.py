@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -28,6 +28,7 @@ from shared.db import checkpoint_metadata, projection_checkpoint, upsert
 from shared.envelope import MalformedEvent, StoredEvent, decode_parsed, parse_envelope
 from shared.eventstore import stream_name
 from shared.freshdb import FreshStore
+from shared.messaging import stop_task
 from shared.replay import FOLD_BATCH, RebuildFold, replay, reply_tokens
 
 log = structlog.get_logger(__name__)
@@ -91,10 +92,9 @@ class _BatchFold:
     def __init__(self, projection: Projection, conn: Connection, county: str):
         self.projection, self.conn, self.county = projection, conn, county
 
-    def fold(self, events: Iterable[StoredEvent]) -> None:
-        batch = list(events)
-        if batch:
-            self.projection.apply(self.conn, self.county, batch)
+    def fold(self, events: Iterable[StoredEvent]) -> Callable[[], None] | None:
+        batch = list(events)  # decoded here; applied by the replay's writer
+        return (lambda: self.projection.apply(self.conn, self.county, batch)) if batch else None
 
     def finish(self) -> None:
         pass
@@ -183,8 +183,7 @@ class ProjectionRunner:
 
     async def stop(self) -> None:
         if self._task:
-            self._task.cancel()
-            await asyncio.wait([self._task])  # unlike awaiting it under suppress(), a cancelled caller stays cancelled
+            await stop_task(self._task)
             self._task = None
         if self._sub is not None:
             with contextlib.suppress(Exception):
@@ -243,7 +242,8 @@ class ProjectionRunner:
             if not self._buffer:
                 self._arrived.clear()
                 try:
-                    await asyncio.wait_for(self._arrived.wait(), 6.0)
+                    async with asyncio.timeout(6.0):  # not wait_for: on 3.11 it can swallow a stop's cancel
+                        await self._arrived.wait()
                 except TimeoutError:
                     if time.monotonic() - self._last_activity > 6.0:
                         self._outstanding = 0  # request lost (reconnect): ask again
@@ -338,7 +338,8 @@ class ProjectionRunner:
                         return True
                     async with self._progress:
                         with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(self._progress.wait(), 0.05)
+                            async with asyncio.timeout(0.05):
+                                await self._progress.wait()
         except TimeoutError:
             return False
         return self.checkpoint >= seq

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 import orjson
 import structlog
 from nats.aio.client import NATS_HDR_LINE_SIZE, Client as NATS
+from nats.protocol.parser import Parser
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from sqlalchemy import Engine
@@ -45,11 +46,15 @@ STALL_S = 30.0          # nothing received for this long while events are due: t
 class RebuildFold(Protocol):
     """A projection's fold for a rebuild's bulk catch-up into its fresh (empty) tables.
 
-    `fold` runs once per batch inside its own transaction and consumes the batch's events once, as they
-    are decoded; `finish` runs once at the end, in the transaction that also writes the checkpoint. Both
-    run in a worker thread, in order, never concurrently."""
+    `fold` runs once per batch, in a worker thread, and consumes the batch's events once, as they are
+    decoded; it touches no database but returns the batch's writes (or None). Those run in order, each in
+    its own transaction, in another worker thread, while the next batch is decoded and folded: SQLite
+    releases the GIL while it works, so its part of the time overlaps the decoding. A fold's state shared
+    by both sides must therefore be safe to touch from both (stars_rebuild.py hands deltas over in a
+    deque). `finish` runs once at the end, after the last write, in the transaction that also writes
+    the checkpoint."""
 
-    def fold(self, events: Iterable[StoredEvent]) -> None: ...
+    def fold(self, events: Iterable[StoredEvent]) -> Callable[[], None] | None: ...
 
     def finish(self) -> None: ...
 
@@ -74,6 +79,7 @@ class _ReplayClient(NATS):
     def __init__(self) -> None:
         super().__init__()
         self.direct: dict[int, Callable[[str, str, bytes], Awaitable[None]]] = {}  # subscription id -> sink
+        self._ps = _ReplayParser(self)
 
     async def _process_headers(self, headers):  # nats-py 2.16 hook, called for every message with headers
         if headers and headers[NATS_HDR_LINE_SIZE] == _STATUS_SPACE:  # "NATS/1.0 408 ...": a status line
@@ -88,6 +94,51 @@ class _ReplayClient(NATS):
 
 
 _STATUS_SPACE = ord(" ")
+
+
+class _ReplayParser(Parser):
+    """The replay connection's protocol parser. nats-py's parser tries a regular expression per operation
+    and moves every message through a growing bytearray (~5 µs a message, as much as the fold's decode);
+    here each chunk read from the socket is walked once with find/split, and a reader's data message goes
+    straight to its sink. Every other operation (status lines, PING, INFO, -ERR, other subscriptions'
+    messages) is handed whole, exactly as received, to nats-py's parser, so its handling is unchanged.
+    An operation cut off at the end of a chunk waits for the next one."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._rest = b""
+
+    async def parse(self, data: bytes = b"") -> None:
+        try:
+            await self._parse(data)
+        except BaseException:
+            import traceback
+            with open("/tmp/parser_err.log", "a") as f:
+                f.write(traceback.format_exc())
+            raise
+
+    async def _parse(self, data: bytes = b"") -> None:
+        buf = self._rest + data if self._rest else bytes(data)
+        direct, n, pos = self.nc.direct, len(buf), 0
+        while pos < n:
+            eol = buf.find(b"\r\n", pos)
+            if eol < 0:
+                break
+            end = eol + 2
+            if buf.startswith(b"HMSG ", pos) or buf.startswith(b"MSG ", pos):
+                args = buf[pos:eol].split()  # [H]MSG <subject> <sid> [reply] [<header bytes>] <total bytes>
+                end += int(args[-1]) + 2
+                if end > n:
+                    break
+                if len(args) == 6 and (sink := direct.get(int(args[2]))) is not None:
+                    start = eol + 2 + int(args[4])  # payload after the headers
+                    if start < end - 2:  # not a status line (headers only)
+                        await sink(args[1].decode(), args[3].decode(), buf[start:end - 2])
+                        pos = end
+                        continue
+            await super().parse(buf[pos:end])
+            pos = end
+        self._rest = buf[pos:]
 
 
 async def _replay_connection(nc: NATS) -> NATS | None:
@@ -238,7 +289,8 @@ class MergedLog:
                 return taken
             self.arrived.clear()
             try:
-                await asyncio.wait_for(self.arrived.wait(), STALL_S)
+                async with asyncio.timeout(STALL_S):
+                    await self.arrived.wait()
             except TimeoutError:
                 raise TimeoutError(f"rebuild replay of county {self.county}: nothing received for {STALL_S:.0f}s") \
                     from None
@@ -285,14 +337,19 @@ async def replay(nc: NATS, engine: Engine, projection: "Projection", county: str
     own = await _replay_connection(nc)
     source = MergedLog(own or nc, county, projection.subjects, consumer, last)
     decoder = _Decoder(projection.handles)
-    conn = None
+    conn = writing = None
     try:
         _fewer_collections(+1)
         await source.start()
         conn = await asyncio.to_thread(engine.connect)
         fold = projection.rebuild_fold(conn, county)
         while last and (msgs := await source.take(batch)):
-            await asyncio.to_thread(_fold_batch, conn, fold, decoder, msgs)
+            writes = await asyncio.to_thread(fold.fold, decoder.events(msgs))
+            if writing is not None:
+                await writing  # one batch written at a time, in order
+            writing = asyncio.ensure_future(asyncio.to_thread(_write, conn, writes))
+        if writing is not None:
+            await writing
         checkpoint = last  # every matching event up to it is folded; later ones are the catch-up's
 
         def finish() -> None:
@@ -304,6 +361,8 @@ async def replay(nc: NATS, engine: Engine, projection: "Projection", county: str
         return checkpoint
     finally:
         _fewer_collections(-1)
+        if writing is not None and not writing.done():  # a failed fold: the connection is still in use
+            await asyncio.wait([writing])
         await source.stop()
         if conn is not None:
             await asyncio.to_thread(conn.close)
@@ -329,6 +388,7 @@ def _fewer_collections(change: int) -> None:
         gc.set_threshold(*_thresholds)
 
 
-def _fold_batch(conn: Connection, fold: RebuildFold, decoder: _Decoder, msgs: list) -> None:
-    with conn.begin():
-        fold.fold(decoder.events(msgs))
+def _write(conn: Connection, writes: Callable[[], None] | None) -> None:
+    if writes is not None:
+        with conn.begin():
+            writes()

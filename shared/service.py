@@ -38,7 +38,8 @@ from shared.errors import DomainError, FieldError, forbidden
 from shared.eventstore import CountyNotFound, Durability, EventStore
 from shared.ids import new_id
 from shared.leases import Leases
-from shared.messaging import COUNTY_ADDED, Request, encode, failed, health_subject, ok, validation_error
+from shared.messaging import (COUNTY_ADDED, Request, encode, failed, health_subject, ok, stop_task,
+                              validation_error)
 from shared.projection import Projection, ProjectionRunner, rebuild_county
 from shared.settings import Settings
 
@@ -224,8 +225,7 @@ class Service:
 
     async def stop(self) -> None:
         if self._lease_task:
-            self._lease_task.cancel()
-            await asyncio.wait([self._lease_task])  # a cancelled caller stays cancelled
+            await stop_task(self._lease_task)
         for (name, county), runner in list(self.runners.items()):
             await runner.stop()
             if self.leases:

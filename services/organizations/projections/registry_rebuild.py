@@ -14,7 +14,7 @@ batch's rows are written, so a transfer never reaches a later registration).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam
@@ -52,7 +52,7 @@ class RegistryRebuild:
                                                   m.member_id == bindparam("k_member")) \
             .values(branch_id=bindparam("k_branch"))
 
-    def fold(self, events: Iterable[StoredEvent]) -> None:
+    def fold(self, events: Iterable[StoredEvent]) -> Callable[[], None]:
         county, orgs = self.county, self.orgs
         members: dict[str, list] = {}
         moved: list[dict] = []  # transfers of members that earlier batches wrote, in log order
@@ -77,9 +77,12 @@ class RegistryRebuild:
                                                  "code": e.code}
             elif isinstance(e, CountyAdded):
                 self.counties[county] = {"county": county, "name": e.name}
+        return lambda: self._write(moved, list(members.values()))
+
+    def _write(self, moved: list[dict], members: list[list]) -> None:
         if moved:
             self.conn.execute(self._transfer, moved)
-        self._upsert_members(self.conn, list(members.values()))
+        self._upsert_members(self.conn, members)
 
     def finish(self) -> None:
         p, conn = self.p, self.conn

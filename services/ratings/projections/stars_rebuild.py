@@ -12,7 +12,8 @@ live fold recomputes a row whenever its points, its member's branch or its year'
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -49,6 +50,7 @@ class StarsRebuild:
         self.years: dict[int, dict] = {}
         self.points: dict[tuple, int] = {}                 # (kind, id, year, category) -> points, kept at 0 as live
         self._insert_scores = ListInsert(conn, p.scores, SCORE_COLUMNS)
+        self._deltas: deque[tuple[tuple, int]] = deque()  # from the writer thread (deque: thread-safe)
         # this fold never reads by the secondary indexes: built once at the end, not kept up row by row
         # (a score index on random member ids would rewrite most of its pages in every batch)
         self._indexes = [ix for t in (p.scores, p.stars) for ix in t.indexes]
@@ -59,13 +61,15 @@ class StarsRebuild:
         self._revoke = p.scores.update().where(s.county == bindparam("k_county"), s.score_id == bindparam("k_score")) \
             .values(revoked=True, revoke_reason=bindparam("k_reason"))
 
-    def fold(self, events: Iterable[StoredEvent]) -> None:
-        """One replayed batch, consumed as it is decoded: its score rows are inserted at the end of the
-        batch, after revocations of earlier batches' scores are looked up and updated (their effect on
-        points is a sum, so deferring them to the end of the batch changes nothing)."""
+    def fold(self, events: Iterable[StoredEvent]) -> Callable[[], None]:
+        """One replayed batch, consumed as it is decoded. Its writes, run by the replay's writer while the
+        next batch is folded: revocations of earlier batches' scores are looked up and updated, then the
+        batch's score rows inserted. Those revocations' effect on points comes back as deltas, added by a
+        later fold or by finish (a sum: deferring it changes nothing)."""
         scores: dict[str, list] = {}
         later: list[ScoreRevoked] = []  # revocations of scores this batch did not add
         points = self.points
+        self._take_deltas()
         for ev in events:
             e = ev.event
             if isinstance(e, (MemberScored, OrganizationScored)):
@@ -95,13 +99,23 @@ class StarsRebuild:
             elif isinstance(e, (RatingYearClosed, RatingYearReopened)):
                 self.years[e.year] = {"county": self.county, "year": e.year,
                                       "closed": isinstance(e, RatingYearClosed), "reason": e.reason}
+        return lambda: self._write(later, list(scores.values()))
+
+    def _write(self, later: list[ScoreRevoked], scores: list[list]) -> None:
         if later:  # before this batch's rows are in the table: a revocation never reaches a later score
             self._revoke_earlier(later)
-        self._insert_scores(self.conn, list(scores.values()))
+        self._insert_scores(self.conn, scores)
+
+    def _take_deltas(self) -> None:
+        points, deltas = self.points, self._deltas
+        while deltas:
+            key, change = deltas.popleft()
+            points[key] += change
 
     def _revoke_earlier(self, revocations: list[ScoreRevoked]) -> None:
         """Revocations of scores inserted by earlier batches: a few IN queries, one executemany update.
-        Unknown or already revoked scores are ignored, as by the live fold."""
+        Unknown or already revoked scores are ignored, as by the live fold. Runs in the replay's writer
+        thread: the points they take away are handed to the folding thread as deltas."""
         wanted = sorted({e.score_id for e in revocations})
         s = self.p.scores.c
         found: dict[str, Any] = {}
@@ -113,13 +127,14 @@ class StarsRebuild:
         for e in revocations:
             score = found.pop(e.score_id, None)  # popped: a second revocation of it finds nothing
             if score is not None and not score.revoked:
-                self.points[(score.rated_kind, score.rated_id, score.year, score.category)] -= score.points
+                self._deltas.append(((score.rated_kind, score.rated_id, score.year, score.category), -score.points))
                 updates.append({"k_county": self.county, "k_score": e.score_id, "k_reason": e.reason})
         if updates:
             self.conn.execute(self._revoke, updates)
 
     def finish(self) -> None:
         p, conn = self.p, self.conn
+        self._take_deltas()
         insert_rows(conn, p.organizations, list(self.orgs.values()))
         insert_rows(conn, p.members, list(self.members.values()))
         insert_rows(conn, p.schemes, [{"county": self.county, "year": y, "rated_kind": k, "scope": s,
