@@ -6,6 +6,7 @@ from its checkpoint; it can never half-apply a batch.
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from itertools import chain
@@ -101,7 +102,9 @@ class ListInsert:
             conn.exec_driver_sql(self._full if len(part) == n else self._sql(len(part)), flat)
 
 
-_statements: dict[tuple, tuple] = {}
+# per Table object, weakly: keyed by id(table), a rebuild's fresh tables (new objects every rebuild) left
+# entries behind whose ids a later table could reuse — its rows then went into another table's statement
+_statements: weakref.WeakKeyDictionary[Table, dict[tuple, tuple]] = weakref.WeakKeyDictionary()
 
 
 def bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
@@ -122,8 +125,9 @@ def bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | Non
 
 
 def _statement(dialect, table: Table, keys: tuple[str, ...] | None) -> tuple:
-    cache_key = (dialect.name, dialect.paramstyle, id(table), keys)
-    if cache_key not in _statements:
+    cache_key = (dialect.name, dialect.paramstyle, keys)
+    cached = _statements.setdefault(table, {})
+    if cache_key not in cached:
         quote = dialect.identifier_preparer.quote
         columns = [c.name for c in table.columns]
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
@@ -134,8 +138,8 @@ def _statement(dialect, table: Table, keys: tuple[str, ...] | None) -> tuple:
             conflict = f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO "
             sql += conflict + (f"UPDATE SET {', '.join(updates)}" if updates else "NOTHING")
         processors = [bind_processor(c.type, dialect) for c in table.columns]
-        _statements[cache_key] = (sql, columns, processors)
-    return _statements[cache_key]
+        cached[cache_key] = (sql, columns, processors)
+    return cached[cache_key]
 
 
 def _tuples(rows: Sequence[dict[str, Any]], columns: list[str], processors: list) -> list[tuple]:

@@ -7,6 +7,7 @@ import base64
 import calendar
 import dataclasses
 import io
+import weakref
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -65,7 +66,8 @@ async def _log_events(ctx: Context) -> list:
     return [ev.event async for ev in ctx.service.store.read_matching(ctx.county, f"pb.{ctx.county}.evt.org.enterprise.>")]
 
 
-_live_cache: dict[tuple, tuple[CoverageReport, dict]] = {}
+# per service object, weakly (an id() key could be reused by a later object and serve it another's figures)
+_live_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 async def live_report(ctx: Context, today: date) -> CoverageReport:
@@ -78,15 +80,16 @@ async def _live(ctx: Context, today: date) -> tuple[CoverageReport, dict]:
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
     loaded = await ctx.service.repo.get(ctx.county, RuleBook, ctx.county)
     runner = ctx.service.runners.get(("organizations.coverage", ctx.county))
-    key = (id(ctx.service), ctx.county, runner.checkpoint if runner else None, loaded.version, today)
-    if runner is not None and key in _live_cache:
-        return _live_cache[key]
+    key = (ctx.county, runner.checkpoint if runner else None, loaded.version, today)
+    cache: dict[tuple, tuple[CoverageReport, dict]] = _live_cache.setdefault(ctx.service, {})
+    if runner is not None and key in cache:
+        return cache[key]
     states = await asyncio.to_thread(_live_states, ctx)
     report = await asyncio.to_thread(coverage, states, loaded.state.in_force(today), county=ctx.county)
     as_dict = await asyncio.to_thread(report_dict, report, today)
-    for stale in [k for k in _live_cache if k[:2] == key[:2]]:
-        del _live_cache[stale]
-    _live_cache[key] = (report, as_dict)
+    for stale in [k for k in cache if k[0] == ctx.county]:
+        del cache[stale]
+    cache[key] = (report, as_dict)
     return report, as_dict
 
 
