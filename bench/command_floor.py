@@ -7,8 +7,10 @@ domain work, event store or projection.
 Measured: N requests of a score command's size (the same client loop as bench/ingest.py, `--concurrency`
 in flight) to an echo handler — a FastStream subscriber with the ratings service's settings (queue group,
 DANGJIAN_HANDLER_CONCURRENCY workers, JSON body decoded, dict reply) in a process of its own.
+Also measured: the same FastStream handler with one worker (DANGJIAN_HANDLER_CONCURRENCY=1: faster per
+request, but a command handler that awaits its append would then store one event per fsync).
 Raw limit, same run, same server: the same requests to a plain nats-py subscriber that answers each with
-`msg.respond`. CPU seconds of the client, the handler process and nats-server are printed for both.
+`msg.respond`. CPU seconds of the client, the handler process and nats-server are printed for each.
 """
 from __future__ import annotations
 
@@ -62,9 +64,9 @@ async def serve_nats(url: str) -> None:
     await asyncio.Event().wait()
 
 
-def start_server_process(kind: str, url: str) -> subprocess.Popen:
+def start_server_process(kind: str, url: str, env: dict[str, str]) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, url], stdout=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **env})
     if proc.stdout.readline().strip() != b"ready":
         proc.kill()
         raise RuntimeError(f"{kind} echo process did not start")
@@ -88,8 +90,8 @@ async def drive(nc, n: int, concurrency: int) -> tuple[float, int]:
     return time.perf_counter() - started, failures
 
 
-async def measure(server: EmbeddedNats, nc, kind: str, n: int, concurrency: int) -> dict:
-    proc = start_server_process(kind, server.url)
+async def measure(server: EmbeddedNats, nc, kind: str, n: int, concurrency: int, env: dict | None = None) -> dict:
+    proc = start_server_process(kind, server.url, env or {})
     try:
         await drive(nc, min(n, 5_000), concurrency)  # warm-up: connections, caches
         meter = CpuMeter(server.proc.pid, handler=proc.pid).start()
@@ -99,7 +101,7 @@ async def measure(server: EmbeddedNats, nc, kind: str, n: int, concurrency: int)
         proc.kill()
         proc.wait()
     rate = n / seconds
-    say(f"{kind}: {rate:,.0f} requests/s ({seconds:.1f}s, {failures} failures), cpu {cpu}")
+    say(f"{kind} {env or ''}: {rate:,.0f} requests/s ({seconds:.1f}s, {failures} failures), cpu {cpu}")
     return {"per_s": round(rate), "seconds": round(seconds, 2), "failures": failures, "cpu": cpu}
 
 
@@ -114,10 +116,12 @@ async def main() -> None:
             nc = await nats.connect(server.url, name="bench-floor")
             raw = await measure(server, nc, "nats", args.n, args.concurrency)
             fast = await measure(server, nc, "faststream", args.n, args.concurrency)
+            one = await measure(server, nc, "faststream", args.n, args.concurrency, {"DANGJIAN_HANDLER_CONCURRENCY": "1"})
             emit({"bench": "command_floor", "n": args.n, "events_per_s": fast["per_s"],
                   "raw_events_per_s": raw["per_s"], "ratio": round(fast["per_s"] / raw["per_s"], 3),
-                  "concurrency": args.concurrency, "faststream": fast, "raw": raw, "peak_rss_mb": peak_rss_mb(),
-                  "ok": fast["failures"] == raw["failures"] == 0})
+                  "concurrency": args.concurrency, "handler_concurrency": Settings().handler_concurrency,
+                  "faststream": fast, "faststream_one_worker": one, "raw": raw, "peak_rss_mb": peak_rss_mb(),
+                  "ok": fast["failures"] == one["failures"] == raw["failures"] == 0})
         finally:
             if nc is not None:
                 await nc.close()

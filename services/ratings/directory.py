@@ -106,17 +106,19 @@ class DirectoryReader:
         o, m = p.organizations.c, p.members.c
         found: dict[Key, Place] = {}
         with self.engine.connect() as conn:
+            # a member's township comes from the same statement as the member (one snapshot): read with
+            # two, a batch committed in between showed members of a branch the first one had not seen,
+            # and they were cached without a township (so scored under the county's scheme)
+            placed = select(m.member_id, m.branch_id, o.township_id).select_from(
+                p.members.outerjoin(p.organizations, (o.county == m.county) & (o.organization_id == m.branch_id)))
             for county in whole:
-                township = {r[0]: r[1] for r in conn.execute(select(o.organization_id, o.township_id)
-                                                              .where(o.county == county))}
-                found.update({(county, "organization", org): (org, t) for org, t in township.items()})
-                found.update({(county, "member", r[0]): (r[1], township.get(r[1])) for r in conn.execute(
-                    select(m.member_id, m.branch_id).where(m.county == county))})
+                found.update({(county, "organization", r[0]): (r[0], r[1]) for r in conn.execute(
+                    select(o.organization_id, o.township_id).where(o.county == county))})
+                found.update({(county, "member", r[0]): (r[1], r[2]) for r in conn.execute(
+                    placed.where(m.county == county))})
             for county, ids in members.items():
                 for i in range(0, len(ids), IN_CHUNK):
-                    rows = conn.execute(select(m.member_id, m.branch_id, o.township_id).select_from(
-                        p.members.outerjoin(p.organizations, (o.county == m.county) & (o.organization_id == m.branch_id)))
-                        .where(m.county == county, m.member_id.in_(ids[i:i + IN_CHUNK])))
+                    rows = conn.execute(placed.where(m.county == county, m.member_id.in_(ids[i:i + IN_CHUNK])))
                     found.update({(county, "member", r[0]): (r[1], r[2]) for r in rows})
             for county, ids in orgs.items():
                 for i in range(0, len(ids), IN_CHUNK):
