@@ -2,6 +2,7 @@
 never assembled from two moments of the read-model."""
 import asyncio
 
+import pytest
 from sqlalchemy import event
 
 from services.ratings.directory import DirectoryReader
@@ -11,16 +12,25 @@ from shared.db import insert_rows, make_engine
 COUNTY = "450503"
 
 
-def test_whole_county_load_never_places_a_member_without_the_township_of_its_branch(tmp_path):
-    """The projection commits a new branch and its member while the first lookup of the county reads it:
-    the member is either not there yet or placed in the branch's township — never without a township
-    (it would then be scored under the county's scheme instead of its township's)."""
+@pytest.fixture
+def directory(tmp_path):
+    """The ratings directory tables in a real SQLite file, with branch b1 of township t1."""
     p = StarsProjection()
     engine = make_engine(f"sqlite:///{tmp_path / 'ratings.sqlite'}")
     p.create_tables(engine)
     with engine.begin() as conn:
         insert_rows(conn, p.organizations, [{"county": COUNTY, "organization_id": "b1", "name": "第一支部",
                                              "organization_type": "branch", "township_id": "t1"}])
+    yield p, engine
+    engine.dispose()
+
+
+def test_whole_county_load_never_places_a_member_without_the_township_of_its_branch(directory):
+    """The projection commits a new branch and its member while the first lookup of the county reads it:
+    the member is either not there yet or placed in the branch's township — never without a township
+    (it would then be scored under the county's scheme instead of its township's)."""
+    p, engine = directory
+    with engine.begin() as conn:
         insert_rows(conn, p.members, [{"county": COUNTY, "member_id": "m1", "name": "张三", "branch_id": "b1"}])
     committed = []
 
@@ -38,19 +48,13 @@ def test_whole_county_load_never_places_a_member_without_the_township_of_its_bra
         found = DirectoryReader(p, engine)._lookup([(COUNTY, "member", "m1")], {COUNTY})
     finally:
         event.remove(engine, "after_cursor_execute", commit_a_batch_meanwhile)
-        engine.dispose()
     assert committed, "the batch was committed during the lookup"
     assert found[(COUNTY, "member", "m1")] == ("b1", "t1")
     assert found.get((COUNTY, "member", "m2")) in (None, ("b2", "t2"))
 
 
-def test_a_member_registered_later_is_placed_by_one_batched_lookup(tmp_path):
-    p = StarsProjection()
-    engine = make_engine(f"sqlite:///{tmp_path / 'ratings.sqlite'}")
-    p.create_tables(engine)
-    with engine.begin() as conn:
-        insert_rows(conn, p.organizations, [{"county": COUNTY, "organization_id": "b1", "name": "第一支部",
-                                             "organization_type": "branch", "township_id": "t1"}])
+def test_a_member_registered_later_is_placed_by_one_batched_lookup(directory):
+    p, engine = directory
     reader = DirectoryReader(p, engine)
 
     async def run() -> tuple:
@@ -59,7 +63,4 @@ def test_a_member_registered_later_is_placed_by_one_batched_lookup(tmp_path):
             insert_rows(conn, p.members, [{"county": COUNTY, "member_id": "m9", "name": "王五", "branch_id": "b1"}])
         return first, await reader.find((COUNTY, "member", "m9"))
 
-    try:
-        assert asyncio.run(run()) == (None, ("b1", "t1"))
-    finally:
-        engine.dispose()
+    assert asyncio.run(run()) == (None, ("b1", "t1"))
