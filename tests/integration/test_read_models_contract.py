@@ -46,6 +46,16 @@ def _rows(engine, projection, county: str, base: str, columns) -> list[tuple]:
     return sorted(tuple(str(v) for v in r) for r in rows)
 
 
+async def _settled(system, caller, nc, c, ptype, adapter, sqlite_file):
+    """After the scenario: a 两新 unit registered, the live projection caught up with the log; returns the
+    last sequence, the service running the live projection and an engine on the adapter under test."""
+    await register_unit(caller, c)
+    last = await EventStore(nc).last_seq(c.code)
+    service = system.service("ratings" if ptype is StarsProjection else "organizations")
+    await service.caught_up(c.code, last)
+    return last, service, make_engine(POSTGRES_URL if adapter == "postgresql" else f"sqlite:///{sqlite_file}")
+
+
 @pytest.mark.parametrize("adapter", ADAPTERS)
 @pytest.mark.parametrize("ptype", PTYPES)
 async def test_adapter_folds_the_log_like_the_live_read_model(system, caller, nc, tmp_path, adapter, ptype):
@@ -60,13 +70,7 @@ async def test_adapter_folds_the_log_like_the_live_read_model(system, caller, nc
                                    {"score_id": r["data"]["score_id"], "reason": "录入错误"}))
     r = expect_ok(await caller.cmd(c.code, "organizations", "transfer_member", {
         "member_id": c.members[0], "to_branch_id": c.branches[1], "transferred_on": "2026-08-01", "reason": "工作调动"}))
-    await register_unit(caller, c)
-    last = await EventStore(nc).last_seq(c.code)
-    service = system.service("ratings" if ptype is StarsProjection else "organizations")
-    await service.caught_up(c.code, last)
-
-    url = POSTGRES_URL if adapter == "postgresql" else f"sqlite:///{tmp_path / 'contract.sqlite'}"
-    engine = make_engine(url)
+    last, service, engine = await _settled(system, caller, nc, c, ptype, adapter, tmp_path / "contract.sqlite")
     projection = ptype(suffix=f"__contract_{c.code}")
     runner = ProjectionRunner(nc, engine, projection, c.code)
     try:
@@ -95,13 +99,7 @@ async def test_adapter_rebuilds_the_live_read_model(system, caller, nc, tmp_path
             "rated_kind": "member", "rated_id": m, "year": 2026, "category": "member_corps", "points": 1 + i,
             "reason": "带头参加义务劳动", "occurred_on": "2026-07-01", "idempotency_key": f"r{i}"}))
     expect_ok(await caller.cmd(c.code, "ratings", "revoke_score", {"score_id": r["data"]["score_id"], "reason": "录入错误"}))
-    await register_unit(caller, c)
-    last = await EventStore(nc).last_seq(c.code)
-    service = system.service("ratings" if ptype is StarsProjection else "organizations")
-    await service.caught_up(c.code, last)
-
-    url = POSTGRES_URL if adapter == "postgresql" else f"sqlite:///{tmp_path / 'rebuilt.sqlite'}"
-    engine = make_engine(url)
+    last, service, engine = await _settled(system, caller, nc, c, ptype, adapter, tmp_path / "rebuilt.sqlite")
     try:
         result = await rebuild_county(nc, engine, ptype, c.code, replay_batch=4)
         assert result["events"] >= last
