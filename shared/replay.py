@@ -322,7 +322,8 @@ async def replay(nc: NATS, engine: Engine, projection: "Projection", county: str
                  batch: int = FOLD_BATCH) -> int:
     """Fold the county's log from sequence 1 up to `last` into the projection's (fresh, empty) tables
     through its rebuild fold; returns the checkpoint written with the last transaction, `last` (every
-    matching event up to it is folded). Decoding and SQL run in a worker thread while the event loop keeps receiving."""
+    matching event up to it is folded). The event loop keeps receiving while one worker thread decodes and
+    folds a batch and another writes the previous one (see RebuildFold)."""
     from shared.projection import _write_checkpoint
 
     own = await _replay_connection(nc)
@@ -352,8 +353,10 @@ async def replay(nc: NATS, engine: Engine, projection: "Projection", county: str
         return checkpoint
     finally:
         _fewer_collections(-1)
-        if writing is not None and not writing.done():  # a failed fold: the connection is still in use
+        if writing is not None:  # a failed fold: the connection may still be in use by the last write
             await asyncio.wait([writing])
+            if not writing.cancelled():
+                writing.exception()  # retrieved: the fold's error is the one that propagates
         await source.stop()
         if conn is not None:
             await asyncio.to_thread(conn.close)
