@@ -7,7 +7,7 @@ Reply:     {"ok": true, "data": {...}, "seq": int}  |  {"ok": false, "error": {c
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,12 +36,34 @@ async def health_of_every_instance(nc, service: str, wait_s: float = 0.3) -> lis
     return replies
 
 
-class Request(BaseModel):
+P = TypeVar("P")
+
+
+class Request(BaseModel, Generic[P]):
+    """What the gateway sends. `Request[RecordScore]` types `data` for one subject: the service
+    validates the whole request once, and the AsyncAPI document shows the payload's fields."""
+
     model_config = ConfigDict(extra="forbid")
-    actor: Actor
-    data: dict[str, Any] = Field(default_factory=dict)
-    min_seq: int | None = None
-    correlation_id: str | None = None
+    actor: Actor = Field(description="who acts, with the scope their token grants (set by the gateway)")
+    data: P = Field(description="the command or query")
+    min_seq: int | None = Field(None, description="read-your-writes: answer once the read-model reached it")
+    correlation_id: str | None = Field(None, description="carried into every event the request causes")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="stable error code, e.g. invalid_input, forbidden, conflict")
+    detail: str = Field(description="for people: Chinese / English")
+    status: int = Field(description="the HTTP status the gateway answers with")
+    errors: list[dict[str, str]] = Field(default_factory=list, description="[{field, message}]")
+
+
+class Reply(BaseModel, Generic[P]):
+    """What a service answers: {"ok": true, "data": ..., "seq": n} or {"ok": false, "error": ...}."""
+
+    ok: bool
+    data: P | None = Field(None, description="the result (when ok)")
+    seq: int = Field(0, description="stream sequence of the last event written (commands), for read-your-writes")
+    error: ErrorBody | None = Field(None, description="why it was refused (when not ok)")
 
 
 def command_subject(county: str, service: str, name: str) -> str:
@@ -53,6 +75,8 @@ def query_subject(county: str, service: str, name: str) -> str:
 
 
 def ok(data: Any = None, seq: int = 0) -> dict[str, Any]:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
     return {"ok": True, "data": data if data is not None else {}, "seq": seq}
 
 
@@ -62,8 +86,13 @@ def failed(error: DomainError) -> dict[str, Any]:
 
 def validation_error(exc: Any) -> DomainError:
     """pydantic.ValidationError → 422 with one field message per problem."""
-    errors = [FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in exc.errors()]
+    errors = [FieldError(".".join(str(p) for p in _payload_loc(e["loc"])) or "body", e["msg"]) for e in exc.errors()]
     return DomainError("invalid_input", "输入有误 / invalid input", 422, errors)
+
+
+def _payload_loc(loc: tuple) -> tuple:
+    """A Request[P] error inside the payload is named by the payload's field ("points", not "data.points")."""
+    return loc[1:] if loc[:1] == ("data",) and len(loc) > 1 else loc
 
 
 def encode(obj: Any) -> bytes:

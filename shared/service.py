@@ -3,32 +3,35 @@ store and repository for the write side, and projection runners for its read-mod
 
     routes = Routes("ratings")
 
-    @routes.command("record_score")
-    async def on_record_score(ctx: Context) -> dict: ...
+    @routes.command("record_score", reply=ScoreRecorded)
+    async def on_record_score(ctx: Context, cmd: RecordScore) -> dict: ...
 
     service = Service(routes, projections=[StarsProjection])   # one per running instance
-    async def on_record_score(ctx: Context) -> dict: ...
 
-Handlers receive a Context (county, actor, data, runtime) and return a reply via ok(); a raised
+A handler receives a Context (county, actor, runtime) and, when it declares a second parameter, its
+payload already validated as that parameter's Pydantic model: the whole request is validated once, as
+`Request[RecordScore]`, and the AsyncAPI document shows the payload's fields (and `reply`'s).
+Handlers with only a Context read `ctx.data` (a dict). They return a reply via ok(); a raised
 DomainError or pydantic ValidationError becomes an error reply, never an unhandled exception.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import re
 import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_type_hints
 
 import nats
 import orjson
 import structlog
 from faststream.nats import NatsBroker
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
 from shared.aggregate import Repository
@@ -38,7 +41,7 @@ from shared.errors import DomainError, FieldError, forbidden
 from shared.eventstore import CountyNotFound, Durability, EventStore
 from shared.ids import new_id
 from shared.leases import Leases
-from shared.messaging import (COUNTY_ADDED, Request, encode, failed, health_subject, ok, stop_task,
+from shared.messaging import (COUNTY_ADDED, Reply, Request, encode, failed, health_subject, ok, stop_task,
                               validation_error)
 from shared.projection import Projection, ProjectionRunner, rebuild_county
 from shared.settings import Settings
@@ -55,7 +58,7 @@ def rebuild_subject(instance: str) -> str:
     return f"pb.platform.rebuild.{instance}"
 
 
-Handler = Callable[["Context"], Awaitable[dict[str, Any]]]
+Handler = Callable[..., Awaitable[dict[str, Any]]]  # (ctx) or (ctx, payload: <Pydantic model>)
 Reaction = Callable[["Service", str, dict[str, Any]], Awaitable[None]]  # (service, county, envelope)
 
 
@@ -90,14 +93,15 @@ class Routes:
     def __init__(self, service: str, writes: tuple[str, ...] = ()):
         self.service = service
         self.writes = writes  # contexts of the aggregates its commands append to (e.g. "ratings", "org")
-        self._routes: list[tuple[str, str, Handler]] = []
+        self._routes: list[Route] = []
         self._reactions: list[tuple[str, Reaction]] = []
 
-    def command(self, name: str) -> Callable[[Handler], Handler]:
-        return self._route("cmd", name)
+    def command(self, name: str, reply: type[BaseModel] | None = None) -> Callable[[Handler], Handler]:
+        """Answer `pb.<county>.cmd.<service>.<name>`; `reply` documents the data of a successful answer."""
+        return self._route("cmd", name, reply)
 
-    def query(self, name: str) -> Callable[[Handler], Handler]:
-        return self._route("qry", name)
+    def query(self, name: str, reply: Any = None) -> Callable[[Handler], Handler]:
+        return self._route("qry", name, reply)
 
     def reaction(self, subjects: str) -> Callable[[Reaction], Reaction]:
         """Every instance sees every event on `pb.<county>.evt.<subjects>` as it is stored (core NATS,
@@ -107,11 +111,39 @@ class Routes:
             return fn
         return register
 
-    def _route(self, kind: str, name: str) -> Callable[[Handler], Handler]:
+    def _route(self, kind: str, name: str, reply: Any) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
-            self._routes.append((kind, name, fn))
+            self._routes.append(Route(kind, name, fn, payload_model(fn), reply))
             return fn
         return register
+
+    def add(self, kind: str, name: str, fn: Handler, reply: Any = None) -> None:
+        """The same as the decorators, for a handler map written out as a table."""
+        self._route(kind, name, reply)(fn)
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str                       # "cmd" | "qry"
+    name: str
+    fn: Handler
+    payload: type[BaseModel] | None  # the handler's second parameter, if it has one
+    reply: Any
+
+    @property
+    def request_model(self) -> type[BaseModel]:
+        return Request[self.payload] if self.payload else Request[dict[str, Any]]
+
+
+def payload_model(fn: Handler) -> type[BaseModel] | None:
+    """The Pydantic model of a handler's second parameter (its payload), or None for ctx-only handlers."""
+    params = list(inspect.signature(fn).parameters.values())
+    if len(params) < 2:
+        return None
+    model = get_type_hints(fn).get(params[1].name)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"{fn.__qualname__}: the payload parameter {params[1].name!r} needs a Pydantic model type")
+    return model
 
 
 class Service:
@@ -138,7 +170,7 @@ class Service:
     @property
     def subjects(self) -> list[str]:
         """Every subject this service answers (listed in its README and AsyncAPI)."""
-        return [f"pb.*.{kind}.{self.name}.{name}" for kind, name, _ in self._routes]
+        return [f"pb.*.{r.kind}.{self.name}.{r.name}" for r in self._routes]
 
     # -- running -----------------------------------------------------------------------------
     async def start(self, nats_url: str, settings: Settings) -> None:
@@ -167,10 +199,12 @@ class Service:
     def build_broker(self, nats_url: str) -> NatsBroker:
         """The FastStream broker with every command and query subscribed (also what the AsyncAPI
         document is generated from, without connecting)."""
-        self.broker = NatsBroker(nats_url, logger=None, graceful_timeout=5)
+        # apply_types=False: handler annotations document payloads (AsyncAPI), but FastStream neither
+        # validates nor injects: dispatch validates each request once and answers a refusal as a reply
+        self.broker = NatsBroker(nats_url, logger=None, graceful_timeout=5, apply_types=False)
         if self.settings is None or self.settings.serve_requests:
-            for kind, name, fn in [*self._routes, ("cmd", "rebuild", self._on_rebuild)]:
-                self._subscribe(kind, name, fn)
+            for route in [*self._routes, Route("cmd", "rebuild", self._on_rebuild, None, None)]:
+                self._subscribe(route)
         for subjects, fn in self._reactions:
             self._react(subjects, fn)
         return self.broker
@@ -191,28 +225,35 @@ class Service:
                                title=f"{self.name}.reaction.{fn.__name__}",
                                description=fn.__doc__)(reaction)
 
-    def _subscribe(self, kind: str, name: str, fn: Handler) -> None:
+    def _subscribe(self, route: Route) -> None:
         service = self
 
-        async def handler(body: dict) -> dict:
+        async def handler(body):
             # the subject's county token, read from FastStream's context: a Path()/Context() parameter
             # would make fast_depends resolve it in a worker thread on every message (measured)
             subject = service.broker.context.get_local("message").raw_message.subject
-            return await service.dispatch(subject.split(".", 2)[1], body, fn)
+            return await service.dispatch(subject.split(".", 2)[1], body, route)
 
-        handler.__name__ = f"on_{name}"
-        handler.__doc__ = fn.__doc__
-        self.broker.subscriber(f"pb.*.{kind}.{self.name}.{name}", queue=self.name,
-                               max_workers=self.workers, title=f"{self.name}.{kind}.{name}",
-                               description=fn.__doc__)(handler)
+        handler.__name__ = f"on_{route.name}"
+        handler.__doc__ = route.fn.__doc__
+        handler.__annotations__ = {"body": route.request_model, "return": Reply[route.reply or dict[str, Any]]}
+        self.broker.subscriber(f"pb.*.{route.kind}.{self.name}.{route.name}", queue=self.name,
+                               max_workers=self.workers, title=f"{self.name}.{route.kind}.{route.name}",
+                               description=route.fn.__doc__)(handler)
 
-    async def dispatch(self, county: str, body: dict, fn: Handler) -> dict:
+    async def dispatch(self, county: str, body: Any, route: Route) -> dict:
+        fn = route.fn
         try:
-            req = Request.model_validate(body)
+            if isinstance(body, dict) and route.payload is None:
+                body.setdefault("data", {})
+            req = route.request_model.model_validate(body)
             if not req.actor.in_county(county):
                 raise forbidden(f"无权访问县 {county} / token is not valid for county {county}")
-            ctx = Context(county, req.actor, req.data, req.min_seq, req.correlation_id, self)
-            return await fn(ctx)
+            if route.payload is None:
+                ctx = Context(county, req.actor, req.data, req.min_seq, req.correlation_id, self)
+                return await fn(ctx)
+            ctx = Context(county, req.actor, body["data"], req.min_seq, req.correlation_id, self)
+            return await fn(ctx, req.data)
         except DomainError as exc:
             return failed(exc)
         except ValidationError as exc:

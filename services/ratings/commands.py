@@ -87,3 +87,10 @@ class ReopenRatingYear(_Command):
     """年度重开: allowed only with a stated reason, because it changes an already awarded rating."""
 
     reason: Reason = Field(description="why the closed year is reopened")
+
+
+class ScoreRecorded(_Command):
+    """The answer to record_score."""
+
+    score_id: str = Field(description="id of the score entry (the earlier one when the idempotency key was seen)")
+    replayed: bool = Field(description="true when the same idempotency key had already been recorded")

@@ -11,7 +11,8 @@ from shared.messaging import ok
 from shared.service import Context, Routes
 from services.ratings import queries
 from services.ratings.queries import YearQuery
-from services.ratings.commands import CloseRatingYear, DefineStarScheme, RecordScore, ReopenRatingYear, RevokeScore
+from services.ratings.commands import (CloseRatingYear, DefineStarScheme, RecordScore, ReopenRatingYear, RevokeScore,
+                                      ScoreRecorded)
 from services.ratings.directory import on_member_event, placement
 from services.ratings.domain import (PointsBook, RatingYear, StarScheme, StarSchemeBook, points_aggregate_id,
                                      scheme_aggregate_id)
@@ -58,11 +59,10 @@ async def on_define_scheme(ctx: Context) -> dict:
     return ok({"scheme_id": agg_id, "year": cmd.year, "rated_kind": cmd.rated_kind}, out.seq)
 
 
-@routes.command("record_score")
-async def on_record_score(ctx: Context) -> dict:
+@routes.command("record_score", reply=ScoreRecorded)
+async def on_record_score(ctx: Context, cmd: RecordScore) -> dict:
     """动态评星: record one score (award or deduction) for a member or an organization."""
     ctx.require_write()
-    cmd = RecordScore.model_validate(ctx.data)
     branch_id, township_id = await placement(ctx, cmd.rated_kind, cmd.rated_id)
     check_actor_may_rate(ctx.actor, branch_id, township_id)
     # one after the other: both are cached aggregates almost always, and a gather costs two tasks
