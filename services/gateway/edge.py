@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cache
 from threading import Lock
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel, Field, create_model
 
 from services.gateway.auth import CountyPath, county_reader, county_writer
 from services.gateway.client import Reply, ServiceClient
@@ -47,6 +49,15 @@ class SeqTracker:
 def with_seq(data: Any, seq: int) -> dict[str, Any]:
     """A write answers the service's data plus the stream sequence it reached."""
     return {**data, "seq": seq} if isinstance(data, dict) else {"data": data, "seq": seq}
+
+
+@cache
+def written(model: type[BaseModel]) -> type[BaseModel]:
+    """The response model of a write: the service's reply model plus the stream sequence it reached,
+    e.g. `@router.post(..., response_model=written(ScoreRecorded))`."""
+    return create_model(f"{model.__name__}Written", __base__=model, __doc__=model.__doc__,
+                        seq=(int, Field(description="stream sequence of the write; send it as Dangjian-Min-Seq "
+                                                    "to read your own write from another gateway")))
 
 
 @dataclass
