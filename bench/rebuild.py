@@ -35,7 +35,7 @@ from shared.envelope import decode, seal, subject_for
 from shared.eventstore import EventStore, county_subjects, stream_name
 from shared.ids import new_id
 from shared.natsserver import EmbeddedNats
-from shared.projection import rebuild_county
+from shared.rebuild import rebuild_county
 
 COUNTY = "450503"
 BRANCHES, MAX_MEMBERS, YEAR, REVOKE_SHARE = 50, 20_000, 2026, 0.02
