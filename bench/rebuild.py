@@ -27,7 +27,8 @@ from sqlalchemy import func, select
 
 from common import (BENCH_META, CpuMeter, County, append_all, arguments, emit, member_envelopes, organization_envelopes,
                     peak_rss_mb, rss_mb, say)
-from services.ratings.domain import PRESETS, points_aggregate_id, scheme_aggregate_id
+from services.ratings.domain import points_aggregate_id, scheme_aggregate_id
+from services.ratings.scheme import PRESETS
 from services.ratings.projections.stars import StarsProjection
 from shared.catalog.ratings import MemberScored, ScoreRevoked, StarSchemeDefined
 from shared.db import make_engine
