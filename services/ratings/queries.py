@@ -153,7 +153,7 @@ def _distribution(ctx: Context, year: int) -> StarDistribution:
 def _scheme(ctx: Context, q: SchemeQuery) -> SchemeView | None:
     s = _proj(ctx).schemes.c
     with ctx.service.engine.connect() as conn:
-        row = conn.execute(select(s.definition).where(s.county == ctx.county, s.year == year,
+        row = conn.execute(select(s.definition).where(s.county == ctx.county, s.year == q.year,
                                                       s.rated_kind == q.rated_kind,
                                                       s.scope == (q.township_id or "county"))).first()
     return SchemeView.model_validate(scheme_definition(row.definition).model_dump()) if row else None

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from shared.catalog.organizations import MemberRegistered, OrganizationEstablished
-from shared.catalog.ratings import MemberScored, OrganizationScored, RatingYearClosed, RatingYearReopened, StarSchemeDefined
+from shared.catalog.ratings import MemberScored, RatingYearClosed, RatingYearReopened, StarSchemeDefined
 from shared.envelope import StoredEvent
 from services.ratings.scheme import StarScheme
 
