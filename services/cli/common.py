@@ -51,7 +51,7 @@ async def call(settings: Settings, county: str, kind: str, service: str, name: s
     return reply
 
 
-def run(coro) -> dict:
+def run_or_exit(coro) -> dict:
     try:
         return asyncio.run(coro)
     except DomainError as exc:

@@ -8,7 +8,7 @@ import nats
 import typer
 
 from services.cli.app import app, err, out
-from services.cli.common import call, nats_url, operator, run, settings_for
+from services.cli.common import call, nats_url, operator, run_or_exit, settings_for
 
 
 @app.command()
@@ -19,14 +19,14 @@ def verify(county: str, data_dir: Optional[Path] = typer.Option(None)) -> None:
 
     settings = settings_for(data_dir)
 
-    async def run():
+    async def ask():
         nc = await nats.connect(nats_url(settings))
         try:
             return await verify_county(EventStore(nc), county)
         finally:
             await nc.close()
 
-    report = run(run())
+    report = run_or_exit(ask())
     if report.ok:
         out.print(f"[green]OK[/] county {county}: {report.checked} events, every hash chain intact")
         return
@@ -41,7 +41,7 @@ def rebuild(county: str, projection: str = typer.Argument(..., help="e.g. rating
     """Rebuild a projection of a county from sequence 1 into fresh tables, then swap it in."""
     settings = settings_for(data_dir)
     service = projection.split(".")[0]
-    reply = run(call(settings, county, "cmd", service, "rebuild", operator(settings, county),
+    reply = run_or_exit(call(settings, county, "cmd", service, "rebuild", operator(settings, county),
                        {"projection": projection}))
     d = reply["data"]
     out.print(f"rebuilt {d['projection']} for {county}: {d['events']} events in {d['seconds']} s")

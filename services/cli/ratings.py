@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from services.cli.app import app, out
-from services.cli.common import call, operator, run, settings_for
+from services.cli.common import call, operator, run_or_exit, settings_for
 from shared.ids import new_id
 
 
@@ -23,5 +23,5 @@ def score(county: str, member_id: str, category: str = typer.Option(...), points
     data = {"rated_kind": "member", "rated_id": member_id, "year": year or int(occurred_on[:4]),
             "category": category, "points": points, "reason": reason, "evidence_ref": evidence,
             "occurred_on": occurred_on, "idempotency_key": key or new_id()}
-    reply = run(call(settings, county, "cmd", "ratings", "record_score", operator(settings, county), data))
+    reply = run_or_exit(call(settings, county, "cmd", "ratings", "record_score", operator(settings, county), data))
     out.print(f"score {reply['data']['score_id']} recorded (seq {reply['seq']})")

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from services.cli.app import app, err, out
-from services.cli.common import call, operator, run, settings_for
+from services.cli.common import call, operator, run_or_exit, settings_for
 from shared.settings import Settings
 
 
@@ -37,7 +37,7 @@ def coverage(county: str, as_of: Optional[str] = typer.Option(None, help="busine
     """两新组织党组织覆盖情况: the county and township rows, and the targets with their shortfalls."""
     settings = settings_for(data_dir)
     data = {"as_of": _as_of(as_of)} if as_of else {}
-    report = run(call(settings, county, "qry", "organizations", "coverage", operator(settings, county),
+    report = run_or_exit(call(settings, county, "qry", "organizations", "coverage", operator(settings, county),
                         data))["data"]
     rows = Table("维度", "名称", "应建单位", "单独组建", "联合组建", "已建", "组织覆盖率", "未建", "工作覆盖",
                  "工作覆盖率", "工青妇健全率", title=f"覆盖情况 / coverage of {county} as of {report['as_of']}")
@@ -60,7 +60,7 @@ def _save_export(settings: Settings, county: str, name: str, data: dict, target:
     if target.is_dir() or not target.parent.is_dir():
         err.print(f"[red]无法写入 / cannot write[/] {target}: give a file path in an existing directory")
         raise typer.Exit(1)
-    reply = run(call(settings, county, "qry", "organizations", name, operator(settings, county), data))["data"]
+    reply = run_or_exit(call(settings, county, "qry", "organizations", name, operator(settings, county), data))["data"]
     content = base64.b64decode(reply["content_b64"])
     try:
         target.write_bytes(content)

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from services.cli.app import app, err, out
-from services.cli.common import call, nats_url, run, settings_for
+from services.cli.common import call, nats_url, run_or_exit, settings_for
 from shared.auth import Actor, issue_token
 
 
@@ -82,8 +82,8 @@ def add_county(code: str = typer.Argument(..., help="6-digit 行政区划代码,
     if not (len(code) == 6 and code.isdigit() and code[0] != "0"):
         err.print("[red]county code must be 6 digits (行政区划代码)[/]")
         raise typer.Exit(1)
-    reply = run(call(settings, code, "cmd", "organizations", "add_county", Actor(sub="cli", role="platform_admin"),
-                       {"county_code": code, "name": name}))
+    reply = run_or_exit(call(settings, code, "cmd", "organizations", "add_county",
+                             Actor(sub="cli", role="platform_admin"), {"county_code": code, "name": name}))
     out.print(f"added county {code} {name} (seq {reply['seq']})")
 
 
@@ -95,7 +95,7 @@ def health(data_dir: Optional[Path] = typer.Option(None)) -> None:
 
     settings = settings_for(data_dir)
 
-    async def run():
+    async def ask():
         nc = await nats.connect(nats_url(settings))
         try:
             res = {}
@@ -109,7 +109,7 @@ def health(data_dir: Optional[Path] = typer.Option(None)) -> None:
             await nc.close()
 
     table = Table("service", "status", "projection", "county", "checkpoint", "lag", "error")
-    for name, h in run(run()).items():
+    for name, h in run_or_exit(ask()).items():
         for p in h.get("projections") or [{}]:
             table.add_row(name, h["status"], p.get("projection", ""), p.get("county", ""),
                           str(p.get("checkpoint", "")), str(p.get("lag", "")), str(p.get("error", "") or ""))
