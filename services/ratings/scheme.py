@@ -192,16 +192,12 @@ class StarScheme:
             return "red"
         return None
 
-    @staticmethod
-    def earned(slot: StarSlot, points: int) -> bool:
-        return points >= slot.earn_at
-
     def rate(self, points_by_category: Mapping[str, int]) -> Rating:
         """One entry per slot; points in categories the scheme does not know are ignored."""
         stars = []
         for s in self.slots:
             pts = points_by_category.get(s.category, 0)
-            stars.append(LitStar(s.category, s.name, s.kind, self.colour_for(s, pts), self.earned(s, pts), pts))
+            stars.append(LitStar(s.category, s.name, s.kind, self.colour_for(s, pts), pts >= s.earn_at, pts))
         total = sum(1 for star in stars if star.earned)
         cut = self.class_one_min_stars
         star_class: StarClass | None = None if cut is None else ("class_one" if total >= cut else "class_two")
