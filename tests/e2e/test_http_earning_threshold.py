@@ -100,8 +100,8 @@ async def test_a_new_scheme_earns_a_star_at_its_full_points(http, token, system,
 async def test_a_scheme_defined_before_the_upgrade_keeps_its_stars(http, token, system, nc, tmp_path):
     code, admin, branches = await setup_county(http, token)
     member = await member_of(http, code, admin, branches[0])
-    await write_v1_scheme(nc, code)
-    r = await http.get(f"/api/v1/counties/{code}/star-schemes/2026", headers=admin)
+    seq = await write_v1_scheme(nc, code)  # not through the gateway: the read names the sequence to wait for
+    r = await http.get(f"/api/v1/counties/{code}/star-schemes/2026", headers={**admin, "Dangjian-Min-Seq": str(seq)})
     assert r.status_code == 200 and r.json()["slots"][0]["earn_at"] == 6  # upcast: earned from red, as before
 
     await score(http, code, admin, member, 6, "o-1")
