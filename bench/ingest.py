@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 
 from common import (CpuMeter, County, ServicesProcess, append_all, arguments, command, emit, member_envelopes,
                     peak_rss_mb, request, rss_mb, say, setup_organizations)
-from services.ratings.domain import PRESETS
+from services.ratings.scheme import PRESETS
 from services.ratings.projections.stars import StarsProjection
 from shared.auth import Actor
 from shared.catalog.ratings import MemberScored

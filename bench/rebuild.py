@@ -27,7 +27,8 @@ from sqlalchemy import func, select
 
 from common import (BENCH_META, CpuMeter, County, append_all, arguments, emit, member_envelopes, organization_envelopes,
                     peak_rss_mb, rss_mb, say)
-from services.ratings.domain import PRESETS, points_aggregate_id, scheme_aggregate_id
+from services.ratings.domain import points_aggregate_id, scheme_aggregate_id
+from services.ratings.scheme import PRESETS
 from services.ratings.projections.stars import StarsProjection
 from shared.catalog.ratings import MemberScored, ScoreRevoked, StarSchemeDefined
 from shared.db import make_engine
@@ -35,7 +36,7 @@ from shared.envelope import decode, seal, subject_for
 from shared.eventstore import EventStore, county_subjects, stream_name
 from shared.ids import new_id
 from shared.natsserver import EmbeddedNats
-from shared.projection import rebuild_county
+from shared.rebuild import rebuild_county
 
 COUNTY = "450503"
 BRANCHES, MAX_MEMBERS, YEAR, REVOKE_SHARE = 50, 20_000, 2026, 0.02

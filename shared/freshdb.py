@@ -14,15 +14,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 
-if TYPE_CHECKING:
-    from shared.projection import Projection
-
 SCHEMA = "rebuild"  # name of the attached file during the swap
+
+
+class FreshTables(Protocol):
+    """What a rebuild's fresh projection instance offers here (a shared.projection.Projection)."""
+
+    def drop_tables(self, engine: Engine) -> None: ...
 
 
 class FreshStore:
@@ -52,7 +55,7 @@ class FreshStore:
             conn.exec_driver_sql(f"DETACH DATABASE {SCHEMA}")
             conn.commit()
 
-    def discard(self, fresh: "Projection") -> None:
+    def discard(self, fresh: FreshTables) -> None:
         """Drop the fresh tables (and their checkpoint row): delete the file, or drop them."""
         if self.path is None:
             fresh.drop_tables(self.engine)

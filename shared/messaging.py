@@ -7,7 +7,7 @@ Reply:     {"ok": true, "data": {...}, "seq": int}  |  {"ok": false, "error": {c
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -60,7 +60,7 @@ class ErrorBody(BaseModel):
 class Reply(BaseModel, Generic[P]):
     """What a service answers: {"ok": true, "data": ..., "seq": n} or {"ok": false, "error": ...}."""
 
-    ok: bool
+    ok: bool = Field(description="true: `data` (and `seq`) hold the answer; false: `error` says why not")
     data: P | None = Field(None, description="the result (when ok)")
     seq: int = Field(0, description="stream sequence of the last event written (commands), for read-your-writes")
     error: ErrorBody | None = Field(None, description="why it was refused (when not ok)")

@@ -16,8 +16,10 @@ from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel, Field, create_model
 
 from services.gateway.auth import CountyPath, county_reader, county_writer
+from services.gateway.bodies import Command
 from services.gateway.client import Reply, ServiceClient
 from shared.auth import Actor
+from shared.errors import DomainError
 
 SEQ_HEADER = "Dangjian-Seq"
 MIN_SEQ_HEADER = "Dangjian-Min-Seq"
@@ -71,8 +73,11 @@ class Edge:
     min_seq: int | None = None
 
     async def write(self, service: str, name: str, data: dict[str, Any]) -> dict[str, Any]:
-        reply = await self.client.command(self.county, service, name, self.actor, data,
-                                          correlation_id=self.correlation_id)
+        try:
+            reply = await self.client.command(self.county, service, name, self.actor, data,
+                                              correlation_id=self.correlation_id)
+        except DomainError as exc:
+            raise (data.refusal(exc) if isinstance(data, Command) else exc) from None
         self.tracker.note(self.actor.sub, self.county, reply.seq)
         self._seq_header(reply)
         return with_seq(reply.data, reply.seq)

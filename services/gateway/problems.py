@@ -8,7 +8,7 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException
@@ -91,6 +91,12 @@ async def _on_pydantic(_: Request, exc: ValidationError) -> JSONResponse:
     return problem(422, err.code, err.detail, err.errors)
 
 
+async def _on_bad_answer(request: Request, exc: ResponseValidationError) -> JSONResponse:
+    """A service answered data that breaks its declared reply model: its bug, not the client's."""
+    log.error("gateway.reply_breaks_contract", path=request.url.path, errors=str(exc.errors())[:2000])
+    return problem(502, "bad_gateway", "服务应答不符合接口约定 / the service's answer does not match its contract")
+
+
 async def _on_domain(_: Request, exc: DomainError) -> JSONResponse:
     return problem(exc.status, exc.code, exc.detail, exc.errors)
 
@@ -108,21 +114,28 @@ def internal_error() -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(ValidationError, _on_pydantic)
+    app.add_exception_handler(ResponseValidationError, _on_bad_answer)
     app.add_exception_handler(DomainError, _on_domain)
     app.add_exception_handler(HTTPException, _on_http)
 
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": desc}
-    for status, desc in [(401, "missing or invalid bearer token"),
-                         (403, "outside the token's county, or a read-only role"),
-                         (422, "invalid input, one entry per field"),
-                         (503, "the service behind this route is unavailable")]
-}
+PROBLEM_DESCRIPTIONS = {400: "malformed request", 401: "missing or invalid bearer token",
+                        403: "outside the token's county, or a read-only role", 404: "not found",
+                        409: "conflicts with the current state (e.g. a closed year, a reused idempotency key)",
+                        413: "request too large", 422: "invalid input, one entry per field",
+                        503: "the service behind this route is unavailable"}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these statuses, each a problem+json body (Problem)."""
+    return {status: {"model": Problem, "description": PROBLEM_DESCRIPTIONS[status]} for status in statuses}
+
+
+PROBLEM_RESPONSES = problems(401, 403, 422, 503)  # every /api/v1 route: add the ones a route adds (404, 409 ...)
 
 
 def openapi_with_problems(app: FastAPI) -> Any:
-    """FastAPI documents `responses` models as application/json; ours are application/problem+json."""
+    """FastAPI documents `responses` models as application/json; a Problem is application/problem+json."""
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
@@ -131,7 +144,8 @@ def openapi_with_problems(app: FastAPI) -> Any:
             for operation in path.values():
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
-                    if status.isdigit() and int(status) >= 400 and "application/json" in content:
+                    ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+                    if status.isdigit() and int(status) >= 400 and ref.endswith("/Problem"):
                         content[PROBLEM_JSON] = content.pop("application/json")
         schema.get("components", {}).get("schemas", {}).pop("HTTPValidationError", None)
         schema.get("components", {}).get("schemas", {}).pop("ValidationError", None)

@@ -22,7 +22,8 @@ class _Command(BaseModel):
 
 
 class SlotInput(_Command):
-    """One 星位 as entered; omitted colour thresholds default to 60/80/100 % of points_per_star."""
+    """One 星位 as entered; omitted colour thresholds default to 60/80/100 % of points_per_star, an omitted
+    earning threshold to the scheme's earn_at_percent of it (by default the full points_per_star)."""
 
     category: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="category code, e.g. lead_by_example")
     name: str = Field(min_length=1, max_length=40, description="Chinese name, e.g. 表率示范星")
@@ -30,9 +31,11 @@ class SlotInput(_Command):
     points_per_star: int = Field(10, ge=1, le=1000, description="积分换星: points that make one star")
     min_points: int = Field(-10, description="lowest points one score entry may carry (deduction)")
     max_points: int = Field(10, description="highest points one score entry may carry (award)")
-    red: int | None = Field(None, description="points from which the star is lit, red 红星 (default 60%)")
-    silver: int | None = Field(None, description="points from which it is silver 银星 (default 80%)")
-    gold: int | None = Field(None, description="points from which it is gold 金星 (default 100%)")
+    red: int | None = Field(None, description="points from which the star shows red 红星 (default 60%)")
+    silver: int | None = Field(None, description="points from which it shows silver 银星 (default 80%)")
+    gold: int | None = Field(None, description="points from which it shows gold 金星 (default 100%)")
+    earn_at: int | None = Field(None, description="积分换星: points from which the star is earned and counted "
+                                "(default: earn_at_percent of points_per_star)")
 
 
 class DefineStarScheme(_Command):
@@ -47,6 +50,9 @@ class DefineStarScheme(_Command):
                                'or "beihai-5" (five Beihai member stars); fills slots when slots are omitted')
     slots: list[SlotInput] | None = Field(None, description="star slots; optional when a preset is given")
     class_one_min_stars: int | None = Field(None, ge=0, description="一类 from this many stars (532 preset: 8)")
+    earn_at_percent: int | None = Field(None, ge=1, le=100, description="a star is earned from this percentage "
+                                        "of its points_per_star, for slots (and presets) that give no earn_at; "
+                                        "default 100: every full points_per_star points (原则上每得够10分获得一个星级)")
 
 
 class RecordScore(_Command):
@@ -73,12 +79,17 @@ class RecordScore(_Command):
 class RevokeScore(_Command):
     """Takes a wrong score out of the points handbook; the entry stays in the log with the reason."""
 
+    score_id: Token = Field(description="the score entry to revoke")
     reason: Reason = Field(description="why the score is revoked")
+
+
+RatingYearNumber = Annotated[int, Field(ge=2000, le=2100, description="rating year")]
 
 
 class CloseRatingYear(_Command):
     """年度关闭: late scores to the year are refused from now on."""
 
+    year: RatingYearNumber
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = Field(
         None, description="optional note, e.g. 年度评定完成")
 
@@ -86,11 +97,5 @@ class CloseRatingYear(_Command):
 class ReopenRatingYear(_Command):
     """年度重开: allowed only with a stated reason, because it changes an already awarded rating."""
 
+    year: RatingYearNumber
     reason: Reason = Field(description="why the closed year is reopened")
-
-
-class ScoreRecorded(_Command):
-    """The answer to record_score."""
-
-    score_id: str = Field(description="id of the score entry (the earlier one when the idempotency key was seen)")
-    replayed: bool = Field(description="true when the same idempotency key had already been recorded")

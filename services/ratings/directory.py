@@ -9,8 +9,8 @@ and one thread hop per command was the service's largest cost under load. A memb
 miss we wait until the projection has reached the end of the log once, then answer for certain.
 
 A transfer drops the member's entry twice: when the event is stored (every instance hears it, see
-`on_member_event`) and once the read-model has applied it (in the instance that runs the projection
-that is `after_commit`, elsewhere `on_member_event` waits for it) — an answer read in between
+`forget_transfer`) and once the read-model has applied it (in the instance that runs the projection
+that is `after_commit`, elsewhere `forget_transfer` waits for it) — an answer read in between
 cannot outlive the second drop."""
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Iterable
+from typing import Protocol
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Table, select
 
 from shared.errors import not_found
-from shared.service import Context
+from shared.routes import Context, Runtime
 
 Key = tuple[str, str, str]                # (county, rated kind, rated id)
 Place = tuple[str | None, str | None]     # (branch, township)
@@ -57,10 +58,20 @@ class Placements:
                 self._entries[key] = place
 
 
+class Directory(Protocol):
+    """Where the directory lives: the star read-model (services/ratings/projections/stars.py) folds its
+    tables and holds its cache."""
+
+    name: str
+    placements: Placements
+    organizations: Table
+    members: Table
+
+
 class DirectoryReader:
     """Gathers cache misses and looks them up together (one query in flight at a time)."""
 
-    def __init__(self, projection, engine: Engine):
+    def __init__(self, projection: Directory, engine: Engine):
         self.p, self.engine = projection, engine
         self._waiting: dict[Key, asyncio.Future] = {}
         self._worker: asyncio.Task | None = None
@@ -128,36 +139,30 @@ class DirectoryReader:
         return found
 
 
-def _reader(ctx: Context) -> DirectoryReader:
-    from services.ratings.projections.stars import StarsProjection
-
-    p = ctx.service.projection(StarsProjection)
-    reader = getattr(p, "directory_reader", None)
+def _reader(ctx: Context, directory: Directory) -> DirectoryReader:
+    reader = getattr(directory, "directory_reader", None)
     if reader is None:
-        reader = p.directory_reader = DirectoryReader(p, ctx.service.engine)
+        reader = directory.directory_reader = DirectoryReader(directory, ctx.service.engine)
     return reader
 
 
-async def on_member_event(service, county: str, envelope: dict) -> None:
+async def forget_transfer(service: Runtime, directory: Directory, county: str, envelope: dict) -> None:
     """A member changed branch: forget where they were, now and after the read-model has it."""
     if envelope.get("type") != "MemberTransferred":
         return
-    from services.ratings.projections.stars import StarsProjection
-
-    placements = service.projection(StarsProjection).placements
     key = (county, "member", envelope["aggregate_id"])
-    placements.invalidate(key)
+    directory.placements.invalidate(key)
     with contextlib.suppress(Exception):  # lagging read-model: the first drop stands, lookups wait for it
-        await service.caught_up(county, await service.store.last_seq(county), projection=StarsProjection.name)
-    placements.invalidate(key)
+        await service.caught_up(county, await service.store.last_seq(county), projection=directory.name)
+    directory.placements.invalidate(key)
 
 
-async def placement(ctx: Context, rated_kind: str, rated_id: str) -> Place:
+async def placement(ctx: Context, directory: Directory, rated_kind: str, rated_id: str) -> Place:
     key = (ctx.county, rated_kind, rated_id)
-    found = await _reader(ctx).find(key)
+    found = await _reader(ctx, directory).find(key)
     if found is None:
         await ctx.service.caught_up(ctx.county, await ctx.service.store.last_seq(ctx.county))
-        found = await _reader(ctx).find(key)
+        found = await _reader(ctx, directory).find(key)
     if found is None:
         what = "党员" if rated_kind == "member" else "党组织"
         raise not_found(f"{rated_kind}_not_found", f"本县无此{what} / {rated_kind} {rated_id} not found in this county",

@@ -1,4 +1,5 @@
-"""Command and query handlers of the ratings service: parse, load, decide (domain), append, reply."""
+"""Command handlers of the ratings service: load, decide (domain), append, reply. Each takes its command,
+validated once with the request, as its second parameter; queries are in services/ratings/queries.py."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -8,19 +9,18 @@ from shared.auth import Actor
 from shared.errors import forbidden, not_found
 from shared.ids import new_id
 from shared.messaging import ok
-from shared.service import Context, Routes
+from shared.routes import Context, Routes, Runtime
 from services.ratings import queries
-from services.ratings.queries import YearQuery
-from services.ratings.commands import (CloseRatingYear, DefineStarScheme, RecordScore, ReopenRatingYear, RevokeScore,
-                                      ScoreRecorded)
-from services.ratings.directory import on_member_event, placement
+from services.ratings.commands import CloseRatingYear, DefineStarScheme, RecordScore, ReopenRatingYear, RevokeScore
+from services.ratings.directory import forget_transfer, placement
 from services.ratings.domain import (PointsBook, RatingYear, StarScheme, StarSchemeBook, points_aggregate_id,
                                      scheme_aggregate_id)
+from services.ratings.projections.stars import StarsProjection
+from services.ratings.replies import RatingYearState, SchemeDefined, ScoreRecorded, ScoreRevocation
 
 CHINA = ZoneInfo("Asia/Shanghai")
 YEAR_DETAIL = "只有县委组织部可以关闭或重开评星年度 / only the county department closes or reopens a year"
 routes = Routes("ratings", writes=("ratings",))
-routes.reaction("org.member.*")(on_member_event)
 
 
 def today() -> date:
@@ -48,22 +48,32 @@ async def scheme_in_force(ctx: Context, year: int, rated_kind: str, township_id:
     return None
 
 
-@routes.command("define_scheme")
-async def on_define_scheme(ctx: Context) -> dict:
+async def placed(ctx: Context, rated_kind: str, rated_id: str) -> tuple[str | None, str | None]:
+    """(branch, township) of whom a score is for, from the star read-model's directory."""
+    return await placement(ctx, ctx.service.projection(StarsProjection), rated_kind, rated_id)
+
+
+@routes.reaction("org.member.*")
+async def on_member_event(service: Runtime, county: str, envelope: dict) -> None:
+    """A member changed branch: their cached placement is dropped (services/ratings/directory.py)."""
+    await forget_transfer(service, service.projection(StarsProjection), county, envelope)
+
+
+@routes.command("define_scheme", reply=SchemeDefined)
+async def on_define_scheme(ctx: Context, cmd: DefineStarScheme) -> dict:
     """设星方案: define (or redefine) the star scheme of a year, county-wide or for one township."""
     ctx.require_county_department("只有县委组织部可以设定星级方案 / only the county department defines star schemes")
-    cmd = DefineStarScheme.model_validate(ctx.data)
     is_open = await year_is_open(ctx, cmd.year)
     agg_id = scheme_aggregate_id(cmd.year, cmd.rated_kind, cmd.township_id)
     out = await ctx.service.repo.execute(ctx.county, StarSchemeBook, agg_id, ctx.meta, lambda b: b.define(cmd, is_open))
-    return ok({"scheme_id": agg_id, "year": cmd.year, "rated_kind": cmd.rated_kind}, out.seq)
+    return ok(SchemeDefined(scheme_id=agg_id, year=cmd.year, rated_kind=cmd.rated_kind), out.seq)
 
 
 @routes.command("record_score", reply=ScoreRecorded)
 async def on_record_score(ctx: Context, cmd: RecordScore) -> dict:
     """动态评星: record one score (award or deduction) for a member or an organization."""
     ctx.require_write()
-    branch_id, township_id = await placement(ctx, cmd.rated_kind, cmd.rated_id)
+    branch_id, township_id = await placed(ctx, cmd.rated_kind, cmd.rated_id)
     check_actor_may_rate(ctx.actor, branch_id, township_id)
     # one after the other: both are cached aggregates almost always, and a gather costs two tasks
     is_open = await year_is_open(ctx, cmd.year)
@@ -74,53 +84,39 @@ async def on_record_score(ctx: Context, cmd: RecordScore) -> dict:
         ctx.county, PointsBook, points_aggregate_id(cmd.year, cmd.rated_kind, cmd.rated_id), ctx.meta,
         lambda book: book.record(cmd, score_id=score_id, scheme=scheme, year_is_open=is_open, today=day,
                                  branch_id=branch),
+        # a ScoreRecorded as a plain dict: this is the hot path, and ok() would only dump the model again
         result=lambda book, events: {"score_id": book.score_for_key(cmd.idempotency_key),
                                      "replayed": not events})
     return ok(out.result, out.seq or ctx.min_seq or 0)
 
 
-@routes.command("revoke_score")
-async def on_revoke_score(ctx: Context) -> dict:
+@routes.command("revoke_score", reply=ScoreRevocation)
+async def on_revoke_score(ctx: Context, cmd: RevokeScore) -> dict:
     """撤销积分: a correction is a new event with a reason; nothing is deleted."""
     ctx.require_write()
-    score_id = str(ctx.data.get("score_id", ""))
-    cmd = RevokeScore.model_validate({k: v for k, v in ctx.data.items() if k != "score_id"})
-    score = await queries.find_score(ctx, score_id)
+    score = await queries.find_score(ctx, cmd.score_id)
     if score is None:
-        raise not_found("score_not_found", f"积分记录不存在 / score {score_id} not found", "score_id")
-    branch_id, township_id = await placement(ctx, score["rated_kind"], score["rated_id"])
+        raise not_found("score_not_found", f"积分记录不存在 / score {cmd.score_id} not found", "score_id")
+    branch_id, township_id = await placed(ctx, score["rated_kind"], score["rated_id"])
     check_actor_may_rate(ctx.actor, branch_id, township_id)
     is_open = await year_is_open(ctx, score["year"])
     out = await ctx.service.repo.execute(
         ctx.county, PointsBook, points_aggregate_id(score["year"], score["rated_kind"], score["rated_id"]), ctx.meta,
-        lambda book: book.revoke(score_id, cmd.reason, is_open))
-    return ok({"score_id": score_id, "revoked": True}, out.seq)
+        lambda book: book.revoke(cmd.score_id, cmd.reason, is_open))
+    return ok(ScoreRevocation(score_id=cmd.score_id, revoked=True), out.seq)
 
 
-@routes.command("close_year")
-async def on_close_year(ctx: Context) -> dict:
+@routes.command("close_year", reply=RatingYearState)
+async def on_close_year(ctx: Context, cmd: CloseRatingYear) -> dict:
     """年度关闭: after year-end evaluation no late scores are taken."""
     ctx.require_county_department(YEAR_DETAIL)
-    year, cmd = _year_and(ctx, CloseRatingYear)
-    out = await ctx.service.repo.execute(ctx.county, RatingYear, str(year), ctx.meta, lambda y: y.close(cmd.reason))
-    return ok({"year": year, "closed": True}, out.seq)
+    out = await ctx.service.repo.execute(ctx.county, RatingYear, str(cmd.year), ctx.meta, lambda y: y.close(cmd.reason))
+    return ok(RatingYearState(year=cmd.year, closed=True), out.seq)
 
 
-@routes.command("reopen_year")
-async def on_reopen_year(ctx: Context) -> dict:
+@routes.command("reopen_year", reply=RatingYearState)
+async def on_reopen_year(ctx: Context, cmd: ReopenRatingYear) -> dict:
     """年度重开: needs a reason, recorded in the log."""
     ctx.require_county_department(YEAR_DETAIL)
-    year, cmd = _year_and(ctx, ReopenRatingYear)
-    out = await ctx.service.repo.execute(ctx.county, RatingYear, str(year), ctx.meta, lambda y: y.reopen(cmd.reason))
-    return ok({"year": year, "closed": False}, out.seq)
-
-
-def _year_and(ctx: Context, model):
-    data = dict(ctx.data)
-    year = YearQuery.model_validate({"year": data.pop("year", None)}).year
-    return year, model.model_validate(data)
-
-
-
-
-queries.register(routes)
+    out = await ctx.service.repo.execute(ctx.county, RatingYear, str(cmd.year), ctx.meta, lambda y: y.reopen(cmd.reason))
+    return ok(RatingYearState(year=cmd.year, closed=False), out.seq)

@@ -1,4 +1,5 @@
-"""Query handlers of the ratings service: read the star read-model (after read-your-writes wait)."""
+"""Query handlers of the ratings service: read the star read-model (after the read-your-writes wait).
+Each takes its query, validated once with the request, as its second parameter."""
 from __future__ import annotations
 
 import asyncio
@@ -9,26 +10,48 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
+from shared.catalog.ratings import RatedKind
 from shared.errors import not_found
 from shared.messaging import ok
-from shared.service import Context, Routes
+from shared.routes import Context, Routes
+from services.ratings.commands import RatingYearNumber, Token
 from services.ratings.projections.stars import StarsProjection
+from services.ratings.projections.stars_rows import scheme_definition
+from services.ratings.replies import Rating, SchemeView, StarDistribution
+
+routes = Routes("ratings")
 
 
-class RatingQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    rated_id: str = Field(min_length=1, max_length=64)
-    year: int = Field(ge=2000, le=2100)
+class _Query(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class YearQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    year: int = Field(ge=2000, le=2100)
+class MemberRatingQuery(_Query):
+    """A member's points handbook and stars for a year."""
+
+    member_id: Token = Field(description="the member")
+    year: RatingYearNumber
 
 
-class SchemeQuery(YearQuery):
-    rated_kind: str = Field("member", pattern="^(member|organization)$")
-    township_id: str | None = None
+class OrganizationRatingQuery(_Query):
+    """An organization's own points handbook and stars for a year."""
+
+    organization_id: Token = Field(description="the organization")
+    year: RatingYearNumber
+
+
+class DistributionQuery(_Query):
+    """The county's star distribution for a year."""
+
+    year: RatingYearNumber
+
+
+class SchemeQuery(_Query):
+    """The star scheme defined for a year, rated kind and scope."""
+
+    year: RatingYearNumber
+    rated_kind: RatedKind = Field("member", description="member 党员 or organization 党组织")
+    township_id: Token | None = Field(None, description="a township's own scheme; none: the county's")
 
 
 def _proj(ctx: Context) -> StarsProjection:
@@ -56,30 +79,31 @@ def _score_row(ctx: Context, score_id: str) -> dict | None:
     return dict(row._mapping) if row else None
 
 
-def _rating(ctx: Context, rated_kind: str, q: RatingQuery) -> dict | None:
+def _rating(ctx: Context, rated_kind: str, rated_id: str, year: int) -> Rating | None:
     p = _proj(ctx)
     st, sc = p.stars.c, p.scores.c
     with ctx.service.engine.connect() as conn:
         row = conn.execute(select(p.stars).where(st.county == ctx.county, st.rated_kind == rated_kind,
-                                                 st.rated_id == q.rated_id, st.year == q.year)).first()
+                                                 st.rated_id == rated_id, st.year == year)).first()
         scores = conn.execute(select(sc.score_id, sc.category, sc.points, sc.reason, sc.evidence_ref, sc.occurred_on,
                                      sc.actor, sc.revoked, sc.revoke_reason)
-                              .where(sc.county == ctx.county, sc.rated_kind == rated_kind, sc.rated_id == q.rated_id,
-                                     sc.year == q.year).order_by(sc.seq)).all()
+                              .where(sc.county == ctx.county, sc.rated_kind == rated_kind, sc.rated_id == rated_id,
+                                     sc.year == year).order_by(sc.seq)).all()
         if row is None:
-            exists = _exists(conn, p, ctx.county, rated_kind, q.rated_id)
+            exists = _exists(conn, p, ctx.county, rated_kind, rated_id)
             if not exists:
                 return None
-    stars = orjson.loads(row.stars) if row else []
-    return {
-        "rated_kind": rated_kind, "rated_id": q.rated_id, "year": q.year,
+    # a row written before earning thresholds existed has no "earned": there a coloured star was earned
+    stars = [{"earned": s["colour"] is not None, **s} for s in orjson.loads(row.stars)] if row else []
+    return Rating.model_validate({
+        "rated_kind": rated_kind, "rated_id": rated_id, "year": year,
         "branch_id": row.branch_id if row else None, "township_id": row.township_id if row else None,
         "points_by_category": {s["category"]: s["points"] for s in stars},
         "stars": stars, "total_stars": row.total_stars if row else 0,
         "star_class": row.star_class if row else None,
         "total_points": sum(s.points for s in scores if not s.revoked),
-        "scores": [{**dict(s._mapping), "occurred_on": s.occurred_on.isoformat()} for s in scores],
-    }
+        "scores": [dict(s._mapping) for s in scores],
+    })
 
 
 def _exists(conn, p: StarsProjection, county: str, rated_kind: str, rated_id: str) -> bool:
@@ -90,7 +114,7 @@ def _exists(conn, p: StarsProjection, county: str, rated_kind: str, rated_id: st
     return conn.execute(select(func.count()).select_from(t).where(t.c.county == county, key == rated_id)).scalar() > 0
 
 
-def _distribution(ctx: Context, year: int) -> dict:
+def _distribution(ctx: Context, year: int) -> StarDistribution:
     p = _proj(ctx)
     st, o = p.stars.c, p.organizations.c
     with ctx.service.engine.connect() as conn:
@@ -117,55 +141,53 @@ def _distribution(ctx: Context, year: int) -> dict:
     members = Counter(stars for _, stars in member_rows)
     orgs = Counter(r.total_stars for r in org_rows)
     classes = Counter(r.star_class for r in org_rows if r.star_class)
-    return {
+    return StarDistribution.model_validate({
         "year": year,
         "members": {"rated": len(member_rows), "by_stars": {str(k): v for k, v in sorted(members.items())}},
         "organizations": {"rated": len(org_rows), "by_stars": {str(k): v for k, v in sorted(orgs.items())},
                           "class_one": classes.get("class_one", 0), "class_two": classes.get("class_two", 0)},
         "branches": branches,
-    }
+    })
 
 
-def _scheme(ctx: Context, q: SchemeQuery) -> dict | None:
+def _scheme(ctx: Context, q: SchemeQuery) -> SchemeView | None:
     s = _proj(ctx).schemes.c
     with ctx.service.engine.connect() as conn:
         row = conn.execute(select(s.definition).where(s.county == ctx.county, s.year == q.year,
                                                       s.rated_kind == q.rated_kind,
                                                       s.scope == (q.township_id or "county"))).first()
-    return orjson.loads(row.definition) if row else None
+    return SchemeView.model_validate(scheme_definition(row.definition).model_dump()) if row else None
 
 
-def register(routes: Routes) -> None:
-    @routes.query("member_rating")
-    async def on_member_rating(ctx: Context) -> dict:
-        """One member's points by category, lit stars with colours, total stars, for a year."""
-        q = RatingQuery.model_validate({"rated_id": ctx.data.get("member_id"), "year": ctx.data.get("year")})
-        found = await _read(ctx, _rating, "member", q)
-        if found is None:
-            raise not_found("member_not_found", f"本县无此党员 / member {q.rated_id} not found", "member_id")
-        return ok(found)
+@routes.query("member_rating", reply=Rating)
+async def on_member_rating(ctx: Context, q: MemberRatingQuery) -> dict:
+    """One member's points by category, stars with colours, earned stars, for a year."""
+    found = await _read(ctx, _rating, "member", q.member_id, q.year)
+    if found is None:
+        raise not_found("member_not_found", f"本县无此党员 / member {q.member_id} not found", "member_id")
+    return ok(found)
 
-    @routes.query("organization_rating")
-    async def on_organization_rating(ctx: Context) -> dict:
-        """One organization's own points handbook and star level (一村一册), for a year."""
-        q = RatingQuery.model_validate({"rated_id": ctx.data.get("organization_id"), "year": ctx.data.get("year")})
-        found = await _read(ctx, _rating, "organization", q)
-        if found is None:
-            raise not_found("organization_not_found", f"本县无此党组织 / organization {q.rated_id} not found",
-                            "organization_id")
-        return ok(found)
 
-    @routes.query("star_distribution")
-    async def on_star_distribution(ctx: Context) -> dict:
-        """County counts by star level, each branch's member distribution and own level, 一类/二类."""
-        q = YearQuery.model_validate(ctx.data)
-        return ok(await _read(ctx, _distribution, q.year))
+@routes.query("organization_rating", reply=Rating)
+async def on_organization_rating(ctx: Context, q: OrganizationRatingQuery) -> dict:
+    """One organization's own points handbook and star level (一村一册), for a year."""
+    found = await _read(ctx, _rating, "organization", q.organization_id, q.year)
+    if found is None:
+        raise not_found("organization_not_found", f"本县无此党组织 / organization {q.organization_id} not found",
+                        "organization_id")
+    return ok(found)
 
-    @routes.query("get_scheme")
-    async def on_get_scheme(ctx: Context) -> dict:
-        """The star scheme defined for a year (county-wide or one township's)."""
-        q = SchemeQuery.model_validate(ctx.data)
-        found = await _read(ctx, _scheme, q)
-        if found is None:
-            raise not_found("no_star_scheme", f"{q.year}年度尚未设星 / no star scheme for {q.year}", "year")
-        return ok(found)
+
+@routes.query("star_distribution", reply=StarDistribution)
+async def on_star_distribution(ctx: Context, q: DistributionQuery) -> dict:
+    """County counts by star level, each branch's member distribution and own level, 一类/二类."""
+    return ok(await _read(ctx, _distribution, q.year))
+
+
+@routes.query("get_scheme", reply=SchemeView)
+async def on_get_scheme(ctx: Context, q: SchemeQuery) -> dict:
+    """The star scheme defined for a year (county-wide or one township's)."""
+    found = await _read(ctx, _scheme, q)
+    if found is None:
+        raise not_found("no_star_scheme", f"{q.year}年度尚未设星 / no star scheme for {q.year}", "year")
+    return ok(found)

@@ -10,7 +10,7 @@ import sys
 import nats
 
 from shared.db import make_engine
-from shared.projection import ProjectionRunner
+from shared.projection_runner import ProjectionRunner
 from services.ratings.projections.stars import StarsProjection
 
 SUFFIX = "__worker"

@@ -16,7 +16,7 @@ from shared.catalog.ratings import MemberScored
 from shared.db import make_engine
 from shared.envelope import Metadata, seal, subject_for
 from shared.eventstore import EventStore, stream_name
-from shared.projection import read_checkpoint
+from shared.checkpoints import read_checkpoint
 from shared.verify import verify_county
 from services.ratings.projections.stars import StarsProjection
 from tests.integration.projection_worker import SUFFIX

@@ -103,6 +103,7 @@ async def test_an_instance_without_the_projection_follows_member_transfers(syste
     """A commands-only ratings instance caches placements too; a transfer must reach its cache."""
     from services.ratings.app import create_service
     from services.ratings.directory import placement
+    from services.ratings.projections.stars import StarsProjection
     from shared.auth import Actor
     from shared.service import Context
     from tests.integration.scenario import expect_ok, make_county
@@ -113,15 +114,16 @@ async def test_an_instance_without_the_projection_follows_member_transfers(syste
     try:
         assert not extra.runners and ("ratings.stars", c.code) in extra.standby
         ctx = Context(c.code, Actor(sub="t", role="county_admin", county=c.code), {}, None, None, extra)
+        stars = extra.projection(StarsProjection)
         await extra.caught_up(c.code, c.seq)
-        assert (await placement(ctx, "member", c.members[0]))[0] == c.branches[0]  # now cached
+        assert (await placement(ctx, stars, "member", c.members[0]))[0] == c.branches[0]  # now cached
         expect_ok(await caller.cmd(c.code, "organizations", "transfer_member", {
             "member_id": c.members[0], "to_branch_id": c.branches[1], "transferred_on": "2026-05-01"}))
         for _ in range(100):
-            if (await placement(ctx, "member", c.members[0]))[0] == c.branches[1]:
+            if (await placement(ctx, stars, "member", c.members[0]))[0] == c.branches[1]:
                 break
             await asyncio.sleep(0.05)
-        assert (await placement(ctx, "member", c.members[0]))[0] == c.branches[1]
+        assert (await placement(ctx, stars, "member", c.members[0]))[0] == c.branches[1]
     finally:
         await extra.stop()
 

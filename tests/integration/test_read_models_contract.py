@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from shared.db import make_engine
 from shared.eventstore import EventStore
-from shared.projection import ProjectionRunner, rebuild_county
+from shared.projection_runner import ProjectionRunner
+from shared.rebuild import rebuild_county
 from services.organizations.projections.coverage import CoverageProjection
 from services.organizations.projections.registry import RegistryProjection
 from services.organizations.uscc import uscc_from_parts

@@ -19,7 +19,8 @@ from services.ratings.projections.stars import StarsProjection
 from shared.envelope import MalformedEvent
 from shared.eventstore import EventStore, stream_name
 from shared.db import make_engine
-from shared.projection import ProjectionRunner, rebuild_county
+from shared.projection_runner import ProjectionRunner
+from shared.rebuild import rebuild_county
 from shared.replay import replay
 from tests.integration.scenario import expect_ok, make_county, snapshot
 
@@ -174,9 +175,9 @@ async def test_malformed_event_fails_the_rebuild_with_its_sequence(system, calle
 
 
 async def test_replay_connection_skips_data_headers_but_keeps_status_lines(nats_server, nc):
-    from shared.replay import _replay_connection
+    from shared.replay_wire import replay_connection
 
-    own = await _replay_connection(nc)
+    own = await replay_connection(nc)
     assert own is not None
     js = nc.jetstream()
     await js.add_stream(name="REPLAY_PROBE", subjects=["replay.probe"])
@@ -239,19 +240,20 @@ async def test_replay_merges_its_subjects_in_stream_order(system, caller, nc, tm
     """One consumer per subject, merged: every matching event up to the end, once, in stream order — with
     pulls of two messages and room for five, so readers wait on each other and on the budget."""
     import shared.replay as replay_module
+    import shared.replay_log as replay_log
 
     c = await make_county(caller, branches=5, members_per_branch=2)  # organizations and members interleaved
     await score(caller, c.code, "member", c.members[0], "member_corps", 2, "m0")
     r = expect_ok(await caller.cmd(c.code, "organizations", "transfer_member", {
         "member_id": c.members[0], "to_branch_id": c.branches[1], "transferred_on": "2026-05-01"}))
     await score(caller, c.code, "member", c.members[1], "member_corps", 3, "m1")  # after the end: not replayed
-    monkeypatch.setattr(replay_module, "PULL", 2)
-    monkeypatch.setattr(replay_module, "BUFFERED", 5)
-    monkeypatch.setattr(replay_module, "STALL_S", 5.0)
+    monkeypatch.setattr(replay_log, "PULL", 2)
+    monkeypatch.setattr(replay_log, "BUFFERED", 5)
+    monkeypatch.setattr(replay_log, "STALL_S", 5.0)
     if shared_connection:  # the fallback when the replay cannot open its own connection
         async def no_connection(nc):
             return None
-        monkeypatch.setattr(replay_module, "_replay_connection", no_connection)
+        monkeypatch.setattr(replay_module, "replay_connection", no_connection)
     recording = _Recording()
     monkeypatch.setattr(StarsProjection, "rebuild_fold", lambda self, conn, county: recording)
     engine = make_engine(f"sqlite:///{tmp_path / 'merge.sqlite'}")
@@ -305,7 +307,7 @@ async def test_replay_up_to_a_sequence_then_the_live_fold_goes_on_from_its_table
 def test_swap_replaces_one_countys_rows_and_keeps_the_others(tmp_path):
     """The swap empties a live table whole only when it holds no other county's rows."""
     from shared.freshdb import FreshStore
-    from shared.projection import _swap_rows
+    from shared.rebuild import swap_rows
 
     engine = make_engine(f"sqlite:///{tmp_path / 'live.sqlite'}")
     live = RegistryProjection()
@@ -322,7 +324,7 @@ def test_swap_replaces_one_countys_rows_and_keeps_the_others(tmp_path):
         with place.engine.begin() as conn:
             conn.execute(fresh.counties.insert(), [{"county": county, "name": name}])
         try:
-            _swap_rows(engine, place, fresh, RegistryProjection(), county, 7)
+            swap_rows(engine, place, fresh, RegistryProjection(), county, 7)
         finally:
             place.discard(fresh)
         with engine.connect() as conn:

@@ -13,6 +13,7 @@ from tests.unit.gateway_support import COUNTY, OTHER, SECRET, assert_problem, fi
 
 SCORE = {"year": 2025, "category": "lead_by_example", "points": 5, "reason": "带头参与防汛抢险",
          "occurred_on": "2025-06-01", "idempotency_key": "k-1"}
+RECORDED = {"score_id": "s1", "replayed": False}  # what record_score answers (services/ratings/replies.py)
 
 
 # -- authentication ------------------------------------------------------------------------------
@@ -86,7 +87,7 @@ def test_only_platform_admin_adds_a_county(http, fake):
 
 
 def test_scope_travels_in_the_actor(http, fake):
-    fake.replies[f"pb.{COUNTY}.cmd.ratings.record_score"] = {"ok": True, "data": {"score_id": "s1"}, "seq": 9}
+    fake.replies[f"pb.{COUNTY}.cmd.ratings.record_score"] = {"ok": True, "data": RECORDED, "seq": 9}
     headers = token("branch_secretary", branch="b7")
     r = http.post(f"/api/v1/counties/{COUNTY}/members/m1/scores", json=SCORE, headers=headers)
     assert r.status_code == 201, r.text
@@ -145,7 +146,8 @@ def test_bad_path_and_query_params_are_422(http, fake, method, url):
 
 
 def test_year_comes_from_the_path_only(http, fake):
-    fake.replies[f"pb.{COUNTY}.cmd.ratings.define_scheme"] = {"ok": True, "data": {}, "seq": 4}
+    fake.replies[f"pb.{COUNTY}.cmd.ratings.define_scheme"] = {"ok": True, "seq": 4, "data": {
+        "scheme_id": "2025.member.county", "year": 2025, "rated_kind": "member"}}
     r = http.put(f"/api/v1/counties/{COUNTY}/star-schemes/2025", json={"name": "方案", "year": 2025},
                  headers=token())
     assert "body.year" in fields(assert_problem(r, 422, "invalid_input"))
@@ -163,12 +165,12 @@ def test_unknown_route_and_method_are_problems(http):
 
 # -- forwarding ----------------------------------------------------------------------------------
 def test_score_takes_path_and_idempotency_header(http, fake):
-    fake.replies[f"pb.{COUNTY}.cmd.ratings.record_score"] = {"ok": True, "data": {"score_id": "s1"}, "seq": 12}
+    fake.replies[f"pb.{COUNTY}.cmd.ratings.record_score"] = {"ok": True, "data": RECORDED, "seq": 12}
     body = {k: v for k, v in SCORE.items() if k != "idempotency_key"}
     r = http.post(f"/api/v1/counties/{COUNTY}/organizations/o9/scores", json=body,
                   headers={**token(), "Idempotency-Key": "hdr-1"})
     assert r.status_code == 201, r.text
-    assert r.json() == {"score_id": "s1", "seq": 12}
+    assert r.json() == {**RECORDED, "seq": 12}
     subject, sent = fake.calls[-1]
     assert subject == f"pb.{COUNTY}.cmd.ratings.record_score"
     assert sent["data"] == {**body, "rated_kind": "organization", "rated_id": "o9", "idempotency_key": "hdr-1",
@@ -182,8 +184,8 @@ def test_score_takes_path_and_idempotency_header(http, fake):
 def test_path_ids_are_merged_into_the_data(http, fake):
     ok = {"ok": True, "data": {}, "seq": 5}
     fake.replies.update({f"pb.{COUNTY}.cmd.organizations.transfer_member": ok,
-                         f"pb.{COUNTY}.cmd.ratings.revoke_score": ok,
-                         f"pb.{COUNTY}.cmd.ratings.reopen_year": ok})
+                         f"pb.{COUNTY}.cmd.ratings.revoke_score": {**ok, "data": {"score_id": "s1", "revoked": True}},
+                         f"pb.{COUNTY}.cmd.ratings.reopen_year": {**ok, "data": {"year": 2025, "closed": False}}})
     r = http.post(f"/api/v1/counties/{COUNTY}/members/m1/transfer",
                   json={"to_branch_id": "b2", "transferred_on": "2025-03-01"}, headers=token())
     assert r.status_code == 200 and fake.calls[-1][1]["data"] == {
@@ -247,11 +249,27 @@ def test_reads_after_writes_carry_min_seq(http, fake):
 
 def test_query_parameters_are_forwarded(http, fake):
     fake.replies[f"pb.{COUNTY}.qry.organizations.list_members"] = {"ok": True, "data": {"items": []}, "seq": 0}
-    fake.replies[f"pb.{COUNTY}.qry.ratings.member_rating"] = {"ok": True, "data": {"stars": 3}, "seq": 0}
+    fake.replies[f"pb.{COUNTY}.qry.ratings.member_rating"] = {"ok": True, "data": RATING, "seq": 0}
     http.get(f"/api/v1/counties/{COUNTY}/members?branch_id=b1&limit=20", headers=token())
     assert fake.calls[-1][1]["data"] == {"branch_id": "b1", "limit": 20, "offset": 0}
     r = http.get(f"/api/v1/counties/{COUNTY}/members/m1/rating?year=2024", headers=token())
-    assert r.json() == {"stars": 3} and fake.calls[-1][1]["data"] == {"member_id": "m1", "year": 2024}
+    assert r.json() == RATING and fake.calls[-1][1]["data"] == {"member_id": "m1", "year": 2024}
+
+
+RATING = {"rated_kind": "member", "rated_id": "m1", "year": 2024, "branch_id": "b1", "township_id": None,
+          "points_by_category": {"harmony": 6}, "total_stars": 0, "star_class": None, "total_points": 6,
+          "stars": [{"category": "harmony", "name": "和谐促进星", "kind": "common", "colour": "red", "earned": False,
+                     "points": 6}],
+          "scores": [{"score_id": "s1", "category": "harmony", "points": 6, "reason": "调解邻里纠纷",
+                      "evidence_ref": None, "occurred_on": "2024-05-01", "actor": "county_admin:x", "revoked": False,
+                      "revoke_reason": None}]}
+
+
+def test_an_answer_that_breaks_the_reply_contract_is_a_502_not_a_500(http, fake):
+    fake.replies[f"pb.{COUNTY}.qry.ratings.member_rating"] = {"ok": True, "data": {"stars": 3}, "seq": 0}
+    r = http.get(f"/api/v1/counties/{COUNTY}/members/m1/rating?year=2024", headers=token())
+    body = assert_problem(r, 502, "bad_gateway")
+    assert "contract" in body["detail"] and "Traceback" not in r.text
 
 
 # -- import --------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The replay connection's protocol parser (shared/replay.py _ReplayParser): whatever way the socket cuts the
+"""The replay connection's protocol parser (shared/replay_wire.py ReplayParser): whatever way the socket cuts the
 bytes, it hands every operation to nats-py's parser exactly as nats-py's parser alone would handle it,
 except the data messages of the replay's readers, which go straight to their sink."""
 import asyncio
@@ -6,7 +6,7 @@ import random
 
 from nats.protocol.parser import Parser
 
-from shared.replay import _ReplayParser
+from shared.replay_wire import ReplayParser
 
 
 def hmsg(subject: str, sid: int, reply: str, headers: bytes, payload: bytes) -> bytes:
@@ -63,7 +63,7 @@ def test_any_cut_of_the_stream_is_handled_as_by_nats_py():
             stream = b"".join(rnd.choice(OPS) for _ in range(40))
             plain, ours = Client(), Client()
             await Parser(plain).parse(stream)
-            await feed(_ReplayParser(ours), stream, rnd)
+            await feed(ReplayParser(ours), stream, rnd)
             assert ours.handled == plain.handled and not ours.sunk
 
     asyncio.run(run())
@@ -76,7 +76,7 @@ def test_data_messages_of_a_reader_go_to_its_sink_and_nothing_else_changes():
             stream = b"".join(rnd.choice(OPS) for _ in range(40))
             plain, ours = Client(), Client(direct_sid=2)
             await Parser(plain).parse(stream)
-            await feed(_ReplayParser(ours), stream, rnd)
+            await feed(ReplayParser(ours), stream, rnd)
             # sid 2's data messages with a reply (the replay's) are sunk, without their headers
             direct = [h for h in plain.handled if h[0] == "msg" and h[1] == 2 and h[3] and h[4]]
             assert ours.sunk == [(h[2], h[3], h[4]) for h in direct]

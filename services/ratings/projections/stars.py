@@ -1,66 +1,25 @@
-"""ratings.stars: points by category, lit stars and colours, star class — per rated member or
-organization per year — plus the directory (member → branch → township) the distribution needs.
+"""ratings.stars: points by category, stars with their colours, earned stars and star class — per rated
+member or organization per year — plus the directory (member → branch → township) the distribution and
+the commands' scope checks need.
 
-The fold is batch-wise: load the touched rows once, fold the batch in memory, write each table with
-one executemany (an ORM round trip per event would cap rebuilds near 2,700 events/s).
+    stars_tables.py   the tables
+    stars_rows.py     what an event or a rating becomes as a row (pure, shared by both folds)
+    stars_batch.py    the live fold, batch by batch
+    stars_rebuild.py  the rebuild fold, the whole replay in memory (docs/decisions/007-rebuild-fold.md)
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
-import orjson
-from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, String, Text, select
 from sqlalchemy.engine import Connection
 
-from shared.catalog.organizations import MemberRegistered, MemberTransferred, OrganizationEstablished
-from shared.catalog.ratings import (MemberScored, OrganizationScored, RatingYearClosed, RatingYearReopened,
-                                    ScoreRevoked, StarSchemeDefined)
-from shared.db import insert_rows, upsert
+from shared.catalog.organizations import MemberTransferred
 from shared.envelope import StoredEvent
 from shared.projection import Projection
 from services.ratings.directory import Placements
-from services.ratings.domain import StarScheme
-
-CHUNK = 500
-
-
-def _chunks(items: list, n: int = CHUNK):
-    for i in range(0, len(items), n):
-        yield items[i:i + n]
-
-
-SCORE_COLUMNS = ("county", "score_id", "rated_kind", "rated_id", "year", "category", "points", "reason",
-                 "evidence_ref", "occurred_on", "idempotency_key", "actor", "recorded_at", "seq", "revoked",
-                 "revoke_reason")
-
-
-def score_values(county: str, ev: StoredEvent) -> list:
-    """The ratings_score row of a MemberScored or OrganizationScored, in SCORE_COLUMNS order."""
-    e = ev.event
-    kind, rid = ("member", e.member_id) if isinstance(e, MemberScored) else ("organization", e.organization_id)
-    return [county, e.score_id, kind, rid, e.year, e.category, e.points, e.reason, e.evidence_ref, e.occurred_on,
-            e.idempotency_key, ev.actor, ev.recorded_at, ev.seq, False, None]
-
-
-def score_row(county: str, ev: StoredEvent) -> dict[str, Any]:
-    return dict(zip(SCORE_COLUMNS, score_values(county, ev)))
-
-
-def star_row(county: str, kind: str, rid: str, year: int, branch_id: str | None, township_id: str | None,
-             scheme: StarScheme | None, points_by_category: dict[str, int]) -> dict[str, Any]:
-    """The ratings_stars row of one rated member or organization for a year, under the scheme in force."""
-    if scheme is None:
-        total, star_class, stars = 0, None, []
-    else:
-        rating = scheme.rate(points_by_category)
-        total, star_class = rating.total_stars, rating.star_class
-        stars = [{"category": s.category, "name": s.name, "kind": s.kind, "colour": s.colour,
-                  "points": s.points} for s in rating.stars]
-    return {"county": county, "rated_kind": kind, "rated_id": rid, "year": year, "branch_id": branch_id,
-            "township_id": township_id, "total_stars": total, "star_class": star_class,
-            "stars": orjson.dumps(stars).decode()}
+from services.ratings.projections.stars_batch import StarsBatch
+from services.ratings.projections.stars_rebuild import StarsRebuild
+from services.ratings.projections.stars_tables import StarTables
 
 
 class StarsProjection(Projection):
@@ -72,47 +31,9 @@ class StarsProjection(Projection):
     })
 
     def define_tables(self) -> None:
-        t = self.table
-        self.organizations = t("ratings_directory_organization",
-                               Column("county", String(6), primary_key=True),
-                               Column("organization_id", String(64), primary_key=True),
-                               Column("name", String(80)), Column("organization_type", String(24)),
-                               Column("township_id", String(64)))
-        self.members = t("ratings_directory_member",
-                         Column("county", String(6), primary_key=True),
-                         Column("member_id", String(64), primary_key=True),
-                         Column("name", String(40)), Column("branch_id", String(64), nullable=False))
-        self.schemes = t("ratings_scheme",
-                         Column("county", String(6), primary_key=True), Column("year", Integer, primary_key=True),
-                         Column("rated_kind", String(12), primary_key=True),
-                         Column("scope", String(64), primary_key=True),  # township id or "county"
-                         Column("definition", Text, nullable=False))     # StarSchemeDefined payload JSON
-        self.years = t("ratings_year",
-                       Column("county", String(6), primary_key=True), Column("year", Integer, primary_key=True),
-                       Column("closed", Boolean, nullable=False), Column("reason", Text))
-        self.scores = t("ratings_score",
-                        Column("county", String(6), primary_key=True),
-                        Column("score_id", String(64), primary_key=True),
-                        Column("rated_kind", String(12), nullable=False), Column("rated_id", String(64), nullable=False),
-                        Column("year", Integer, nullable=False), Column("category", String(40), nullable=False),
-                        Column("points", Integer, nullable=False), Column("reason", Text, nullable=False),
-                        Column("evidence_ref", String(200)), Column("occurred_on", Date, nullable=False),
-                        Column("idempotency_key", String(100), nullable=False),
-                        Column("actor", String(120)), Column("recorded_at", DateTime(timezone=True)),
-                        Column("seq", Integer, nullable=False),
-                        Column("revoked", Boolean, nullable=False, default=False), Column("revoke_reason", Text),
-                        Index(f"ix_ratings_score_rated{self.suffix}", "county", "rated_id", "year"))
-        self.points = t("ratings_points",
-                        Column("county", String(6), primary_key=True), Column("rated_kind", String(12), primary_key=True),
-                        Column("rated_id", String(64), primary_key=True), Column("year", Integer, primary_key=True),
-                        Column("category", String(40), primary_key=True), Column("points", Integer, nullable=False))
-        self.stars = t("ratings_stars",
-                       Column("county", String(6), primary_key=True), Column("rated_kind", String(12), primary_key=True),
-                       Column("rated_id", String(64), primary_key=True), Column("year", Integer, primary_key=True),
-                       Column("branch_id", String(64)), Column("township_id", String(64)),
-                       Column("total_stars", Integer, nullable=False), Column("star_class", String(12)),
-                       Column("stars", Text, nullable=False),
-                       Index(f"ix_ratings_stars_year{self.suffix}", "county", "year", "rated_kind"))
+        t = self.tables = StarTables.define(self.table, self.suffix)
+        self.organizations, self.members, self.schemes, self.years = t.organizations, t.members, t.schemes, t.years
+        self.scores, self.points, self.stars = t.scores, t.points, t.stars
 
     def __init__(self, suffix: str = ""):
         super().__init__(suffix)
@@ -123,217 +44,12 @@ class StarsProjection(Projection):
             if isinstance(ev.event, MemberTransferred):
                 self.placements.invalidate((county, "member", ev.event.member_id))
 
-    # -- fold -----------------------------------------------------------------------------------
     def apply(self, conn: Connection, county: str, events: Sequence[StoredEvent]) -> None:
-        batch = _Batch(self, conn, county)
+        batch = StarsBatch(self.tables, conn, county)
         batch.prefetch(events)
         for ev in events:
             batch.fold(ev)
         batch.write()
 
-    def rebuild_fold(self, conn: Connection, county: str):
-        from services.ratings.projections.stars_rebuild import StarsRebuild
-
-        return StarsRebuild(self, conn, county)
-
-
-class _Batch:
-    """One batch's working set: rows loaded once, folded in memory, written once."""
-
-    def __init__(self, p: StarsProjection, conn: Connection, county: str):
-        self.p, self.conn, self.county = p, conn, county
-        self.orgs: dict[str, dict] = {}
-        self.members: dict[str, dict] = {}
-        self.schemes: dict[tuple, dict] = {}
-        self.years: dict[int, dict] = {}
-        self.new_scores: dict[str, dict] = {}
-        self.revocations: dict[str, str] = {}
-        self.deltas: dict[tuple, int] = defaultdict(int)  # (kind, id, year, category) -> points
-        self.touched: set[tuple] = set()                  # (kind, id, year) whose stars change
-        self.moved_members: set[str] = set()
-        self._known: dict[tuple, Any] = {}                # lookups of committed rows and schemes
-        self._schemes_loaded = False
-        self.rescheme: set[tuple] = set()                 # (year, kind) whose scheme changed
-
-    def fold(self, ev: StoredEvent) -> None:
-        e = ev.event
-        if isinstance(e, OrganizationEstablished):
-            self.orgs[e.organization_id] = {"county": self.county, "organization_id": e.organization_id,
-                                            "name": e.name, "organization_type": e.organization_type,
-                                            "township_id": e.township_id}
-        elif isinstance(e, MemberRegistered):
-            self.members[e.member_id] = {"county": self.county, "member_id": e.member_id, "name": e.name,
-                                         "branch_id": e.branch_id}
-        elif isinstance(e, MemberTransferred):
-            row = self.members.get(e.member_id) or self._known.get(("member", e.member_id)) \
-                or self._load_member(e.member_id)
-            if row:
-                self.members[e.member_id] = {**row, "branch_id": e.to_branch_id}
-                self.moved_members.add(e.member_id)
-        elif isinstance(e, StarSchemeDefined):
-            key = (e.year, e.rated_kind, e.township_id or "county")
-            self.schemes[key] = e.model_dump(mode="json")
-            self._known[("scheme", *key)] = StarScheme.from_event(e)
-            self.rescheme.add((e.year, e.rated_kind))
-        elif isinstance(e, (MemberScored, OrganizationScored)):
-            row = self.new_scores[e.score_id] = score_row(self.county, ev)
-            kind, rid = row["rated_kind"], row["rated_id"]
-            self.deltas[(kind, rid, e.year, e.category)] += e.points
-            self.touched.add((kind, rid, e.year))
-        elif isinstance(e, ScoreRevoked):
-            score = self.new_scores.get(e.score_id) or self._load_score(e.score_id)
-            if score and not score["revoked"]:
-                if e.score_id in self.new_scores:
-                    self.new_scores[e.score_id] = {**score, "revoked": True, "revoke_reason": e.reason}
-                else:
-                    self.revocations[e.score_id] = e.reason
-                self.deltas[(score["rated_kind"], score["rated_id"], score["year"], score["category"])] -= score["points"]
-                self.touched.add((score["rated_kind"], score["rated_id"], score["year"]))
-        elif isinstance(e, (RatingYearClosed, RatingYearReopened)):
-            self.years[e.year] = {"county": self.county, "year": e.year,
-                                  "closed": isinstance(e, RatingYearClosed), "reason": e.reason}
-
-    def prefetch(self, events: Sequence[StoredEvent]) -> None:
-        """Load every committed member, organization, scheme and revoked score the batch refers to
-        with a few IN queries, instead of one SELECT per event (the rebuild's hot spot)."""
-        members, orgs, scores = set(), set(), set()
-        for ev in events:
-            e = ev.event
-            if isinstance(e, (MemberScored, MemberTransferred)):
-                members.add(e.member_id)
-            elif isinstance(e, OrganizationScored):
-                orgs.add(e.organization_id)
-            elif isinstance(e, ScoreRevoked):
-                scores.add(e.score_id)
-        m, o, sc = self.p.members, self.p.organizations, self.p.scores
-        for chunk in _chunks(sorted(members)):
-            for row in self.conn.execute(select(m).where(m.c.county == self.county, m.c.member_id.in_(chunk))):
-                self._known[("member", row.member_id)] = dict(row._mapping)
-                orgs.add(row.branch_id)
-        for member_id in members:
-            self._known.setdefault(("member", member_id), None)
-        for chunk in _chunks(sorted(orgs)):
-            for row in self.conn.execute(select(o).where(o.c.county == self.county, o.c.organization_id.in_(chunk))):
-                self._known[("org", row.organization_id)] = dict(row._mapping)
-        for chunk in _chunks(sorted(scores)):
-            for row in self.conn.execute(select(sc).where(sc.c.county == self.county, sc.c.score_id.in_(chunk))):
-                self._known[("score", row.score_id)] = dict(row._mapping)
-        s = self.p.schemes.c
-        for row in self.conn.execute(select(s.year, s.rated_kind, s.scope, s.definition).where(s.county == self.county)):
-            key = ("scheme", row.year, row.rated_kind, row.scope)
-            self._known[key] = StarScheme.from_event(StarSchemeDefined.model_validate_json(row.definition))
-        self._schemes_loaded = True
-
-    # -- lookups (rows committed by earlier batches) ------------------------------------------------
-    def _load_member(self, member_id: str) -> dict | None:
-        if ("member", member_id) in self._known:
-            return self._known[("member", member_id)]
-        row = self.conn.execute(select(self.p.members).where(self.p.members.c.county == self.county,
-                                                             self.p.members.c.member_id == member_id)).first()
-        return dict(row._mapping) if row else None
-
-    def _load_score(self, score_id: str) -> dict | None:
-        if ("score", score_id) in self._known:
-            return self._known[("score", score_id)]
-        s = self.p.scores
-        row = self.conn.execute(select(s).where(s.c.county == self.county, s.c.score_id == score_id)).first()
-        return dict(row._mapping) if row else None
-
-    # -- write --------------------------------------------------------------------------------------
-    def write(self) -> None:
-        p, conn = self.p, self.conn
-        upsert(conn, p.organizations, list(self.orgs.values()), ["county", "organization_id"])
-        upsert(conn, p.members, list(self.members.values()), ["county", "member_id"])
-        upsert(conn, p.schemes, [{"county": self.county, "year": y, "rated_kind": k, "scope": s,
-                                  "definition": orjson.dumps(d).decode()} for (y, k, s), d in self.schemes.items()],
-               ["county", "year", "rated_kind", "scope"])
-        upsert(conn, p.years, list(self.years.values()), ["county", "year"])
-        insert_rows(conn, p.scores, list(self.new_scores.values()))
-        for score_id, reason in self.revocations.items():
-            conn.execute(p.scores.update().where(p.scores.c.county == self.county, p.scores.c.score_id == score_id)
-                         .values(revoked=True, revoke_reason=reason))
-        self._add_moved_and_reschemed()
-        if not self.touched:
-            return
-        points = self._points_with_deltas()
-        upsert(conn, p.points, [{"county": self.county, "rated_kind": k, "rated_id": i, "year": y, "category": c,
-                                 "points": v} for (k, i, y, c), v in points.items()],
-               ["county", "rated_kind", "rated_id", "year", "category"])
-        upsert(conn, p.stars, self._star_rows(points), ["county", "rated_kind", "rated_id", "year"])
-
-    def _add_moved_and_reschemed(self) -> None:
-        """Stars rows whose branch changed or whose scheme was redefined are recomputed too."""
-        st = self.p.stars.c
-        if self.moved_members:
-            for chunk in _chunks(sorted(self.moved_members)):
-                for r in self.conn.execute(select(st.rated_kind, st.rated_id, st.year).where(
-                        st.county == self.county, st.rated_kind == "member", st.rated_id.in_(chunk))):
-                    self.touched.add(tuple(r))
-        for year, kind in self.rescheme:
-            for r in self.conn.execute(select(st.rated_kind, st.rated_id, st.year).where(
-                    st.county == self.county, st.year == year, st.rated_kind == kind)):
-                self.touched.add(tuple(r))
-
-    def _points_with_deltas(self) -> dict[tuple, int]:
-        pt = self.p.points.c
-        points: dict[tuple, int] = {}
-        ids = sorted({rid for _, rid, _ in self.touched})
-        for chunk in _chunks(ids, 900):  # by id only (a cached statement); kind and year filtered here
-            rows = self.conn.execute(select(pt.rated_kind, pt.rated_id, pt.year, pt.category, pt.points).where(
-                pt.county == self.county, pt.rated_id.in_(chunk)))
-            for k, i, y, c, v in rows:
-                if (k, i, y) in self.touched:
-                    points[(k, i, y, c)] = v
-        for key, delta in self.deltas.items():
-            points[key] = points.get(key, 0) + delta
-        return points
-
-    def _star_rows(self, points: dict[tuple, int]) -> list[dict[str, Any]]:
-        by_subject: dict[tuple, dict[str, int]] = {key: {} for key in self.touched}
-        for (k, i, y, c), v in points.items():
-            by_subject[(k, i, y)][c] = v
-        rows = []
-        for (kind, rid, year), cats in by_subject.items():
-            branch_id, township_id = self._placement(kind, rid)
-            rows.append(star_row(self.county, kind, rid, year, branch_id, township_id,
-                                 self._scheme(year, kind, township_id), cats))
-        return rows
-
-    def _placement(self, kind: str, rid: str) -> tuple[str | None, str | None]:
-        """(branch, township) of a rated member or organization, as of this batch."""
-        if kind == "member":
-            m = self.members.get(rid)
-            if m is None:
-                key = ("member", rid)
-                if key not in self._known:
-                    self._known[key] = self._load_member(rid)
-                m = self._known[key]
-            branch = m["branch_id"] if m else None
-            return branch, self._org_township(branch) if branch else None
-        return rid, self._org_township(rid)
-
-    def _org_township(self, org_id: str) -> str | None:
-        org = self.orgs.get(org_id)
-        if org is None:
-            key = ("org", org_id)
-            if key not in self._known:
-                o = self.p.organizations.c
-                row = self.conn.execute(select(self.p.organizations).where(
-                    o.county == self.county, o.organization_id == org_id)).first()
-                self._known[key] = dict(row._mapping) if row else None
-            org = self._known[key]
-        return org["township_id"] if org else None
-
-    def _scheme(self, year: int, kind: str, township_id: str | None) -> StarScheme | None:
-        """The scheme in force: the township's own for that year, else the county's."""
-        for scope in ([township_id] if township_id else []) + ["county"]:
-            key = ("scheme", year, kind, scope)
-            if key not in self._known and not self._schemes_loaded:
-                s = self.p.schemes.c
-                row = self.conn.execute(select(s.definition).where(
-                    s.county == self.county, s.year == year, s.rated_kind == kind, s.scope == scope)).first()
-                self._known[key] = StarScheme.from_event(StarSchemeDefined.model_validate_json(row.definition)) \
-                    if row else None
-            if self._known.get(key) is not None:
-                return self._known[key]
-        return None
+    def rebuild_fold(self, conn: Connection, county: str) -> StarsRebuild:
+        return StarsRebuild(self.tables, conn, county)

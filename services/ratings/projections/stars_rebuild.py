@@ -1,6 +1,6 @@
 """The star read-model's rebuild fold: the whole replay folded in memory, points and stars written once.
 
-The live fold (stars._Batch) rewrites the points and stars rows of every member a batch touches: over a
+The live fold (stars_batch.py) rewrites the points and stars rows of every member a batch touches: over a
 replay of 500k events with 20k members each of those rows would be rewritten ~50 times. Here the
 directory, schemes, years and points stay in memory for the whole replay (a few dozen MB for a county);
 score rows go to the table batch by batch, as they come (all of a county's would not fit comfortably);
@@ -14,22 +14,21 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import orjson
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from services.ratings.domain import StarScheme
-from services.ratings.projections.stars import SCORE_COLUMNS, score_values, star_row
+from services.ratings.projections.stars_rows import (POINTS_COLUMNS, SCORE_COLUMNS, in_force, member_row,
+                                                     organization_row, scheme_key, scheme_row, score_values, star_row,
+                                                     year_row)
+from services.ratings.projections.stars_tables import StarTables
+from services.ratings.scheme import StarScheme
 from shared.catalog.organizations import MemberRegistered, MemberTransferred, OrganizationEstablished
 from shared.catalog.ratings import (MemberScored, OrganizationScored, RatingYearClosed, RatingYearReopened,
                                     ScoreRevoked, StarSchemeDefined)
 from shared.db import ListInsert, insert_rows
 from shared.envelope import StoredEvent
-
-if TYPE_CHECKING:
-    from services.ratings.projections.stars import StarsProjection
 
 IN_CHUNK = 500
 
@@ -42,23 +41,23 @@ _KIND, _ID, _YEAR, _CATEGORY, _POINTS, _REVOKED, _REASON = (SCORE_COLUMNS.index(
 class StarsRebuild:
     """Folds a replayed county log into a StarsProjection's fresh, empty tables."""
 
-    def __init__(self, p: StarsProjection, conn: Connection, county: str):
-        self.p, self.conn, self.county = p, conn, county
+    def __init__(self, tables: StarTables, conn: Connection, county: str):
+        self.t, self.conn, self.county = tables, conn, county
         self.orgs: dict[str, dict] = {}
         self.members: dict[str, dict] = {}
         self.schemes: dict[tuple, StarSchemeDefined] = {}  # (year, kind, township id or "county") -> definition
         self.years: dict[int, dict] = {}
         self.points: dict[tuple, int] = {}                 # (kind, id, year, category) -> points, kept at 0 as live
-        self._insert_scores = ListInsert(conn, p.scores, SCORE_COLUMNS)
+        self._insert_scores = ListInsert(conn, tables.scores, SCORE_COLUMNS)
         self._deltas: deque[tuple[tuple, int]] = deque()  # from the writer thread (deque: thread-safe)
         # this fold never reads by the secondary indexes: built once at the end, not kept up row by row
         # (a score index on random member ids would rewrite most of its pages in every batch)
-        self._indexes = [ix for t in (p.scores, p.stars) for ix in t.indexes]
+        self._indexes = [ix for table in (tables.scores, tables.stars) for ix in table.indexes]
         with conn.begin():
             for ix in self._indexes:
                 ix.drop(conn)
-        s = p.scores.c
-        self._revoke = p.scores.update().where(s.county == bindparam("k_county"), s.score_id == bindparam("k_score")) \
+        s = tables.scores.c
+        self._revoke = tables.scores.update().where(s.county == bindparam("k_county"), s.score_id == bindparam("k_score")) \
             .values(revoked=True, revoke_reason=bindparam("k_reason"))
 
     def fold(self, events: Iterable[StoredEvent]) -> Callable[[], None]:
@@ -84,21 +83,17 @@ class StarsRebuild:
                     row[_REVOKED], row[_REASON] = True, e.reason
                     points[(row[_KIND], row[_ID], row[_YEAR], row[_CATEGORY])] -= row[_POINTS]
             elif isinstance(e, MemberRegistered):
-                self.members[e.member_id] = {"county": self.county, "member_id": e.member_id, "name": e.name,
-                                             "branch_id": e.branch_id}
+                self.members[e.member_id] = member_row(self.county, e)
             elif isinstance(e, MemberTransferred):
                 member = self.members.get(e.member_id)
                 if member:
                     member["branch_id"] = e.to_branch_id
             elif isinstance(e, OrganizationEstablished):
-                self.orgs[e.organization_id] = {"county": self.county, "organization_id": e.organization_id,
-                                                "name": e.name, "organization_type": e.organization_type,
-                                                "township_id": e.township_id}
+                self.orgs[e.organization_id] = organization_row(self.county, e)
             elif isinstance(e, StarSchemeDefined):
-                self.schemes[(e.year, e.rated_kind, e.township_id or "county")] = e
+                self.schemes[scheme_key(e)] = e
             elif isinstance(e, (RatingYearClosed, RatingYearReopened)):
-                self.years[e.year] = {"county": self.county, "year": e.year,
-                                      "closed": isinstance(e, RatingYearClosed), "reason": e.reason}
+                self.years[e.year] = year_row(self.county, e)
         return lambda: self._write(later, list(scores.values()))
 
     def _write(self, later: list[ScoreRevoked], scores: list[list]) -> None:
@@ -117,7 +112,7 @@ class StarsRebuild:
         Unknown or already revoked scores are ignored, as by the live fold. Runs in the replay's writer
         thread: the points they take away are handed to the folding thread as deltas."""
         wanted = sorted({e.score_id for e in revocations})
-        s = self.p.scores.c
+        s = self.t.scores.c
         found: dict[str, Any] = {}
         for i in range(0, len(wanted), IN_CHUNK):
             found.update((r.score_id, r) for r in self.conn.execute(
@@ -133,17 +128,15 @@ class StarsRebuild:
             self.conn.execute(self._revoke, updates)
 
     def finish(self) -> None:
-        p, conn = self.p, self.conn
+        t, conn = self.t, self.conn
         self._take_deltas()
-        insert_rows(conn, p.organizations, list(self.orgs.values()))
-        insert_rows(conn, p.members, list(self.members.values()))
-        insert_rows(conn, p.schemes, [{"county": self.county, "year": y, "rated_kind": k, "scope": s,
-                                       "definition": orjson.dumps(e.model_dump(mode="json")).decode()}
-                                      for (y, k, s), e in self.schemes.items()])
-        insert_rows(conn, p.years, list(self.years.values()))
-        ListInsert(conn, p.points, ("county", "rated_kind", "rated_id", "year", "category", "points"))(
+        insert_rows(conn, t.organizations, list(self.orgs.values()))
+        insert_rows(conn, t.members, list(self.members.values()))
+        insert_rows(conn, t.schemes, [scheme_row(self.county, e) for e in self.schemes.values()])
+        insert_rows(conn, t.years, list(self.years.values()))
+        ListInsert(conn, t.points, POINTS_COLUMNS)(
             conn, [[self.county, *key, v] for key, v in self.points.items()])
-        insert_rows(conn, p.stars, self._star_rows())
+        insert_rows(conn, t.stars, self._star_rows())
         for ix in self._indexes:
             ix.create(conn)
 
@@ -155,9 +148,8 @@ class StarsRebuild:
         rows = []
         for (kind, rid, year), cats in by_subject.items():
             branch_id, township_id = self._placement(kind, rid)
-            scheme = (schemes.get((year, kind, township_id)) if township_id else None) \
-                or schemes.get((year, kind, "county"))
-            rows.append(star_row(self.county, kind, rid, year, branch_id, township_id, scheme, cats))
+            rows.append(star_row(self.county, kind, rid, year, branch_id, township_id,
+                                 in_force(schemes, year, kind, township_id), cats))
         return rows
 
     def _placement(self, kind: str, rid: str) -> tuple[str | None, str | None]:

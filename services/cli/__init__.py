@@ -1,0 +1,30 @@
+"""The `dangjian` command line (console script `services.cli:main`).
+
+One module per command group; each registers its typer commands on the one app (services/cli/app.py):
+
+    system.py    start, token, add-county, health
+    imports.py   import-members, import-enterprises
+    reports.py   coverage, export-coverage, export-ledger
+    ratings.py   score
+    log.py       verify, rebuild
+    asyncapi.py  asyncapi
+
+To add a group: write `services/cli/<group>.py` with `@app.command(...)` functions (helpers for talking to
+the running system are in services/cli/common.py) and add it to the import below.
+"""
+from services.cli.app import app
+# each import registers the group's commands; `dangjian --help` lists them in this order
+from services.cli import system
+from services.cli import imports
+from services.cli import reports
+from services.cli import ratings
+from services.cli import log
+from services.cli import asyncapi
+
+GROUPS = (system, imports, reports, ratings, log, asyncapi)
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,71 @@
+"""What the commands share: settings, the running system's NATS address, and calling a service the way the
+gateway does (request/reply), with refusals printed as `<status> <code>: <detail>` and exit code 1."""
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Optional
+
+import nats
+import orjson
+import typer
+
+from services.cli.app import err
+from shared.auth import Actor
+from shared.errors import DomainError
+from shared.ids import new_id
+from shared.settings import Settings
+
+
+def settings_for(data_dir: Optional[Path]) -> Settings:
+    return Settings(data_dir=data_dir) if data_dir else Settings()
+
+
+def nats_url(settings: Settings) -> str:
+    if settings.nats_url:
+        return settings.nats_url
+    runtime = settings.data_dir / "runtime.json"
+    if not runtime.exists():
+        err.print(f"[red]没有运行中的系统 / no running system found[/] (looked for {runtime}); "
+                  "start it with `dangjian start` or set DANGJIAN_NATS_URL")
+        raise typer.Exit(2)
+    return json.loads(runtime.read_text())["nats_url"]
+
+
+async def call(settings: Settings, county: str, kind: str, service: str, name: str, actor: Actor,
+                data: dict) -> dict:
+    nc = await nats.connect(nats_url(settings), connect_timeout=3, max_reconnect_attempts=1)
+    try:
+        body = {"actor": actor.model_dump(), "data": data, "correlation_id": new_id()}
+        msg = await nc.request(f"pb.{county}.{kind}.{service}.{name}", orjson.dumps(body, default=str),
+                               timeout=settings.request_timeout_s)
+    except nats.errors.NoRespondersError:
+        err.print(f"[red]服务 {service} 未运行 / service {service} is not running[/]")
+        raise typer.Exit(2) from None
+    finally:
+        await nc.close()
+    reply = orjson.loads(msg.data)
+    if not reply["ok"]:
+        raise DomainError.from_dict(reply["error"])
+    return reply
+
+
+def run_or_exit(coro) -> dict:
+    try:
+        return asyncio.run(coro)
+    except DomainError as exc:
+        err.print(f"[red]{exc.status} {exc.code}[/]: {exc.detail}")
+        for fe in exc.errors:
+            err.print(f"  - {fe.field}: {fe.message}")
+        raise typer.Exit(1) from None
+    except (OSError, nats.errors.Error) as exc:
+        err.print(f"[red]无法连接 NATS / cannot reach NATS[/]: {exc}")
+        raise typer.Exit(2) from None
+
+
+def operator(settings: Settings, county: str | None) -> Actor:
+    """The CLI acts as the local operator: platform admin for counties, county admin otherwise."""
+    if county is None:
+        return Actor(sub="cli", role="platform_admin")
+    return Actor(sub="cli", role="county_admin", county=county)

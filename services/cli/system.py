@@ -1,0 +1,116 @@
+"""Running the system and administering it: start, token, add-county, health."""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Optional
+
+import nats
+import orjson
+import typer
+from rich.table import Table
+
+from services.cli.app import app, err, out
+from services.cli.common import call, nats_url, run_or_exit, settings_for
+from shared.auth import Actor, issue_token
+
+
+@app.command()
+def start(data_dir: Optional[Path] = typer.Option(None, help="data directory (default DANGJIAN_DATA_DIR or ./var)"),
+          port: Optional[int] = typer.Option(None, help="HTTP port (default DANGJIAN_HTTP_PORT or 8000)"),
+          only: Optional[str] = typer.Option(None, help="run only these services, comma-separated "
+                                             "(organizations,ratings,notifications,gateway)")) -> None:
+    """Start the whole system (embedded nats-server unless DANGJIAN_NATS_URL is set)."""
+    from services.launcher import SERVICE_NAMES, run_all
+
+    settings = settings_for(data_dir)
+    if port:
+        settings = settings.model_copy(update={"http_port": port})
+    chosen = tuple((only or ",".join((*SERVICE_NAMES, "gateway"))).split(","))
+    unknown = set(chosen) - {*SERVICE_NAMES, "gateway"}
+    if unknown:
+        err.print(f"[red]unknown service(s): {', '.join(sorted(unknown))}[/]")
+        raise typer.Exit(2)
+
+    def ready(system, url: str) -> None:
+        token = issue_token(settings.secret(), Actor(sub="admin", role="platform_admin"),
+                            timedelta(hours=settings.jwt_ttl_hours))
+        out.print(f"[bold green]dangjian 党建 is running[/]  NATS {system.nats_url}  data {settings.data_dir.resolve()}")
+        if url:
+            out.print(f"Dashboard: {url}/    API docs: {url}/docs    Health: {url}/healthz")
+        out.print(f"Admin token (platform_admin, {settings.jwt_ttl_hours} h):\n{token}")
+        out.print("Press Ctrl+C to stop.")
+
+    try:
+        asyncio.run(run_all(settings, ready, services=tuple(s for s in chosen if s != "gateway"),
+                            gateway="gateway" in chosen))
+    except KeyboardInterrupt:
+        out.print("stopped")
+
+
+@app.command()
+def token(role: str = typer.Option(..., help="platform_admin, county_admin, township_operator, branch_secretary, auditor"),
+          sub: str = typer.Option(..., help="user id / login"),
+          county: Optional[str] = typer.Option(None), township: Optional[str] = typer.Option(None),
+          branch: Optional[str] = typer.Option(None), hours: int = typer.Option(12, min=1, max=24 * 90),
+          data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Issue a bearer token (JWT) for a role and scope."""
+    from pydantic import ValidationError
+
+    from shared.auth import InvalidToken, check_scope
+
+    settings = settings_for(data_dir)
+    try:
+        actor = Actor(sub=sub, role=role, county=county, township=township, branch=branch)
+        check_scope(actor)
+    except ValidationError as exc:
+        for e in exc.errors():
+            err.print(f"[red]{'.'.join(map(str, e['loc']))}[/]: {e['msg']}")
+        raise typer.Exit(1) from None
+    except InvalidToken as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    out.print(issue_token(settings.secret(), actor, timedelta(hours=hours)), soft_wrap=True)
+
+
+@app.command("add-county")
+def add_county(code: str = typer.Argument(..., help="6-digit 行政区划代码, e.g. 450503"),
+               name: str = typer.Argument(..., help="e.g. 银海区"), data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Add a county (creates its event stream)."""
+    settings = settings_for(data_dir)
+    if not (len(code) == 6 and code.isdigit() and code[0] != "0"):
+        err.print("[red]county code must be 6 digits (行政区划代码)[/]")
+        raise typer.Exit(1)
+    reply = run_or_exit(call(settings, code, "cmd", "organizations", "add_county",
+                             Actor(sub="cli", role="platform_admin"), {"county_code": code, "name": name}))
+    out.print(f"added county {code} {name} (seq {reply['seq']})")
+
+
+@app.command()
+def health(data_dir: Optional[Path] = typer.Option(None)) -> None:
+    """Each service's status and each projection's checkpoint and lag."""
+    from shared.messaging import health_subject
+    from services.launcher import SERVICE_NAMES
+
+    settings = settings_for(data_dir)
+
+    async def ask():
+        nc = await nats.connect(nats_url(settings))
+        try:
+            res = {}
+            for name in SERVICE_NAMES:
+                try:
+                    res[name] = orjson.loads((await nc.request(health_subject(name), b"", timeout=2)).data)
+                except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+                    res[name] = {"status": "unreachable", "projections": []}
+            return res
+        finally:
+            await nc.close()
+
+    table = Table("service", "status", "projection", "county", "checkpoint", "lag", "error")
+    for name, h in run_or_exit(ask()).items():
+        for p in h.get("projections") or [{}]:
+            table.add_row(name, h["status"], p.get("projection", ""), p.get("county", ""),
+                          str(p.get("checkpoint", "")), str(p.get("lag", "")), str(p.get("error", "") or ""))
+    out.print(table)

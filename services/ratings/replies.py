@@ -1,0 +1,124 @@
+"""What the ratings service answers: the data of each command's and query's successful reply. Declared as
+`reply=` on the routes (AsyncAPI) and used by the gateway as response models (OpenAPI)."""
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.catalog.ratings import RatedKind, StarKind, StarSlot
+from services.ratings.scheme import StarClass, StarColour
+
+
+class _Reply(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# ---- commands --------------------------------------------------------------------------------
+
+class SchemeDefined(_Reply):
+    """The answer to define_scheme."""
+
+    scheme_id: str = Field(description="<year>.<rated kind>.<township id or county>")
+    year: int = Field(description="rating year")
+    rated_kind: RatedKind = Field(description="who the scheme rates")
+
+
+class ScoreRecorded(_Reply):
+    """The answer to record_score."""
+
+    score_id: str = Field(description="id of the score entry (the earlier one when the idempotency key was seen)")
+    replayed: bool = Field(description="true when the same idempotency key had already been recorded")
+
+
+class ScoreRevocation(_Reply):
+    """The answer to revoke_score."""
+
+    score_id: str = Field(description="the revoked score entry")
+    revoked: bool = Field(description="always true: the score no longer counts")
+
+
+class RatingYearState(_Reply):
+    """The answer to close_year and reopen_year."""
+
+    year: int = Field(description="rating year")
+    closed: bool = Field(description="true: late scores to the year are refused")
+
+
+# ---- queries ---------------------------------------------------------------------------------
+
+class StarView(_Reply):
+    category: str = Field(description="star slot category")
+    name: str = Field(description="Chinese name of the star, e.g. 表率示范星")
+    kind: StarKind = Field(description="common 共性星 / duty 职责星 / optional 自选星")
+    colour: StarColour | None = Field(description="degree within the star: red / silver / gold; null below red")
+    earned: bool = Field(description="the star is earned (points ≥ the slot's earn_at) and counts in total_stars")
+    points: int = Field(description="points in this category for the year")
+
+
+class ScoreView(_Reply):
+    score_id: str = Field(description="id of the score entry")
+    category: str = Field(description="star slot category")
+    points: int = Field(description="award (+) or deduction (−)")
+    reason: str = Field(description="the evaluated conduct")
+    evidence_ref: str | None = Field(description="reference to the evidence")
+    occurred_on: date = Field(description="when the conduct happened")
+    actor: str | None = Field(description="who recorded it (role:subject)")
+    revoked: bool = Field(description="revoked scores stay listed but count no longer")
+    revoke_reason: str | None = Field(description="why it was revoked")
+
+
+class Rating(_Reply):
+    """One member's or organization's points handbook and stars for a year (一人一册 / 一村一册)."""
+
+    rated_kind: RatedKind = Field(description="member or organization")
+    rated_id: str = Field(description="member_id or organization_id")
+    year: int = Field(description="rating year")
+    branch_id: str | None = Field(description="the member's branch (an organization: itself)")
+    township_id: str | None = Field(description="township of that branch")
+    points_by_category: dict[str, int] = Field(description="points per star slot category")
+    stars: list[StarView] = Field(description="one entry per slot of the scheme in force")
+    total_stars: int = Field(description="stars earned")
+    star_class: StarClass | None = Field(description="一类 class_one / 二类 class_two, when the scheme sets a cut")
+    total_points: int = Field(description="sum of the scores that were not revoked")
+    scores: list[ScoreView] = Field(description="every score entry of the year, in the order recorded")
+
+
+class StarCounts(_Reply):
+    rated: int = Field(description="how many were rated")
+    by_stars: dict[str, int] = Field(description="how many have each number of earned stars")
+
+
+class OrganizationStarCounts(StarCounts):
+    class_one: int = Field(description="organizations in 一类")
+    class_two: int = Field(description="organizations in 二类")
+
+
+class BranchStars(_Reply):
+    branch_id: str = Field(description="organization id")
+    name: str | None = Field(description="organization name")
+    members_rated: int = Field(description="members of the branch with a rating")
+    member_distribution: dict[str, int] = Field(description="members by number of earned stars")
+    own_stars: int | None = Field(description="the organization's own stars (its own points handbook)")
+    own_class: StarClass | None = Field(description="its own 一类/二类")
+
+
+class StarDistribution(_Reply):
+    """星级分布: the county's counts by star level, per branch, and 一类/二类."""
+
+    year: int = Field(description="rating year")
+    members: StarCounts = Field(description="members rated and their star levels")
+    organizations: OrganizationStarCounts = Field(description="organizations rated, their levels and classes")
+    branches: list[BranchStars] = Field(description="each branch's member distribution and own level")
+
+
+class SchemeView(_Reply):
+    """The star scheme in force (设星方案), as defined."""
+
+    year: int = Field(description="rating year")
+    rated_kind: RatedKind = Field(description="who the scheme rates")
+    township_id: str | None = Field(description="the township it applies to; null: the whole county")
+    name: str = Field(description="scheme name")
+    preset: str | None = Field(description="the preset it was filled from, if any")
+    slots: list[StarSlot] = Field(description="the star slots with their colour and earning thresholds")
+    class_one_min_stars: int | None = Field(description="一类 from this many stars")

@@ -1,0 +1,41 @@
+"""The `dangjian` command groups against the running system (over NATS, as an operator would): health,
+score, verify, and the refusal of a bad rebuild. (Imports and exports: tests/e2e/test_http_campaigns.py.)"""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+from typer.testing import CliRunner
+
+from services.cli import app as cli
+from tests.e2e.test_http_api import setup_county
+
+
+async def test_health_score_verify_and_a_refused_rebuild(http, token, system, tmp_path):
+    code, admin, branches = await setup_county(http, token)
+    r = await http.post(f"/api/v1/counties/{code}/members", headers=admin, json={
+        "name": "李明", "gender": "男", "membership_status": "full", "joined_on": "2010-07-01", "branch_id": branches[0]})
+    member = r.json()["member_id"]
+    r = await http.put(f"/api/v1/counties/{code}/star-schemes/2026", headers=admin, json={"name": "方案", "preset": "532"})
+    assert r.status_code == 200, r.text
+    (tmp_path / "runtime.json").write_text(json.dumps({"nats_url": system.nats_url}))
+
+    async def run(*args: str):
+        return await asyncio.to_thread(CliRunner().invoke, cli, [*args, "--data-dir", str(tmp_path)],
+                                       env={"COLUMNS": "200"})
+
+    result = await run("health")
+    assert result.exit_code == 0, result.output
+    assert {"organizations", "ratings", "notifications"} <= set(result.output.split()) and "ratings.stars" in result.output
+    result = await run("score", code, member, "--category", "member_corps", "--points", "3", "--reason", "带头捐款",
+                       "--occurred-on", "2026-03-01", "--key", "cli-1")
+    assert result.exit_code == 0 and "recorded" in result.output, result.output
+    seq = re.search(r"\(seq (\d+)\)", result.output).group(1)  # the CLI's write, read back over HTTP
+    r = await http.get(f"/api/v1/counties/{code}/members/{member}/rating", params={"year": 2026},
+                       headers={**admin, "Dangjian-Min-Seq": seq})
+    assert r.json()["points_by_category"]["member_corps"] == 3
+    result = await run("verify", code)
+    assert result.exit_code == 0 and "every hash chain intact" in result.output, result.output
+    result = await run("rebuild", code, "ratings.nothing")
+    assert result.exit_code == 1 and "unknown_projection" in result.output, result.output
