@@ -15,10 +15,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shared import bus
 from shared.auth import Actor, issue_token
+from shared.credentials import MissingCredential
 from shared.errors import DomainError
 from shared.ids import new_id
 from shared.settings import Settings
+from services import security_cli
 
 app = typer.Typer(help="dangjian 党建 — grassroots Party-building management", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -43,9 +46,9 @@ def _nats_url(settings: Settings) -> str:
 
 async def _call(settings: Settings, county: str, kind: str, service: str, name: str, actor: Actor,
                 data: dict) -> dict:
-    nc = await nats.connect(_nats_url(settings), connect_timeout=3, max_reconnect_attempts=1)
+    nc = await bus.connect(settings, "cli", _nats_url(settings), reconnect=False, connect_timeout=3)
     try:
-        body = {"actor": actor.model_dump(), "data": data, "correlation_id": new_id()}
+        body = {"token": security_cli.cli_token(settings, actor), "data": data, "correlation_id": new_id()}
         msg = await nc.request(f"pb.{county}.{kind}.{service}.{name}", orjson.dumps(body, default=str),
                                timeout=settings.request_timeout_s)
     except nats.errors.NoRespondersError:
@@ -67,7 +70,7 @@ def _run(coro) -> dict:
         for fe in exc.errors:
             err.print(f"  - {fe.field}: {fe.message}")
         raise typer.Exit(1) from None
-    except (OSError, nats.errors.Error) as exc:
+    except (OSError, nats.errors.Error, MissingCredential) as exc:
         err.print(f"[red]无法连接 NATS / cannot reach NATS[/]: {exc}")
         raise typer.Exit(2) from None
 
@@ -83,31 +86,30 @@ def _operator(settings: Settings, county: str | None) -> Actor:
 def start(data_dir: Optional[Path] = typer.Option(None, help="data directory (default DANGJIAN_DATA_DIR or ./var)"),
           port: Optional[int] = typer.Option(None, help="HTTP port (default DANGJIAN_HTTP_PORT or 8000)"),
           only: Optional[str] = typer.Option(None, help="run only these services, comma-separated "
-                                             "(organizations,ratings,notifications,gateway)")) -> None:
+                                             "(organizations,ratings,notifications,gateway,provisioner)")) -> None:
     """Start the whole system (embedded nats-server unless DANGJIAN_NATS_URL is set)."""
     from services.launcher import SERVICE_NAMES, run_all
 
     settings = _settings(data_dir)
     if port:
         settings = settings.model_copy(update={"http_port": port})
-    chosen = tuple((only or ",".join((*SERVICE_NAMES, "gateway"))).split(","))
-    unknown = set(chosen) - {*SERVICE_NAMES, "gateway"}
+    chosen = tuple((only or ",".join((*SERVICE_NAMES, "gateway", "provisioner"))).split(","))
+    unknown = set(chosen) - {*SERVICE_NAMES, "gateway", "provisioner"}
     if unknown:
         err.print(f"[red]unknown service(s): {', '.join(sorted(unknown))}[/]")
         raise typer.Exit(2)
 
     def ready(system, url: str) -> None:
-        token = issue_token(settings.secret(), Actor(sub="admin", role="platform_admin"),
-                            timedelta(hours=settings.jwt_ttl_hours))
         out.print(f"[bold green]dangjian 党建 is running[/]  NATS {system.nats_url}  data {settings.data_dir.resolve()}")
         if url:
             out.print(f"Dashboard: {url}/    API docs: {url}/docs    Health: {url}/healthz")
-        out.print(f"Admin token (platform_admin, {settings.jwt_ttl_hours} h):\n{token}")
+        if not only:  # the whole system on one machine: hand out a short-lived admin token
+            security_cli.announce_admin_token(settings)
         out.print("Press Ctrl+C to stop.")
 
     try:
-        asyncio.run(run_all(settings, ready, services=tuple(s for s in chosen if s != "gateway"),
-                            gateway="gateway" in chosen))
+        asyncio.run(run_all(settings, ready, services=tuple(s for s in chosen if s in SERVICE_NAMES),
+                            gateway="gateway" in chosen, provision="provisioner" in chosen))
     except KeyboardInterrupt:
         out.print("stopped")
 
@@ -116,7 +118,9 @@ def start(data_dir: Optional[Path] = typer.Option(None, help="data directory (de
 def token(role: str = typer.Option(..., help="platform_admin, county_admin, township_operator, branch_secretary, auditor"),
           sub: str = typer.Option(..., help="user id / login"),
           county: Optional[str] = typer.Option(None), township: Optional[str] = typer.Option(None),
-          branch: Optional[str] = typer.Option(None), hours: int = typer.Option(12, min=1, max=24 * 90),
+          branch: Optional[str] = typer.Option(None),
+          hours: Optional[int] = typer.Option(None, min=1, help="lifetime (default DANGJIAN_JWT_TTL_HOURS; at most "
+                                              "DANGJIAN_JWT_MAX_TTL_HOURS, longer tokens are refused)"),
           data_dir: Optional[Path] = typer.Option(None)) -> None:
     """Issue a bearer token (JWT) for a role and scope."""
     from pydantic import ValidationError
@@ -124,6 +128,10 @@ def token(role: str = typer.Option(..., help="platform_admin, county_admin, town
     from shared.auth import InvalidToken, check_scope
 
     settings = _settings(data_dir)
+    hours = hours or settings.jwt_ttl_hours
+    if hours > settings.jwt_max_ttl_hours:
+        err.print(f"[red]--hours: at most {settings.jwt_max_ttl_hours} (DANGJIAN_JWT_MAX_TTL_HOURS)[/]")
+        raise typer.Exit(1)
     try:
         actor = Actor(sub=sub, role=role, county=county, township=township, branch=branch)
         check_scope(actor)
@@ -271,7 +279,7 @@ def verify(county: str, data_dir: Optional[Path] = typer.Option(None)) -> None:
     settings = _settings(data_dir)
 
     async def run():
-        nc = await nats.connect(_nats_url(settings))
+        nc = await bus.connect(settings, "cli", _nats_url(settings), reconnect=False, connect_timeout=3)
         try:
             return await verify_county(EventStore(nc), county)
         finally:
@@ -307,7 +315,7 @@ def health(data_dir: Optional[Path] = typer.Option(None)) -> None:
     settings = _settings(data_dir)
 
     async def run():
-        nc = await nats.connect(_nats_url(settings))
+        nc = await bus.connect(settings, "cli", _nats_url(settings), reconnect=False, connect_timeout=3)
         try:
             res = {}
             for name in SERVICE_NAMES:
@@ -320,11 +328,14 @@ def health(data_dir: Optional[Path] = typer.Option(None)) -> None:
             await nc.close()
 
     table = Table("service", "status", "projection", "county", "checkpoint", "lag", "error")
-    for name, h in _run(run()).items():
+    answers = _run(run())
+    for name, h in answers.items():
         for p in h.get("projections") or [{}]:
             table.add_row(name, h["status"], p.get("projection", ""), p.get("county", ""),
                           str(p.get("checkpoint", "")), str(p.get("lag", "")), str(p.get("error", "") or ""))
     out.print(table)
+    if any(h.get("status") != "ok" for h in answers.values()):  # degraded or unreachable: scripts see it
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -344,6 +355,9 @@ def asyncapi(out: Optional[Path] = typer.Option(None, help="write to this file i
         err.print(f"wrote {out}")
     else:
         print(text)
+
+
+security_cli.register(app, _settings, _nats_url, _run)
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from shared import bus
 from shared.envelope import MalformedEvent, StoredEvent, decode_parsed, parse_envelope
 from shared.eventstore import stream_name
 
@@ -141,7 +142,7 @@ async def _replay_connection(nc: NATS) -> NATS | None:
     client = _ReplayClient()
     try:
         await client.connect(servers=[url.geturl()], name="dangjian-rebuild-replay", connect_timeout=5,
-                             allow_reconnect=False)
+                             allow_reconnect=False, **bus.same_identity(nc))
     except Exception as exc:  # e.g. credentials passed as options rather than in the URL
         log.warning("replay.own_connection_failed", error=str(exc))
         return None

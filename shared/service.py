@@ -27,7 +27,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
-import nats
 import orjson
 import structlog
 from faststream.nats import NatsBroker
@@ -35,7 +34,9 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
 from shared.aggregate import Repository
-from shared.auth import COUNTY_DEPARTMENT, Actor
+from shared import bus
+from shared.auth import COUNTY_DEPARTMENT, Actor, InvalidToken, TokenVerifier
+from shared.envelope import MalformedEvent
 from shared.db import make_engine
 from shared.errors import DomainError, FieldError, forbidden
 from shared.eventstore import CountyNotFound, Durability, EventStore
@@ -44,6 +45,7 @@ from shared.leases import Leases
 from shared.messaging import (COUNTY_ADDED, Reply, Request, encode, failed, health_subject, ok, stop_task,
                               validation_error)
 from shared.projection import Projection, ProjectionRunner, rebuild_county
+from shared.provisioning import request_county_stream
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -55,7 +57,7 @@ def lease_key(projection: str, county: str) -> str:
 
 def rebuild_subject(instance: str) -> str:
     """Where one instance takes rebuilds forwarded by its standbys (only the owner may swap)."""
-    return f"pb.platform.rebuild.{instance}"
+    return f"pb.platform.rebuild.{instance.split('-', 1)[0]}.{instance}"  # per service: see shared/natsconf.py
 
 
 Handler = Callable[..., Awaitable[dict[str, Any]]]  # (ctx) or (ctx, payload: <Pydantic model>)
@@ -164,6 +166,7 @@ class Service:
         self.repo: Repository | None = None
         self.engine: Engine | None = None
         self.settings: Settings | None = None
+        self.verifier: TokenVerifier | None = None
         self._county_lock = asyncio.Lock()
         self._projections: dict[type[Projection], Projection] = {}
 
@@ -176,13 +179,15 @@ class Service:
     async def start(self, nats_url: str, settings: Settings) -> None:
         self.settings = settings
         self.workers = settings.handler_concurrency
-        self.nc = await nats.connect(nats_url, name=f"dangjian-{self.name}", max_reconnect_attempts=-1)
-        self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas))
+        self.verifier = TokenVerifier(settings.verify_key(), settings.max_token_ttl)
+        self.nc = await bus.connect(settings, settings.nats_user or self.name, nats_url)
+        self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas), provisioner=request_county_stream)
         self.repo = Repository(self.store, retries=settings.command_retries)
         self.engine = make_engine(settings.database_url_for(self.name))
         host = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())
         self.instance = f"{self.name}-{host}-{os.getpid()}-{new_id()[-8:]}"  # subject-safe: rebuilds are forwarded to it
-        self.leases = Leases(self.nc.jetstream(), self.instance, settings.lease_ttl_s, settings.stream_replicas)
+        self.leases = Leases(self.nc.jetstream(), self.instance, settings.lease_ttl_s, settings.stream_replicas,
+                             provisioned_within_s=60)  # created by the provisioner (shared/provisioning.py)
         await self.leases.open()
         self.build_broker(nats_url)
         await self.broker.start()
@@ -201,7 +206,8 @@ class Service:
         document is generated from, without connecting)."""
         # apply_types=False: handler annotations document payloads (AsyncAPI), but FastStream neither
         # validates nor injects: dispatch validates each request once and answers a refusal as a reply
-        self.broker = NatsBroker(nats_url, logger=None, graceful_timeout=5, apply_types=False)
+        credentials = bus.options(self.settings, self.settings.nats_user or self.name) if self.settings else {}
+        self.broker = NatsBroker(nats_url, logger=None, graceful_timeout=5, apply_types=False, **credentials)
         if self.settings is None or self.settings.serve_requests:
             for route in [*self._routes, Route("cmd", "rebuild", self._on_rebuild, None, None)]:
                 self._subscribe(route)
@@ -247,17 +253,22 @@ class Service:
             if isinstance(body, dict) and route.payload is None:
                 body.setdefault("data", {})
             req = route.request_model.model_validate(body)
-            if not req.actor.in_county(county):
+            actor = self.verifier.actor(req.token)  # the actor is the one the caller's token names
+            if not actor.in_county(county):
                 raise forbidden(f"无权访问县 {county} / token is not valid for county {county}")
             if route.payload is None:
-                ctx = Context(county, req.actor, req.data, req.min_seq, req.correlation_id, self)
+                ctx = Context(county, actor, req.data, req.min_seq, req.correlation_id, self)
                 return await fn(ctx)
-            ctx = Context(county, req.actor, body["data"], req.min_seq, req.correlation_id, self)
+            ctx = Context(county, actor, body["data"], req.min_seq, req.correlation_id, self)
             return await fn(ctx, req.data)
         except DomainError as exc:
             return failed(exc)
         except ValidationError as exc:
             return failed(validation_error(exc))
+        except InvalidToken as exc:
+            return failed(DomainError("unauthenticated", f"身份令牌无效 / invalid token: {exc}", 401))
+        except MalformedEvent as exc:  # e.g. a rebuild stopped at an event it cannot decode
+            return failed(DomainError("poisoned_event", f"事件无法解码 / {exc}", 409))
         except CountyNotFound:
             return failed(DomainError("county_not_found", f"县 {county} 未开通 / county {county} is not set up", 404))
         except Exception:  # a bug: logged with its traceback, answered as 500 without internals
