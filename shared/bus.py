@@ -1,7 +1,7 @@
 """Connecting to NATS as one component: its own nkey, its own inbox prefix, reconnecting for ever.
 
     nc = await bus.connect(settings, "ratings", url)           # nats-py
-    NatsBroker(url, **bus.options(settings, "ratings"))         # FastStream: the same options
+    NatsBroker(url, **bus.broker_options(settings, "ratings"))  # FastStream: the same identity
 
 A restarted broker (shared/natsserver.py supervises the embedded one) is found again within about
 RECONNECT_WAIT_S; until then publishes are buffered by the client and requests answer 503.
@@ -31,6 +31,14 @@ def options(settings: Settings, component: str, reconnect: bool = True) -> dict[
     else:
         opts |= {"max_reconnect_attempts": 1, "allow_reconnect": False}
     return opts
+
+
+def broker_options(settings: Settings, component: str) -> dict[str, Any]:
+    """The same for FastStream's NatsBroker: the seed as its `security` (shown in the AsyncAPI document)."""
+    from faststream.nats.security import NatsNKey
+
+    opts = options(settings, component)
+    return opts | {"security": NatsNKey.from_seed(opts.pop("nkeys_seed_str"))}
 
 
 def same_identity(nc) -> dict[str, Any]:

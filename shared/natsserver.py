@@ -128,12 +128,18 @@ class EmbeddedNats:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"nats-server exited with {proc.returncode}; see {self.data_dir / 'nats-server.log'}")
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
-                writer.close()
-                return
-            except OSError:
-                await asyncio.sleep(0.05)
+            try:  # our server answers with its INFO line (not whatever else might hold the port)
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                try:
+                    async with asyncio.timeout(1.0):
+                        greeting = await reader.readline()
+                finally:
+                    writer.close()
+                if greeting.startswith(b"INFO") and proc.poll() is None:
+                    return
+            except (OSError, TimeoutError):
+                pass
+            await asyncio.sleep(0.05)
         self.stop()
         raise RuntimeError(f"nats-server did not listen on {self.port} within {timeout}s")
 

@@ -206,7 +206,7 @@ class Service:
         document is generated from, without connecting)."""
         # apply_types=False: handler annotations document payloads (AsyncAPI), but FastStream neither
         # validates nor injects: dispatch validates each request once and answers a refusal as a reply
-        credentials = bus.options(self.settings, self.settings.nats_user or self.name) if self.settings else {}
+        credentials = bus.broker_options(self.settings, self.settings.nats_user or self.name) if self.settings else {}
         self.broker = NatsBroker(nats_url, logger=None, graceful_timeout=5, apply_types=False, **credentials)
         if self.settings is None or self.settings.serve_requests:
             for route in [*self._routes, Route("cmd", "rebuild", self._on_rebuild, None, None)]:

@@ -81,6 +81,18 @@ async def test_killed_broker_is_restarted_and_every_acknowledged_command_is_in_t
         await system.stop()
 
 
+def _listen(port: int) -> socket.socket | None:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        return None
+    sock.listen()
+    return sock
+
+
 def _wait_for(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -118,13 +130,9 @@ def test_start_keeps_secrets_out_of_its_output_and_exits_non_zero_when_the_broke
         launcher = psutil.Process(proc.pid)
         broker = next(c for c in launcher.children() if c.name() == "nats-server")
         nats_port = int(json.loads((data / "runtime.json").read_text())["nats_url"].rsplit(":", 1)[1])
-        launcher.suspend()
+        launcher.suspend()  # so that it cannot restart the broker before the port is taken
         broker.kill()
-        broker.wait(10)
-        squatter = socket.socket()
-        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        squatter.bind(("127.0.0.1", nats_port))
-        squatter.listen()
+        squatter = _wait_for(lambda: _listen(nats_port), 10, "the broker's port to be free")
         launcher.resume()
         try:
             assert proc.wait(60) == EXIT_BROKER_LOST
