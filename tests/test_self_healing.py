@@ -76,6 +76,12 @@ async def test_killed_broker_is_restarted_and_every_acknowledged_command_is_in_t
         assert set(acknowledged) <= set(logged)
         print(f"broker killed: answered again after {answered_again_at - killed_at:.2f} s, "
               f"{len(acknowledged)} acknowledged, {failed} unanswered during the outage")
+        # `dangjian health` exits 0 while every service answers "ok", non-zero once one is unreachable
+        assert (await _health(tmp_path)).exit_code == 0
+        await system.service("notifications").stop()
+        system.services.remove(system.service("notifications"))
+        result = await _health(tmp_path)
+        assert result.exit_code == 1 and "unreachable" in result.output, result.output
     finally:
         await nc.close()
         await system.stop()
@@ -91,6 +97,15 @@ def _listen(port: int) -> socket.socket | None:
         return None
     sock.listen()
     return sock
+
+
+async def _health(data_dir: Path):
+    from typer.testing import CliRunner
+
+    from services.cli import app
+
+    return await asyncio.to_thread(CliRunner().invoke, app, ["health", "--data-dir", str(data_dir)],
+                                   env={"COLUMNS": "200"})
 
 
 def _wait_for(predicate, timeout: float, what: str):
