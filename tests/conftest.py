@@ -89,6 +89,20 @@ def nats_server(tmp_path_factory, credentials) -> EmbeddedNats:
         raise
     yield srv
     srv.stop()
+    unexpected = refusals_of_the_system(srv)
+    assert not unexpected, ("the server refused what a component needed (shared/natsconf.py lacks a "
+                            f"permission):\n" + "\n".join(unexpected[:20]))
+
+
+PROBE = "probe-"  # connections of tests that try what must be refused (tests/integration/test_access_control.py)
+
+
+def refusals_of_the_system(srv: EmbeddedNats) -> list[str]:
+    """Permission violations reported by the server for any connection but a test's probe: each would
+    be an operation of the system silently dropped (a request then merely times out)."""
+    log = srv.data_dir / "nats-server.log"
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    return [line for line in lines if "Violation" in line and f":{PROBE}" not in line]
 
 
 @pytest.fixture(scope="session")
