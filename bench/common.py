@@ -225,7 +225,7 @@ class ServicesProcess:
         Keyring(Path(data_dir) / "credentials").ensure(signing=False)  # the benchmark's server is open; seeds anyway
         dangjian = Path(sys.executable).parent / "dangjian"
         self.proc = subprocess.Popen(
-            [str(dangjian), "start", "--only", ",".join(names)],
+            [str(dangjian), "start", "--only", ",".join((*names, "provisioner") if "organizations" in names else names)],
             env={**os.environ, "DANGJIAN_NATS_URL": nats_url, "DANGJIAN_DATA_DIR": str(data_dir),
                  "DANGJIAN_JWT_SIGNING_KEY": BENCH_SIGNING_KEY, "DANGJIAN_LOG_LEVEL": "WARNING", **(env or {})},
             stdout=subprocess.DEVNULL)

@@ -33,11 +33,11 @@ from faststream.nats import NatsBroker
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
-from shared.aggregate import Repository
 from shared import bus
+from shared.aggregate import Repository
 from shared.auth import COUNTY_DEPARTMENT, Actor, InvalidToken, TokenVerifier
-from shared.envelope import MalformedEvent
 from shared.db import make_engine
+from shared.envelope import MalformedEvent
 from shared.errors import DomainError, FieldError, forbidden
 from shared.eventstore import CountyNotFound, Durability, EventStore
 from shared.ids import new_id
