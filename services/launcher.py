@@ -120,10 +120,13 @@ async def run_all(settings: Settings, on_ready: Callable[[System, str], Awaitabl
         server.should_exit = True
         await serve
     finally:
-        await system.stop()
         if broker_lost.done() and not broker_lost.cancelled() and isinstance(broker_lost.exception(), BrokerLost):
             log.error("launcher.broker_lost", error=str(broker_lost.exception()))
+            with contextlib.suppress(Exception):  # no broker left to drain into: a bounded stop, then exit
+                async with asyncio.timeout(5):
+                    await system.stop()
             raise SystemExit(EXIT_BROKER_LOST)
+        await system.stop()
 
 
 async def _maybe_await(value) -> None:

@@ -76,11 +76,14 @@ async def test_killed_broker_is_restarted_and_every_acknowledged_command_is_in_t
         assert set(acknowledged) <= set(logged)
         print(f"broker killed: answered again after {answered_again_at - killed_at:.2f} s, "
               f"{len(acknowledged)} acknowledged, {failed} unanswered during the outage")
+        # the CLI (its own credential) verifies the log's hash chains after the kill
+        verified = await _cli(tmp_path, "verify", county)
+        assert verified.exit_code == 0 and "every hash chain intact" in verified.output, verified.output
         # `dangjian health` exits 0 while every service answers "ok", non-zero once one is unreachable
-        assert (await _health(tmp_path)).exit_code == 0
+        assert (await _cli(tmp_path, "health")).exit_code == 0
         await system.service("notifications").stop()
         system.services.remove(system.service("notifications"))
-        result = await _health(tmp_path)
+        result = await _cli(tmp_path, "health")
         assert result.exit_code == 1 and "unreachable" in result.output, result.output
     finally:
         await nc.close()
@@ -99,12 +102,12 @@ def _listen(port: int) -> socket.socket | None:
     return sock
 
 
-async def _health(data_dir: Path):
+async def _cli(data_dir: Path, *args: str):
     from typer.testing import CliRunner
 
     from services.cli import app
 
-    return await asyncio.to_thread(CliRunner().invoke, app, ["health", "--data-dir", str(data_dir)],
+    return await asyncio.to_thread(CliRunner().invoke, app, [*args, "--data-dir", str(data_dir)],
                                    env={"COLUMNS": "200"})
 
 
