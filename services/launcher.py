@@ -92,7 +92,9 @@ async def run_all(settings: Settings, on_ready: Callable[[System, str], Awaitabl
     import uvicorn
 
     from services.gateway.app import create_app
+    from shared import logs
 
+    logs.configure(settings.log_level)  # no locals in tracebacks: they may hold tokens or seeds
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):  # stop cleanly: never leave the embedded nats-server behind

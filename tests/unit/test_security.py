@@ -1,6 +1,7 @@
 """Credentials, permissions, token rules and the edge's strict dates — without a broker."""
 from __future__ import annotations
 
+import os
 import stat
 from datetime import timedelta
 
@@ -101,3 +102,27 @@ def test_as_of_as_a_date_is_passed_on(http, fake):
     r = http.get(f"/api/v1/counties/{COUNTY}/coverage", params={"as_of": "2026-01-31"}, headers=token())
     assert r.status_code == 200, r.text
     assert fake.last[1] == {"as_of": "2026-01-31"}
+
+
+def test_a_logged_traceback_shows_no_local_variables(capsys):
+    import structlog
+
+    from shared import logs
+
+    secret = "eyJ" + os.urandom(12).hex()  # not in any source line the traceback shows
+    saved = structlog.get_config()
+    logs.configure("INFO")
+    try:
+        def handler(token: str) -> None:
+            body = {"token": token}
+            raise RuntimeError(f"failed for {len(body)} item")
+
+        try:
+            handler(secret)
+        except RuntimeError:
+            structlog.get_logger("t").exception("handler.failed")
+    finally:
+        structlog.configure(**saved)
+    printed = capsys.readouterr()
+    assert "handler.failed" in printed.out + printed.err and "RuntimeError" in printed.out + printed.err
+    assert secret not in printed.out + printed.err
