@@ -52,5 +52,5 @@ async def county_writer(actor: Annotated[Actor, Depends(county_reader)]) -> Acto
 
 async def platform_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
     if actor.role != "platform_admin":
-        raise forbidden("仅平台管理员可开通县 / only a platform_admin may add a county")
+        raise forbidden("仅平台管理员可执行此操作 / only a platform_admin may do this")
     return actor
