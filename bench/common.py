@@ -18,7 +18,8 @@ import orjson
 import psutil
 import structlog
 
-from shared.auth import Actor
+from shared.auth import Actor, issue_token
+from shared.credentials import new_signing_key_pem
 from shared.catalog.organizations import MemberRegistered, OrganizationEstablished
 from shared.envelope import Metadata, seal, subject_for
 from shared.eventstore import ATOMIC_MAX, EventStore
@@ -28,6 +29,14 @@ structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.
                     logger_factory=structlog.PrintLoggerFactory(sys.stderr))
 
 PLATFORM = Actor(sub="bench-platform", role="platform_admin")
+BENCH_SIGNING_KEY = new_signing_key_pem()  # services started by a benchmark verify tokens with its public half
+_tokens: dict[Actor, str] = {}
+
+
+def bench_token(actor: Actor) -> str:
+    if actor not in _tokens:
+        _tokens[actor] = issue_token(BENCH_SIGNING_KEY, actor)
+    return _tokens[actor]
 BENCH_META = Metadata(actor="platform_admin:bench")
 _t0 = time.perf_counter()
 
@@ -88,7 +97,7 @@ class CpuMeter:
 async def request(nc, county: str, kind: str, service: str, name: str, data: dict,
                   actor: Actor = PLATFORM, min_seq: int | None = None, timeout: float = 60) -> dict:
     """A command or query exactly as the gateway sends it (NATS request/reply)."""
-    body = {"actor": actor.model_dump(), "data": data, "min_seq": min_seq}
+    body = {"token": bench_token(actor), "data": data, "min_seq": min_seq}
     msg = await nc.request(f"pb.{county}.{kind}.{service}.{name}", orjson.dumps(body, default=str), timeout=timeout)
     return orjson.loads(msg.data)
 
@@ -210,12 +219,15 @@ class ServicesProcess:
         import subprocess
         from pathlib import Path
 
+        from shared.credentials import Keyring
+
         self.names = names
+        Keyring(Path(data_dir) / "credentials").ensure(signing=False)  # the benchmark's server is open; seeds anyway
         dangjian = Path(sys.executable).parent / "dangjian"
         self.proc = subprocess.Popen(
-            [str(dangjian), "start", "--only", ",".join(names)],
+            [str(dangjian), "start", "--only", ",".join((*names, "provisioner") if "organizations" in names else names)],
             env={**os.environ, "DANGJIAN_NATS_URL": nats_url, "DANGJIAN_DATA_DIR": str(data_dir),
-                 "DANGJIAN_JWT_SECRET": "bench", "DANGJIAN_LOG_LEVEL": "WARNING", **(env or {})},
+                 "DANGJIAN_JWT_SIGNING_KEY": BENCH_SIGNING_KEY, "DANGJIAN_LOG_LEVEL": "WARNING", **(env or {})},
             stdout=subprocess.DEVNULL)
 
     @property

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nats
 
-from common import BENCH_META, append_all, emit, peak_rss_mb, request, say
+from common import BENCH_META, BENCH_SIGNING_KEY, append_all, emit, peak_rss_mb, request, say
 from rebuild import raw_read
 from services.launcher import System
 from services.organizations.projections.campaigns import CampaignsProjection
@@ -166,8 +166,9 @@ async def main() -> None:
         raw_rate = n / raw_s
         say(f"raw ordered read + Pydantic decode: {raw_rate:,.0f} events/s")
 
-        system = await System(Settings(nats_url=server.url, data_dir=tmp / "data", jwt_secret="bench")).start(
-            ("organizations",))
+        settings = Settings(nats_url=server.url, data_dir=tmp / "data", jwt_signing_key=BENCH_SIGNING_KEY)
+        settings.keyring().ensure(signing=False)
+        system = await System(settings).start(("organizations",))
         svc = system.service("organizations")
         for (name, county), runner in list(svc.runners.items()):
             await runner.wait_for(last, 600)

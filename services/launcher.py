@@ -1,5 +1,8 @@
 """Starts the whole system in one process: the embedded nats-server (unless DANGJIAN_NATS_URL is
-set), the organizations, ratings and notifications services, and the HTTP gateway."""
+set) with every component's credentials (generated into the data directory on first start), the
+provisioner (operator credential), the organizations, ratings and notifications services, and the
+HTTP gateway. The embedded server is restarted when it dies; when it cannot be, the process exits
+non-zero (EXIT_BROKER_LOST) so that a supervisor restarts the whole program."""
 from __future__ import annotations
 
 import asyncio
@@ -11,12 +14,16 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from shared.natsserver import EmbeddedNats
+from shared.credentials import COMPONENTS
+from shared.natsconf import authorization_block
+from shared.natsserver import BrokerLost, EmbeddedNats
+from shared.provisioning import Provisioner
 from shared.service import Service
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
 SERVICE_NAMES = ("organizations", "ratings", "notifications")
+EXIT_BROKER_LOST = 3
 
 
 def create_service(name: str) -> Service:
@@ -36,17 +43,26 @@ class System:
     settings: Settings
     nats_url: str = ""
     embedded: EmbeddedNats | None = None
+    provisioner: Provisioner | None = None
     services: list[Service] = field(default_factory=list)
+    supervisor: asyncio.Task | None = None
 
-    async def start(self, names: tuple[str, ...] = SERVICE_NAMES) -> "System":
+    async def start(self, names: tuple[str, ...] = SERVICE_NAMES, provision: bool = True) -> "System":
+        """`provision`: run the provisioner here (it needs the operator credential)."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         if self.settings.nats_url:
             self.nats_url = self.settings.nats_url
         else:
+            keyring = self.settings.keyring().ensure(COMPONENTS)  # first start: every credential, 0600
             self.embedded = EmbeddedNats(self.settings.data_dir / "nats", port=self.settings.nats_port,
-                                         sync_always=self.settings.sync_always).start()
+                                         sync_always=self.settings.sync_always,
+                                         authorization=authorization_block(keyring.public_keys()))
+            await self.embedded.start_async()
             self.nats_url = self.embedded.url
+            self.supervisor = asyncio.create_task(self.embedded.supervise(), name="nats-supervisor")
         (self.settings.data_dir / "runtime.json").write_text(json.dumps({"nats_url": self.nats_url}))
+        if provision:
+            self.provisioner = await Provisioner(self.settings).start(self.nats_url)
         for name in names:
             svc = create_service(name)
             await svc.start(self.nats_url, self.settings)
@@ -58,6 +74,11 @@ class System:
             with contextlib.suppress(Exception):
                 await svc.stop()
         self.services.clear()
+        if self.provisioner:
+            await self.provisioner.stop()
+            self.provisioner = None
+        if self.supervisor and not self.supervisor.done():
+            self.supervisor.cancel()
         if self.embedded:
             self.embedded.stop()
             self.embedded = None
@@ -67,22 +88,25 @@ class System:
 
 
 async def run_all(settings: Settings, on_ready: Callable[[System, str], Awaitable[None] | None] | None = None,
-                  services: tuple[str, ...] = SERVICE_NAMES, gateway: bool = True) -> None:
+                  services: tuple[str, ...] = SERVICE_NAMES, gateway: bool = True, provision: bool = True) -> None:
     import uvicorn
 
     from services.gateway.app import create_app
+    from shared import logs
 
+    logs.configure(settings.log_level)  # no locals in tracebacks: they may hold tokens or seeds
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):  # stop cleanly: never leave the embedded nats-server behind
         loop.add_signal_handler(sig, stop.set)
-    system = await System(settings).start(services)
+    system = await System(settings).start(services, provision)
+    broker_lost = system.supervisor or asyncio.create_task(asyncio.Event().wait())
     try:
         url = f"http://{settings.http_host}:{settings.http_port}"
         if not gateway:
             if on_ready:
                 await _maybe_await(on_ready(system, ""))
-            await stop.wait()
+            await asyncio.wait([broker_lost, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
             return
         app = create_app(settings, system.nats_url)
         config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning",
@@ -94,10 +118,16 @@ async def run_all(settings: Settings, on_ready: Callable[[System, str], Awaitabl
             await asyncio.sleep(0.05)
         if on_ready and server.started:
             await _maybe_await(on_ready(system, url))
-        await asyncio.wait([serve, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([serve, broker_lost, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
         server.should_exit = True
         await serve
     finally:
+        if broker_lost.done() and not broker_lost.cancelled() and isinstance(broker_lost.exception(), BrokerLost):
+            log.error("launcher.broker_lost", error=str(broker_lost.exception()))
+            with contextlib.suppress(Exception):  # no broker left to drain into: a bounded stop, then exit
+                async with asyncio.timeout(5):
+                    await system.stop()
+            raise SystemExit(EXIT_BROKER_LOST)
         await system.stop()
 
 

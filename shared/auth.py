@@ -1,18 +1,29 @@
-"""Actors, roles and scopes; bearer tokens are HS256 JWTs (PyJWT with a fixed algorithm list)."""
+"""Actors, roles and scopes; bearer tokens are EdDSA (Ed25519) JWTs, PyJWT with a fixed algorithm list.
+
+Only the holder of the signing key (the CLI / launcher, shared/credentials.py) mints tokens; the
+gateway and the services hold the public key. The gateway forwards the caller's token with every
+command and query and the service verifies it again, so the actor a service acts for is the one the
+token names — not a claim any publisher could write (docs/decisions/012-nats-access.md).
+"""
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import jwt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from cryptography.hazmat.primitives import serialization
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from shared.envelope import Metadata
 
 Role = Literal["platform_admin", "county_admin", "township_operator", "branch_secretary", "auditor"]
-ALGORITHMS = ["HS256"]
+ALGORITHMS = ["EdDSA"]
 COUNTY_DEPARTMENT = frozenset({"county_admin", "platform_admin"})  # 县委组织部 (and the province above it)
 ISSUER = "dangjian"
+MAX_TTL = timedelta(days=30)      # default bound of a token's lifetime (Settings.jwt_max_ttl_hours)
+CLOCK_SKEW_S = 2  # seconds of clock difference tolerated between the minting and the verifying host
 
 
 class Actor(BaseModel):
@@ -24,6 +35,17 @@ class Actor(BaseModel):
     county: str | None = Field(None, pattern=r"^[1-9]\d{5}$")
     township: str | None = None
     branch: str | None = None
+    _token: str | None = PrivateAttr(None)       # the verified bearer token (forwarded to services)
+    _issued_at: float | None = PrivateAttr(None)
+    _expires_at: float | None = PrivateAttr(None)
+
+    @property
+    def token(self) -> str | None:
+        return self._token
+
+    @property
+    def issued_at(self) -> float | None:
+        return self._issued_at
 
     @property
     def can_write(self) -> bool:
@@ -41,22 +63,71 @@ class InvalidToken(Exception):
     pass
 
 
-def issue_token(secret: str, actor: Actor, ttl: timedelta = timedelta(hours=12)) -> str:
+def _private_key(pem: str):
+    try:
+        return serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise InvalidToken("the signing key is not an Ed25519 private key in PEM") from None
+
+
+def _public_key(pem: str):
+    """A public key PEM, or the public half of a private key PEM (tests hold only the signing key)."""
+    if "PRIVATE KEY" in pem:
+        return _private_key(pem).public_key()
+    try:
+        return serialization.load_pem_public_key(pem.encode())
+    except (ValueError, TypeError):
+        raise InvalidToken("the verification key is not an Ed25519 public key in PEM") from None
+
+
+def issue_token(signing_key: str, actor: Actor, ttl: timedelta = timedelta(hours=12)) -> str:
     now = datetime.now(UTC)
     claims = {**actor.model_dump(exclude_none=True), "iss": ISSUER, "iat": now, "exp": now + ttl}
-    return jwt.encode(claims, secret, algorithm=ALGORITHMS[0])
+    return jwt.encode(claims, _private_key(signing_key), algorithm=ALGORITHMS[0])
 
 
-def verify_token(secret: str, token: str) -> Actor:
+def verify_token(verify_key: str, token: str, max_ttl: timedelta = MAX_TTL) -> Actor:
+    """The actor a token names, once its signature, issuer, expiry and lifetime are checked: a token
+    whose lifetime (exp - iat) exceeds `max_ttl`, or issued in the future, is refused."""
+    key = verify_key if not isinstance(verify_key, str) else _public_key(verify_key)
     try:
-        claims = jwt.decode(token, secret, algorithms=ALGORITHMS, issuer=ISSUER,
+        claims = jwt.decode(token, key, algorithms=ALGORITHMS, issuer=ISSUER, leeway=CLOCK_SKEW_S,
                             options={"require": ["exp", "iat", "iss", "sub"]})
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from None
+    iat, exp = claims["iat"], claims["exp"]
+    if not isinstance(iat, (int, float)) or not isinstance(exp, (int, float)):
+        raise InvalidToken("iat and exp must be numbers")
+    if exp - iat > max_ttl.total_seconds():
+        raise InvalidToken(f"token lifetime exceeds the maximum of {max_ttl.total_seconds() / 3600:g} h")
     try:
-        return Actor.model_validate({k: v for k, v in claims.items() if k not in {"iss", "iat", "exp"}})
+        actor = Actor.model_validate({k: v for k, v in claims.items() if k not in {"iss", "iat", "exp"}})
     except ValidationError as exc:
         raise InvalidToken(f"token claims invalid: {exc.errors()[0]['msg']}") from None
+    actor._token, actor._issued_at, actor._expires_at = token, float(iat), float(exp)
+    return actor
+
+
+class TokenVerifier:
+    """verify_token with the key parsed once and verified tokens remembered until they expire: an
+    Ed25519 check costs ~0.1-0.5 ms here, and a client sends the same token with many requests."""
+
+    def __init__(self, verify_key: str, max_ttl: timedelta = MAX_TTL, cache_size: int = 10_000):
+        self.key = _public_key(verify_key)
+        self.max_ttl = max_ttl
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, tuple[Actor, float]] = OrderedDict()
+
+    def actor(self, token: str) -> Actor:
+        hit = self._cache.get(token)
+        if hit is not None and hit[1] > time.time():
+            return hit[0]
+        actor = verify_token(self.key, token, self.max_ttl)
+        check_scope(actor)
+        self._cache[token] = (actor, actor._expires_at)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return actor
 
 
 def check_scope(actor: Actor, role_required: bool = True) -> None:

@@ -14,6 +14,7 @@ import orjson
 
 from shared.canonical import GENESIS, chain_hash
 from shared.catalog.base import DomainEvent, decode_event
+from shared.errors import DomainError
 from shared.ids import new_id
 
 REQUIRED = {
@@ -130,3 +131,18 @@ def decode_parsed(seq: int, subject: str, env: dict[str, Any]) -> StoredEvent:
     except ValueError as exc:  # pydantic.ValidationError and UnknownEventVersion are ValueErrors
         raise MalformedEvent(f"{env['type']} v{env['version']}: {exc}") from None
     return StoredEvent(seq, subject, env, event)
+
+
+def poisoned(seq: int, subject: str, reason: str) -> DomainError:
+    """A stored event this code cannot decode: the aggregate is unusable until it is repaired (an
+    upcaster, or a correcting event by an operator), so the request is refused naming the event."""
+    return DomainError("poisoned_event",
+                       f"事件无法解码（流序号 {seq}），该对象暂不可用 / the event at stream sequence {seq} "
+                       f"({subject}) cannot be decoded: {reason}", 409)
+
+
+def decode_checked(seq: int, subject: str, data: bytes) -> StoredEvent:
+    try:
+        return decode(seq, subject, data)
+    except MalformedEvent as exc:
+        raise poisoned(seq, subject, str(exc)) from None

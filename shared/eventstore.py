@@ -8,7 +8,7 @@ request per 1,000 events instead of one round trip each (docs/decisions/002-even
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from nats.aio.client import Client as NATS
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import APIError, BadRequestError, NotFoundError
 
-from shared.envelope import decode, iso
+from shared.envelope import decode_checked, iso
 from shared.groupcommit import GroupCommit
 from shared.ids import COUNTY_CODE, new_id
 
@@ -60,8 +60,12 @@ class Durability:
 
 
 class EventStore:
-    def __init__(self, nc: NATS, durability: Durability = Durability()):
+    def __init__(self, nc: NATS, durability: Durability = Durability(),
+                 provisioner: Callable[[NATS, str], Awaitable[bool]] | None = None):
+        """`provisioner`: how a service without stream management rights gets a county's stream
+        created (shared/provisioning.py); None = create it here (operator credential)."""
         self.nc = nc
+        self.provisioner = provisioner
         self.js = nc.jetstream()
         self.durability = durability
         self._mux_prefix: str | None = None
@@ -74,6 +78,8 @@ class EventStore:
         """Create the county's stream; False when it already existed."""
         if not COUNTY_CODE.match(county):
             raise ValueError(f"county code must be 6 digits: {county!r}")
+        if self.provisioner is not None:
+            return await self.provisioner(self.nc, county)
         config = StreamConfig(
             name=stream_name(county),
             description=f"dangjian event log of county {county}",
@@ -182,13 +188,13 @@ class EventStore:
     # -- read ------------------------------------------------------------------------------
     async def load(self, county: str, subject: str):
         """All events of one aggregate (subject), oldest first."""
-        return [decode(*raw) for raw in await self._direct_all(county, subject)]
+        return [decode_checked(*raw) for raw in await self._direct_all(county, subject)]
 
     async def read(self, county: str, from_seq: int = 1, since: datetime | None = None,
                    upto_seq: int | None = None) -> AsyncIterator:
         """The county's whole log from a sequence or a recorded time, in order."""
         async for raw in self.read_raw(county, from_seq, since, upto_seq):
-            yield decode(*raw)
+            yield decode_checked(*raw)
 
     async def read_matching(self, county: str, subject_filter: str, upto_seq: int | None = None) -> AsyncIterator:
         """Decoded events of the county whose subject matches a wildcard filter, in log order
@@ -196,7 +202,7 @@ class EventStore:
         async for raw in self._direct_batches(county, subject_filter, 1):
             if upto_seq is not None and raw[0] > upto_seq:
                 return
-            yield decode(*raw)
+            yield decode_checked(*raw)
 
     async def read_raw(self, county: str, from_seq: int = 1, since: datetime | None = None,
                        upto_seq: int | None = None) -> AsyncIterator:

@@ -33,7 +33,7 @@ def lease_key(projection: str, county: str) -> str:
 
 def rebuild_subject(instance: str) -> str:
     """Where one instance takes rebuilds forwarded by its standbys (only the owner may swap)."""
-    return f"pb.platform.rebuild.{instance}"
+    return f"pb.platform.rebuild.{instance.split('-', 1)[0]}.{instance}"  # per service: see shared/natsconf.py
 
 
 class ProjectionHost:
@@ -50,7 +50,8 @@ class ProjectionHost:
 
     async def open(self, nc: Any, engine: Engine, settings: Settings, instance: str) -> None:
         self.nc, self.engine, self.settings = nc, engine, settings
-        self.leases = Leases(nc.jetstream(), instance, settings.lease_ttl_s, settings.stream_replicas)
+        self.leases = Leases(nc.jetstream(), instance, settings.lease_ttl_s, settings.stream_replicas,
+                             provisioned_within_s=60)  # created by the provisioner (shared/provisioning.py)
         await self.leases.open()
         await nc.subscribe(rebuild_subject(instance), cb=self._on_forwarded_rebuild)
 

@@ -9,6 +9,7 @@ See docs/decisions/009-projection-leases.md.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from nats.js.api import KeyValueConfig, StorageType
@@ -18,12 +19,26 @@ BUCKET = "dangjian_projection_leases"
 
 
 class Leases:
-    def __init__(self, js, holder: str, ttl_s: float, replicas: int = 1, bucket: str = BUCKET):
+    def __init__(self, js, holder: str, ttl_s: float, replicas: int = 1, bucket: str = BUCKET,
+                 provisioned_within_s: float | None = None):
+        """`provisioned_within_s`: the bucket is created by the provisioner (services may not create
+        streams): wait up to this long for it instead of creating it."""
         self.js, self.holder, self.ttl_s, self.replicas, self.bucket = js, holder, ttl_s, replicas, bucket
+        self.provisioned_within_s = provisioned_within_s
         self.kv = None
         self.held: dict[str, int] = {}  # key -> revision of our last write
 
     async def open(self) -> None:
+        if self.provisioned_within_s is not None:
+            deadline = asyncio.get_running_loop().time() + self.provisioned_within_s
+            while True:
+                try:
+                    self.kv = await self.js.key_value(self.bucket)
+                    return
+                except (BucketNotFoundError, NotFoundError):
+                    if asyncio.get_running_loop().time() > deadline:
+                        raise RuntimeError(f"KV bucket {self.bucket} missing: is the provisioner running?") from None
+                    await asyncio.sleep(0.5)
         try:
             self.kv = await self.js.key_value(self.bucket)
         except (BucketNotFoundError, NotFoundError):

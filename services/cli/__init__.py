@@ -7,6 +7,7 @@ One module per command group; each registers its typer commands on the one app (
     reports.py   coverage, export-coverage, export-ledger
     ratings.py   score
     log.py       verify, rebuild
+    security.py  revoke-tokens, credentials (and the first-run admin token of `start`)
     asyncapi.py  asyncapi
 
 To add a group: write `services/cli/<group>.py` with `@app.command(...)` functions (helpers for talking to
@@ -19,9 +20,10 @@ from services.cli import imports
 from services.cli import reports
 from services.cli import ratings
 from services.cli import log
+from services.cli import security
 from services.cli import asyncapi
 
-GROUPS = (system, imports, reports, ratings, log, asyncapi)
+GROUPS = (system, imports, reports, ratings, log, security, asyncapi)
 
 __all__ = ["app", "main"]
 

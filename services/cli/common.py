@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Optional
 
@@ -12,7 +13,9 @@ import orjson
 import typer
 
 from services.cli.app import err
-from shared.auth import Actor
+from shared import bus
+from shared.auth import Actor, issue_token
+from shared.credentials import MissingCredential
 from shared.errors import DomainError
 from shared.ids import new_id
 from shared.settings import Settings
@@ -35,9 +38,9 @@ def nats_url(settings: Settings) -> str:
 
 async def call(settings: Settings, county: str, kind: str, service: str, name: str, actor: Actor,
                 data: dict) -> dict:
-    nc = await nats.connect(nats_url(settings), connect_timeout=3, max_reconnect_attempts=1)
+    nc = await connect(settings)
     try:
-        body = {"actor": actor.model_dump(), "data": data, "correlation_id": new_id()}
+        body = {"token": cli_token(settings, actor), "data": data, "correlation_id": new_id()}
         msg = await nc.request(f"pb.{county}.{kind}.{service}.{name}", orjson.dumps(body, default=str),
                                timeout=settings.request_timeout_s)
     except nats.errors.NoRespondersError:
@@ -51,6 +54,19 @@ async def call(settings: Settings, county: str, kind: str, service: str, name: s
     return reply
 
 
+CLI_TOKEN_TTL = timedelta(minutes=5)
+
+
+def cli_token(settings: Settings, actor: Actor) -> str:
+    """The CLI acts with a token of its own, minted per call with the signing key and short-lived."""
+    return issue_token(settings.secret(), actor, CLI_TOKEN_TTL)
+
+
+async def connect(settings: Settings):
+    """The CLI's own NATS identity (credentials/cli.nk), no reconnects: a command either reaches it or says so."""
+    return await bus.connect(settings, "cli", nats_url(settings), reconnect=False, connect_timeout=3)
+
+
 def run_or_exit(coro) -> dict:
     try:
         return asyncio.run(coro)
@@ -59,7 +75,7 @@ def run_or_exit(coro) -> dict:
         for fe in exc.errors:
             err.print(f"  - {fe.field}: {fe.message}")
         raise typer.Exit(1) from None
-    except (OSError, nats.errors.Error) as exc:
+    except (OSError, nats.errors.Error, MissingCredential) as exc:
         err.print(f"[red]无法连接 NATS / cannot reach NATS[/]: {exc}")
         raise typer.Exit(2) from None
 

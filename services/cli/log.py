@@ -4,11 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-import nats
 import typer
 
 from services.cli.app import app, err, out
-from services.cli.common import call, nats_url, operator, run_or_exit, settings_for
+from services.cli.common import call, connect, operator, run_or_exit, settings_for
 
 
 @app.command()
@@ -20,7 +19,7 @@ def verify(county: str, data_dir: Optional[Path] = typer.Option(None)) -> None:
     settings = settings_for(data_dir)
 
     async def ask():
-        nc = await nats.connect(nats_url(settings))
+        nc = await connect(settings)
         try:
             return await verify_county(EventStore(nc), county)
         finally:

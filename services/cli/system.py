@@ -12,7 +12,8 @@ import typer
 from rich.table import Table
 
 from services.cli.app import app, err, out
-from services.cli.common import call, nats_url, run_or_exit, settings_for
+from services.cli.common import call, connect, run_or_exit, settings_for
+from services.cli.security import announce_admin_token
 from shared.auth import Actor, issue_token
 
 
@@ -20,31 +21,30 @@ from shared.auth import Actor, issue_token
 def start(data_dir: Optional[Path] = typer.Option(None, help="data directory (default DANGJIAN_DATA_DIR or ./var)"),
           port: Optional[int] = typer.Option(None, help="HTTP port (default DANGJIAN_HTTP_PORT or 8000)"),
           only: Optional[str] = typer.Option(None, help="run only these services, comma-separated "
-                                             "(organizations,ratings,notifications,gateway)")) -> None:
+                                             "(organizations,ratings,notifications,gateway,provisioner)")) -> None:
     """Start the whole system (embedded nats-server unless DANGJIAN_NATS_URL is set)."""
     from services.launcher import SERVICE_NAMES, run_all
 
     settings = settings_for(data_dir)
     if port:
         settings = settings.model_copy(update={"http_port": port})
-    chosen = tuple((only or ",".join((*SERVICE_NAMES, "gateway"))).split(","))
-    unknown = set(chosen) - {*SERVICE_NAMES, "gateway"}
+    chosen = tuple((only or ",".join((*SERVICE_NAMES, "gateway", "provisioner"))).split(","))
+    unknown = set(chosen) - {*SERVICE_NAMES, "gateway", "provisioner"}
     if unknown:
         err.print(f"[red]unknown service(s): {', '.join(sorted(unknown))}[/]")
         raise typer.Exit(2)
 
     def ready(system, url: str) -> None:
-        token = issue_token(settings.secret(), Actor(sub="admin", role="platform_admin"),
-                            timedelta(hours=settings.jwt_ttl_hours))
         out.print(f"[bold green]dangjian 党建 is running[/]  NATS {system.nats_url}  data {settings.data_dir.resolve()}")
         if url:
             out.print(f"Dashboard: {url}/    API docs: {url}/docs    Health: {url}/healthz")
-        out.print(f"Admin token (platform_admin, {settings.jwt_ttl_hours} h):\n{token}")
+        if not only:  # the whole system on one machine: hand out a short-lived admin token
+            announce_admin_token(settings)
         out.print("Press Ctrl+C to stop.")
 
     try:
-        asyncio.run(run_all(settings, ready, services=tuple(s for s in chosen if s != "gateway"),
-                            gateway="gateway" in chosen))
+        asyncio.run(run_all(settings, ready, services=tuple(s for s in chosen if s in SERVICE_NAMES),
+                            gateway="gateway" in chosen, provision="provisioner" in chosen))
     except KeyboardInterrupt:
         out.print("stopped")
 
@@ -53,7 +53,9 @@ def start(data_dir: Optional[Path] = typer.Option(None, help="data directory (de
 def token(role: str = typer.Option(..., help="platform_admin, county_admin, township_operator, branch_secretary, auditor"),
           sub: str = typer.Option(..., help="user id / login"),
           county: Optional[str] = typer.Option(None), township: Optional[str] = typer.Option(None),
-          branch: Optional[str] = typer.Option(None), hours: int = typer.Option(12, min=1, max=24 * 90),
+          branch: Optional[str] = typer.Option(None),
+          hours: Optional[int] = typer.Option(None, min=1, help="lifetime (default DANGJIAN_JWT_TTL_HOURS; at most "
+                                              "DANGJIAN_JWT_MAX_TTL_HOURS, longer tokens are refused)"),
           data_dir: Optional[Path] = typer.Option(None)) -> None:
     """Issue a bearer token (JWT) for a role and scope."""
     from pydantic import ValidationError
@@ -61,6 +63,10 @@ def token(role: str = typer.Option(..., help="platform_admin, county_admin, town
     from shared.auth import InvalidToken, check_scope
 
     settings = settings_for(data_dir)
+    hours = hours or settings.jwt_ttl_hours
+    if hours > settings.jwt_max_ttl_hours:
+        err.print(f"[red]--hours: at most {settings.jwt_max_ttl_hours} (DANGJIAN_JWT_MAX_TTL_HOURS)[/]")
+        raise typer.Exit(1)
     try:
         actor = Actor(sub=sub, role=role, county=county, township=township, branch=branch)
         check_scope(actor)
@@ -96,7 +102,7 @@ def health(data_dir: Optional[Path] = typer.Option(None)) -> None:
     settings = settings_for(data_dir)
 
     async def ask():
-        nc = await nats.connect(nats_url(settings))
+        nc = await connect(settings)
         try:
             res = {}
             for name in SERVICE_NAMES:
@@ -109,8 +115,11 @@ def health(data_dir: Optional[Path] = typer.Option(None)) -> None:
             await nc.close()
 
     table = Table("service", "status", "projection", "county", "checkpoint", "lag", "error")
-    for name, h in run_or_exit(ask()).items():
+    answers = run_or_exit(ask())
+    for name, h in answers.items():
         for p in h.get("projections") or [{}]:
             table.add_row(name, h["status"], p.get("projection", ""), p.get("county", ""),
                           str(p.get("checkpoint", "")), str(p.get("lag", "")), str(p.get("error", "") or ""))
     out.print(table)
+    if any(h.get("status") != "ok" for h in answers.values()):  # degraded or unreachable: scripts see it
+        raise typer.Exit(1)

@@ -9,7 +9,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import nats
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from fastapi.responses import HTMLResponse
@@ -18,7 +17,10 @@ from services.gateway import problems
 from services.gateway.client import ServiceClient
 from services.gateway.edge import SeqTracker
 from services.gateway.middleware import EdgeMiddleware
-from services.gateway.routes import campaigns, coverage, enterprises, health, organizations, ratings
+from services.gateway.routes import campaigns, coverage, enterprises, health, organizations, ratings, tokens
+from shared import bus
+from shared.auth import TokenVerifier
+from shared.revocations import RevocationList
 from shared.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -40,11 +42,13 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
         if client is not None:
             yield
             return
-        nc = await nats.connect(nats_url, name="dangjian-gateway", max_reconnect_attempts=-1)
+        nc = await bus.connect(settings, "gateway", nats_url)
         app.state.client = ServiceClient(nc, settings.request_timeout_s)
+        await app.state.revocations.start(nc.jetstream())
         try:
             yield
         finally:
+            await app.state.revocations.stop()
             with contextlib.suppress(Exception):
                 await nc.drain()
 
@@ -52,13 +56,14 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     app = FastAPIOffline(title="dangjian 党建 API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None,
                   generate_unique_id_function=lambda route: route.name)
-    app.state.secret = settings.secret()
+    app.state.verifier = TokenVerifier(settings.verify_key(), settings.max_token_ttl)  # public key only
+    app.state.revocations = RevocationList()
     app.state.client = client
     app.state.seq_tracker = SeqTracker()
     problems.install(app)
     app.openapi = problems.openapi_with_problems(app)
     app.add_middleware(EdgeMiddleware, max_body=MAX_BODY_BYTES)
-    for module in (organizations, campaigns, enterprises, coverage, ratings, health):
+    for module in (organizations, campaigns, enterprises, coverage, ratings, health, tokens):
         app.include_router(module.router)
 
     index = (STATIC / "index.html").read_text(encoding="utf-8")

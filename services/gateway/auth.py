@@ -8,14 +8,14 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.auth import Actor, InvalidToken, check_scope, verify_token
+from shared.auth import Actor, InvalidToken
 from shared.errors import DomainError, forbidden
 
 COUNTY_PATTERN = r"^[1-9]\d{5}$"
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 bearer = HTTPBearer(auto_error=False, bearerFormat="JWT",
-                    description="HS256 JWT (shared/auth.py issue_token); carries role and county/township/branch scope")
+                    description="EdDSA JWT (shared/auth.py issue_token); carries role and county/township/branch scope")
 
 
 def unauthenticated(detail: str) -> DomainError:
@@ -27,10 +27,11 @@ async def current_actor(request: Request,
     if creds is None or not creds.credentials:
         raise unauthenticated("缺少身份令牌 / missing bearer token (Authorization: Bearer <jwt>)")
     try:
-        actor = verify_token(request.app.state.secret, creds.credentials)
-        check_scope(actor)
+        actor = request.app.state.verifier.actor(creds.credentials)
     except InvalidToken as exc:
         raise unauthenticated(f"身份令牌无效 / invalid token: {exc}") from None
+    if request.app.state.revocations.revoked(actor.sub, actor.county, actor.issued_at):
+        raise unauthenticated("身份令牌已被撤销 / this token has been revoked")
     return actor
 
 
@@ -51,5 +52,5 @@ async def county_writer(actor: Annotated[Actor, Depends(county_reader)]) -> Acto
 
 async def platform_admin(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
     if actor.role != "platform_admin":
-        raise forbidden("仅平台管理员可开通县 / only a platform_admin may add a county")
+        raise forbidden("仅平台管理员可执行此操作 / only a platform_admin may do this")
     return actor

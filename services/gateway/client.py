@@ -64,8 +64,8 @@ class ServiceClient:
 
     @staticmethod
     def _body(actor: Actor, data: dict[str, Any], min_seq: int | None, correlation_id: str | None) -> bytes:
-        return encode({"actor": actor.model_dump(), "data": data, "min_seq": min_seq,
-                       "correlation_id": correlation_id})
+        # the caller's own token: the service verifies it (it trusts no actor claim of the gateway's)
+        return encode({"token": actor.token, "data": data, "min_seq": min_seq, "correlation_id": correlation_id})
 
     async def _call(self, subject: str, payload: bytes, timeout: float, what: str, write: bool) -> Any:
         try:

@@ -6,7 +6,7 @@ A slot's star is *earned* (counted in total_stars, 一类/二类) from `earn_at`
 silver 银星, gold 金星 from `red` / `silver` / `gold` points (defaults 60/80/100 % of points_per_star),
 so a star on its way shows a colour before it is earned. A scheme defined before earning thresholds
 existed (StarSchemeDefined v1) earns from its red threshold, as it always did
-(docs/decisions/011-frame-earning-threshold.md).
+(docs/decisions/011-earning-threshold.md).
 """
 from __future__ import annotations
 

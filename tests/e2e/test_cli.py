@@ -9,10 +9,11 @@ import re
 from typer.testing import CliRunner
 
 from services.cli import app as cli
+from tests.conftest import cli_env
 from tests.e2e.test_http_api import setup_county
 
 
-async def test_health_score_verify_and_a_refused_rebuild(http, token, system, tmp_path):
+async def test_health_score_verify_and_a_refused_rebuild(http, token, system, settings, tmp_path):
     code, admin, branches = await setup_county(http, token)
     r = await http.post(f"/api/v1/counties/{code}/members", headers=admin, json={
         "name": "李明", "gender": "男", "membership_status": "full", "joined_on": "2010-07-01", "branch_id": branches[0]})
@@ -23,7 +24,7 @@ async def test_health_score_verify_and_a_refused_rebuild(http, token, system, tm
 
     async def run(*args: str):
         return await asyncio.to_thread(CliRunner().invoke, cli, [*args, "--data-dir", str(tmp_path)],
-                                       env={"COLUMNS": "200"})
+                                       env=cli_env(settings))
 
     result = await run("health")
     assert result.exit_code == 0, result.output

@@ -140,8 +140,9 @@ async def test_excel_import_is_all_or_nothing(http, token):
     assert [m["name"] for m in r.json()["items"]] == ["黄丽"]
 
 
-async def test_healthz_reports_each_service_and_projection_lag(http):
-    r = await http.get("/healthz")
+async def test_healthz_reports_each_service_and_projection_lag(http, token):
+    assert set((await http.get("/healthz")).json()) == {"status"}  # liveness only without a token
+    r = await http.get("/healthz", headers=token("platform_admin"))
     body = r.json()
     assert set(body["services"]) == {"organizations", "ratings", "notifications"}
     for name in ("organizations", "ratings"):

@@ -381,7 +381,8 @@ async def test_cli_imports_shows_coverage_and_exports(http, token, system, tmp_p
 
     async def run(*args: str):
         return await asyncio.to_thread(runner.invoke, cli, [*args, "--data-dir", str(data_dir)],
-                                       env={"COLUMNS": "200"})
+                                       env={"COLUMNS": "200", "DANGJIAN_JWT_SIGNING_KEY": system.settings.secret(),
+                                            "DANGJIAN_CREDENTIALS_DIR": str(system.settings.credentials_path)})
 
     result = await run("import-enterprises", code, str(csv))
     assert result.exit_code == 0, result.output

@@ -15,6 +15,7 @@ from shared.canonical import GENESIS, chain_hash
 from shared.envelope import iso, now_utc, subject_for
 from shared.eventstore import EventStore
 from shared.ids import new_id
+from tests.conftest import cli_env
 from tests.e2e.test_http_api import setup_county
 from tests.integration.scenario import snapshot
 
@@ -62,19 +63,19 @@ async def write_v1_scheme(nc, county: str) -> int:
     return stored.seq
 
 
-async def rebuild_equals_live(system, tmp_path, code: str) -> None:
+async def rebuild_equals_live(system, settings, tmp_path, code: str) -> None:
     """`dangjian rebuild <county> ratings.stars` swaps in rows equal to the live ones."""
     ratings = system.service("ratings")
     live = snapshot(ratings.engine, ratings.projection(StarsProjection), code)
     (tmp_path / "runtime.json").write_text(json.dumps({"nats_url": system.nats_url}))
     result = await asyncio.to_thread(CliRunner().invoke, cli, ["rebuild", code, "ratings.stars",
-                                                               "--data-dir", str(tmp_path)])
+                                                               "--data-dir", str(tmp_path)], env=cli_env(settings))
     assert result.exit_code == 0 and "rebuilt ratings.stars" in result.output, result.output
     assert snapshot(ratings.engine, ratings.projection(StarsProjection), code) == live
     assert live["ratings_stars"] and live["ratings_scheme"]
 
 
-async def test_a_new_scheme_earns_a_star_at_its_full_points(http, token, system, tmp_path):
+async def test_a_new_scheme_earns_a_star_at_its_full_points(http, token, system, settings, tmp_path):
     code, admin, branches = await setup_county(http, token)
     member = await member_of(http, code, admin, branches[0])
     r = await http.put(f"/api/v1/counties/{code}/star-schemes/2026", headers=admin,
@@ -93,11 +94,11 @@ async def test_a_new_scheme_earns_a_star_at_its_full_points(http, token, system,
     assert star(shown) == (10, "gold", True) and shown["total_stars"] == 1
     r = await http.get(f"/api/v1/counties/{code}/star-distribution", params={"year": 2026}, headers=admin)
     assert r.json()["members"]["by_stars"] == {"1": 1}
-    await rebuild_equals_live(system, tmp_path, code)
+    await rebuild_equals_live(system, settings, tmp_path, code)
     assert await rating(http, code, admin, member) == shown
 
 
-async def test_a_scheme_defined_before_the_upgrade_keeps_its_stars(http, token, system, nc, tmp_path):
+async def test_a_scheme_defined_before_the_upgrade_keeps_its_stars(http, token, system, settings, nc, tmp_path):
     code, admin, branches = await setup_county(http, token)
     member = await member_of(http, code, admin, branches[0])
     seq = await write_v1_scheme(nc, code)  # not through the gateway: the read names the sequence to wait for
@@ -110,7 +111,8 @@ async def test_a_scheme_defined_before_the_upgrade_keeps_its_stars(http, token, 
     await score(http, code, admin, member, 2, "o-2")
     shown = await rating(http, code, admin, member)
     assert star(shown) == (8, "silver", True) and shown["total_stars"] == 1
-    await rebuild_equals_live(system, tmp_path, code)
+    await rebuild_equals_live(system, settings, tmp_path, code)
     assert await rating(http, code, admin, member) == shown
-    result = await asyncio.to_thread(CliRunner().invoke, cli, ["verify", code, "--data-dir", str(tmp_path)])
+    result = await asyncio.to_thread(CliRunner().invoke, cli, ["verify", code, "--data-dir", str(tmp_path)],
+                                     env=cli_env(settings))
     assert result.exit_code == 0, result.output  # the old event sits on the hash chain like any other

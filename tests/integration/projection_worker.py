@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import sys
 
-import nats
-
+from shared import bus
 from shared.db import make_engine
 from shared.projection_runner import ProjectionRunner
+from shared.settings import Settings
 from services.ratings.projections.stars import StarsProjection
 
 SUFFIX = "__worker"
@@ -23,7 +23,7 @@ async def main(url: str, county: str, db_url: str) -> None:
 
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     logging.basicConfig(stream=sys.stderr)
-    nc = await nats.connect(url)
+    nc = await bus.connect(Settings(), "ratings", url)  # DANGJIAN_CREDENTIALS_DIR from the test
     # its own suffix: the system's ratings service runs the live ratings.stars on the same stream
     runner = ProjectionRunner(nc, make_engine(db_url), StarsProjection(suffix=SUFFIX), county,
                               max_batch=500, pull_batch=500)

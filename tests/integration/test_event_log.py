@@ -64,7 +64,7 @@ async def test_projection_killed_mid_batch_resumes_without_loss_or_double_count(
     store = EventStore(nc)
     db_url = f"sqlite:///{tmp_path / 'killed.sqlite'}"
     worker = [sys.executable, "-m", "tests.integration.projection_worker", system.nats_url, c.code, db_url]
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    env = {**os.environ, "PYTHONPATH": os.getcwd(), "DANGJIAN_CREDENTIALS_DIR": str(system.settings.credentials_path)}
     log = open(tmp_path / "worker.log", "ab")
 
     def start_worker() -> subprocess.Popen:

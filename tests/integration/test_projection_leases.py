@@ -51,7 +51,7 @@ async def test_standby_answers_reads_and_takes_over_when_the_owner_stops(setting
     county = new_county()
     store = EventStore(nc)
     await store.add_county_stream(county)
-    fast = settings.model_copy(update={"lease_ttl_s": 1.5})
+    fast = settings.model_copy(update={"lease_ttl_s": 1.5, "nats_user": "operator"})  # an ad-hoc service
     first, second = (Service(Routes("leasetest"), projections=[TownshipCount]) for _ in range(2))
     await first.start(nats_server.url, fast)
     await second.start(nats_server.url, fast)
@@ -133,8 +133,9 @@ async def test_a_rebuild_sent_to_a_standby_is_done_by_the_owner(settings, nats_s
     store = EventStore(nc)
     await store.add_county_stream(county)
     owner, standby = (Service(Routes("leasetest"), projections=[TownshipCount]) for _ in range(2))
-    await owner.start(nats_server.url, settings)
-    await standby.start(nats_server.url, settings)
+    adhoc = settings.model_copy(update={"nats_user": "operator"})  # no credential of its own
+    await owner.start(nats_server.url, adhoc)
+    await standby.start(nats_server.url, adhoc)
     try:
         seq = await add_townships(store, county, 0, 4)
         await standby.caught_up(county, seq)

@@ -16,6 +16,6 @@ def fake() -> DictClient:
 
 @pytest.fixture
 def http(fake: DictClient, tmp_path) -> TestClient:
-    app = create_app(Settings(jwt_secret=SECRET, data_dir=tmp_path), "nats://unused", client=fake)
+    app = create_app(Settings(jwt_signing_key=SECRET, data_dir=tmp_path), "nats://unused", client=fake)
     with TestClient(app) as client:
         yield client

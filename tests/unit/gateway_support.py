@@ -9,9 +9,10 @@ import orjson
 from nats import errors as nats_errors
 
 from services.gateway.client import ServiceClient
-from shared.auth import Actor, issue_token
+from shared.auth import Actor, issue_token, verify_token
+from shared.credentials import new_signing_key_pem
 
-SECRET = "unit-test-secret-" + "x" * 32
+SECRET = new_signing_key_pem()  # the token signing key (Ed25519 PEM) of the unit tests
 COUNTY = "450503"
 OTHER = "450502"
 Answer = dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]
@@ -45,6 +46,11 @@ class DictClient(ServiceClient):
 def token(role: str = "county_admin", county: str | None = COUNTY, secret: str = SECRET, **scope: Any) -> dict:
     actor = Actor(sub=f"{role}-1", role=role, county=county, **scope)
     return {"Authorization": f"Bearer {issue_token(secret, actor)}"}
+
+
+def forwarded_actor(body: dict[str, Any]) -> Actor:
+    """The actor of the token the gateway forwarded in a request body."""
+    return verify_token(SECRET, body["token"])
 
 
 def assert_problem(r, status: int, code: str) -> dict:

@@ -1,5 +1,5 @@
 """The shape of the code, checked: no import circles among the modules of shared/ and services/, and no
-source file there longer than a screen (docs/decisions/010-frame-module-map.md).
+source file there longer than a screen (docs/decisions/010-module-map.md).
 
 Every import counts, wherever it is written: at module level, inside a function, or under
 `if TYPE_CHECKING:` — a circle hidden in a function is still two modules that cannot be read (or

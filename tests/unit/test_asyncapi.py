@@ -60,7 +60,7 @@ def test_every_subject_documents_its_payload_and_its_reply(doc, service):
     for route in routes:
         channel = f"{service}.{route.kind}.{route.name}"
         request = payload(doc, channel)
-        assert set(request["properties"]) >= {"actor", "data", "min_seq"}, channel
+        assert set(request["properties"]) >= {"token", "data", "min_seq"}, channel
         assert typed(doc, request["properties"]["data"]), f"{channel}: payload without properties"
         reply = payload(doc, f"{channel}:reply")
         assert doc["operations"][f"{channel}:reply"]["action"] == "send"

@@ -9,7 +9,8 @@ import pytest
 from nats import errors as nats_errors
 
 from shared.auth import Actor, issue_token
-from tests.unit.gateway_support import COUNTY, OTHER, SECRET, assert_problem, fields, token
+from shared.credentials import new_signing_key_pem
+from tests.unit.gateway_support import COUNTY, OTHER, SECRET, assert_problem, fields, forwarded_actor, token
 
 SCORE = {"year": 2025, "category": "lead_by_example", "points": 5, "reason": "带头参与防汛抢险",
          "occurred_on": "2025-06-01", "idempotency_key": "k-1"}
@@ -26,7 +27,7 @@ def test_missing_token_is_401_problem(http):
 @pytest.mark.parametrize("headers", [
     {"Authorization": "Bearer not-a-jwt"},
     {"Authorization": "Basic dXNlcjpwdw=="},
-    token(secret="some-other-secret-" + "y" * 32),
+    token(secret=new_signing_key_pem()),  # signed by another key
     token(role="township_operator"),  # a township operator without a township
 ])
 def test_bad_token_is_401(http, fake, headers):
@@ -83,16 +84,17 @@ def test_only_platform_admin_adds_a_county(http, fake):
     assert r.json() == {"county_code": "450521", "name": "合浦县", "seq": 1}
     assert r.headers["dangjian-seq"] == "1"
     subject, sent = fake.calls[-1]
-    assert sent["actor"]["role"] == "platform_admin" and sent["data"] == body and sent["correlation_id"]
+    assert forwarded_actor(sent).role == "platform_admin" and sent["data"] == body and sent["correlation_id"]
 
 
-def test_scope_travels_in_the_actor(http, fake):
+def test_scope_travels_in_the_forwarded_token(http, fake):
     fake.replies[f"pb.{COUNTY}.cmd.ratings.record_score"] = {"ok": True, "data": RECORDED, "seq": 9}
     headers = token("branch_secretary", branch="b7")
     r = http.post(f"/api/v1/counties/{COUNTY}/members/m1/scores", json=SCORE, headers=headers)
     assert r.status_code == 201, r.text
-    assert fake.calls[-1][1]["actor"] == {"sub": "branch_secretary-1", "role": "branch_secretary",
-                                          "county": COUNTY, "township": None, "branch": "b7"}
+    assert forwarded_actor(fake.calls[-1][1]).model_dump() == {
+        "sub": "branch_secretary-1", "role": "branch_secretary", "county": COUNTY, "township": None, "branch": "b7"}
+    assert fake.calls[-1][1]["token"] == headers["Authorization"].removeprefix("Bearer ")
 
 
 # -- validation as problem+json ------------------------------------------------------------------
@@ -311,6 +313,8 @@ def test_healthz_ok_and_degraded(http, fake):
     assert r.status_code == 200 and r.json()["status"] == "ok"
     del fake.replies["pb.platform.health.notifications"]
     r = http.get("/healthz")
+    assert r.status_code == 503 and r.json() == {"status": "degraded"}  # liveness only without a token
+    r = http.get("/healthz", headers=token("platform_admin", county=None))
     assert r.status_code == 503 and r.json()["status"] == "degraded"
     assert r.json()["services"]["notifications"]["status"] == "unreachable"
     assert r.json()["services"]["ratings"]["status"] == "ok"

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 
 from services.gateway.files import XLSX
-from tests.unit.gateway_support import COUNTY, OTHER, assert_problem, fields, token
+from tests.unit.gateway_support import COUNTY, OTHER, assert_problem, fields, forwarded_actor, token
 
 BASE = f"/api/v1/counties/{COUNTY}"
 
@@ -94,7 +94,7 @@ def test_enterprise_commands_merge_the_enterprise_id(http, fake, segment, name, 
     subject, data = fake.last
     assert subject == f"pb.{COUNTY}.cmd.organizations.{name}"
     assert data == {"enterprise_id": "e1", **body}
-    assert fake.calls[-1][1]["actor"]["township"] == "qiaogang"
+    assert forwarded_actor(fake.calls[-1][1]).township == "qiaogang"
 
 
 def test_chinese_aliases_are_normalized_at_the_edge(http, fake):

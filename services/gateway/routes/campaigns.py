@@ -17,6 +17,7 @@ from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge
 from services.gateway.files import XLSX_RESPONSES, xlsx_download
+from services.gateway.params import IsoDate
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations import campaign_commands as cc
 from services.organizations import lifecycle_commands as lcc
@@ -38,7 +39,7 @@ CampaignQuery = Annotated[str | None, Query(pattern=CAMPAIGN_PATTERN, descriptio
 ReasonQuery = Annotated[str | None, Query(pattern=REASON_PATTERN, description="软弱涣散情形编码 / weak reason code")]
 CaseStatus = Literal["flagged", "planned", "township_accepted", "rectified", "open"]
 StatusQuery = Annotated[CaseStatus | None, Query(description="open = 未销号 / not yet rectified")]
-AsOfQuery = Annotated[date | None, Query(description="业务日期 YYYY-MM-DD；默认今天 / business date; default today")]
+AsOfQuery = Annotated[IsoDate | None, Query(description="业务日期 YYYY-MM-DD；默认今天 / business date; default today")]
 
 
 def _merged(key: str, value: str, body: BaseModel) -> dict[str, Any]:

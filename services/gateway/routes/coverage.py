@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from services.gateway.edge import ReadEdge
 from services.gateway.files import XLSX_RESPONSES, xlsx_download
+from services.gateway.params import IsoDate
 from services.gateway.problems import PROBLEM_RESPONSES, invalid_input
 from shared.errors import FieldError
 
@@ -17,7 +18,7 @@ SERVICE = "organizations"
 MONTH_PATTERN = r"^\d{4}-\d{2}(-\d{2})?$"
 router = APIRouter(prefix="/api/v1/counties/{county}", tags=["coverage"], responses=PROBLEM_RESPONSES)
 
-AsOfQuery = Annotated[date | None, Query(description="业务日期 YYYY-MM-DD；默认为当前（实时） / "
+AsOfQuery = Annotated[IsoDate | None, Query(description="业务日期 YYYY-MM-DD；默认为当前（实时） / "
                                                      "business date; default: live figures")]
 MonthQuery = Annotated[str, Query(pattern=MONTH_PATTERN, description="月份 YYYY-MM（或该月任一日 YYYY-MM-DD） / "
                                                                      "month, e.g. 2026-01")]
