@@ -5,10 +5,11 @@ from datetime import date
 
 import pytest
 
-from services.organizations.coverage import coverage, in_scope, size_band
-from services.organizations.enterprise_commands import FoundEnterpriseBranch
-from services.organizations.enterprises import Enterprise, EnterpriseState, fold_as_of, found_branch
-from services.organizations.rules import NATIONAL_BASELINE
+from services.organizations.enterprises.coverage import coverage, in_scope, size_band
+from services.organizations.enterprises.commands import FoundEnterpriseBranch
+from services.organizations.enterprises.domain import Enterprise, EnterpriseState, fold_as_of
+from services.organizations.enterprises.founding import found_branch
+from services.organizations.rules.baseline import NATIONAL_BASELINE
 from shared.catalog.enterprises import (
     EnterpriseClosed, EnterpriseHeadcountUpdated, EnterpriseRegistered, EnterpriseReopened, InstructorAssigned,
     InstructorWithdrawn, MassOrganizationEstablished,

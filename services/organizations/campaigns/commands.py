@@ -1,22 +1,29 @@
-"""Commands of classification (分类定级) and rectification (整顿) — shape only; rules in campaigns.py
-and rectification.py. The case a rectification command acts on is named by the request path:
-case id = f"{campaign}.{organization_id}" (neither token contains a dot, so the id splits cleanly).
+"""Commands of classification (分类定级) and rectification (整顿) and their replies — shape only;
+rules in domain.py and rectification.py. A rectification step names its case (the gateway takes it
+from the request path): case id = f"{campaign}.{organization_id}" (neither token contains a dot,
+so the id splits cleanly).
 """
 from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from services.organizations.commands import TOKEN_PATTERN, _blank_to_none, _Command
+from services.organizations.registry.commands import TOKEN_PATTERN, _blank_to_none, _Command
 from shared.catalog.campaigns import Grade
 
 CAMPAIGN_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
+CASE_PATTERN = r"^[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{1,64}$"
+
+
+class _OnCase(_Command):
+    case_id: str = Field(pattern=CASE_PATTERN, description="整顿案例编号 批次.党组织编号 / case id campaign.organization_id")
 
 
 class ClassifyOrganization(_Command):
     """分类定级 / Classify an organization for a year; the item set follows its host unit."""
 
+    organization_id: str = Field(pattern=TOKEN_PATTERN, description="党组织编号 / the organization classified")
     year: int = Field(ge=2000, le=2100, description="定级年度 / year, e.g. 2025")
     grade: Grade = Field(description="先进 advanced / 一般 average / 后进 lagging")
     items: dict[str, bool] = Field(description="各项是否达标，键为项目编码 / item code → met, e.g. {\"good_leadership\": true}")
@@ -37,7 +44,7 @@ class FlagOrganizationWeak(_Command):
     decided_on: date = Field(description="县委研究确定日期 / county committee decision date")
 
 
-class PlanRectification(_Command):
+class PlanRectification(_OnCase):
     """一村一策 / The organization's rectification plan."""
 
     plan: str = Field(min_length=1, max_length=4000, description="整顿方案 / plan text")
@@ -48,7 +55,7 @@ class PlanRectification(_Command):
     _blank = field_validator("liaison_leader", mode="before")(_blank_to_none)
 
 
-class ReplaceSecretary(_Command):
+class ReplaceSecretary(_OnCase):
     """调整书记 / Replace the secretary."""
 
     previous_name: str = Field(min_length=1, max_length=40, description="原书记 / previous secretary")
@@ -56,7 +63,7 @@ class ReplaceSecretary(_Command):
     replaced_on: date = Field(description="调整日期 / date")
 
 
-class AssignFirstSecretary(_Command):
+class AssignFirstSecretary(_OnCase):
     """选派第一书记（任期1至3年） / Send a first secretary for 1 to 3 years."""
 
     person_name: str = Field(min_length=1, max_length=40, description="第一书记 / e.g. 李卫东")
@@ -64,36 +71,51 @@ class AssignFirstSecretary(_Command):
     to_on: date = Field(description="任职结束 / to")
 
 
-class AssignLiaisonLeader(_Command):
+class AssignLiaisonLeader(_OnCase):
     """县级领导包联 / Pair a county leader with the organization."""
 
     leader_name: str = Field(min_length=1, max_length=40, description="包联领导 / leader")
     assigned_on: date = Field(description="包联日期 / date")
 
 
-class ReportRectificationProgress(_Command):
+class ReportRectificationProgress(_OnCase):
     """报告整顿进展 / Report progress (township)."""
 
     reported_on: date = Field(description="报告日期 / date")
     summary: str = Field(min_length=1, max_length=4000, description="进展情况 / summary")
 
 
-class AcceptRectificationByTownship(_Command):
+class AcceptRectificationByTownship(_OnCase):
     """乡镇初验 / Township acceptance, before the county's."""
 
     accepted_on: date = Field(description="验收日期 / date")
     accepted_by: str = Field(min_length=1, max_length=40, description="验收单位/人 / who accepted")
 
 
-class AcceptRectification(_Command):
+class AcceptRectification(_OnCase):
     """县委组织部验收销号 / County acceptance: the organization is converted and delisted."""
 
     accepted_on: date = Field(description="验收日期 / date")
     accepted_by: str = Field(min_length=1, max_length=40, description="验收单位/人 / who accepted, e.g. 中共银海区委组织部")
 
 
-class ExtendRectification(_Command):
+class ExtendRectification(_OnCase):
     """延长整顿期限 / Extend the due date (also when the county does not accept yet)."""
 
     new_due_on: date = Field(description="新的整顿期限 / new due date")
     reason: str = Field(min_length=1, max_length=500, description="原因 / reason")
+
+
+# -- replies --------------------------------------------------------------------------------------
+class YearClassified(BaseModel):
+    organization_id: str
+    year: int = Field(description="定级年度 / the year classified")
+
+
+class CaseOpened(BaseModel):
+    case_id: str = Field(description="整顿案例编号 / the case, campaign.organization_id")
+    relapse_of: str | None = Field(description="复发：前次案例（跟踪期内再次列入） / the earlier case when this is a relapse")
+
+
+class CaseStep(BaseModel):
+    case_id: str = Field(description="整顿案例编号 / the case")

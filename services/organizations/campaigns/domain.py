@@ -4,18 +4,15 @@
 one subject. A year classified again is a correction: a new event that needs a note; the latest
 event of a year wins. The item set (五个好 / 双强六好) follows the host unit, so enterprises and
 social organizations are judged against 双强六好 without anyone choosing it.
-The rectification aggregate lives in rectification.py and is re-exported here.
+The rectification aggregate lives in rectification.py.
 """
 from __future__ import annotations
 
 from datetime import date
 from typing import Literal
 
-from services.organizations.domain import Organization, check_not_future
-from services.organizations.campaign_commands import ClassifyOrganization
-from services.organizations.rectification import (  # noqa: F401  (re-exported: one entry point)
-    RectificationCase, case_id, conversion_rate, follow_up_until, is_relapse, overdue,
-)
+from services.organizations.registry.domain import Organization, check_not_future
+from services.organizations.campaigns.commands import ClassifyOrganization
 from shared.aggregate import Aggregate
 from shared.catalog.base import DomainEvent
 from shared.catalog.campaigns import OrganizationClassified
@@ -44,10 +41,6 @@ TWO_STRONGS_HOSTS = frozenset({"private_enterprise", "social_organization"})
 PROGRAMME = {"advanced": "showcase", "average": "improve", "lagging": "remedy"}
 GRADE_RANK = {"lagging": 0, "average": 1, "advanced": 2}
 Movement = Literal["promoted", "demoted", "unchanged"]
-
-__all__ = ["Classification", "item_set_for", "ITEM_SETS", "FIVE_GOODS", "TWO_STRONGS_SIX_GOODS", "PROGRAMME",
-           "RectificationCase", "case_id", "conversion_rate", "follow_up_until", "is_relapse", "overdue"]
-
 
 def item_set_for(host_unit_type: str | None) -> str:
     """两新组织 (non-public enterprises, social organizations) → 双强六好; everyone else → 五个好."""

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from services.organizations.campaign_commands import (
+from services.organizations.campaigns.commands import (
     AcceptRectification, AcceptRectificationByTownship, AssignFirstSecretary, AssignLiaisonLeader,
     ExtendRectification, FlagOrganizationWeak, PlanRectification, ReplaceSecretary, ReportRectificationProgress,
 )
-from services.organizations.domain import Organization, check_not_future
-from services.organizations.lifecycle import add_months, check_exists, check_not_dissolved
+from services.organizations.lifecycle.elections import add_months
+from services.organizations.lifecycle.setting_rules import check_exists, check_not_dissolved
+from services.organizations.registry.domain import Organization, check_not_future
 from shared.aggregate import Aggregate
 from shared.catalog.base import DomainEvent
 from shared.catalog.campaigns import (

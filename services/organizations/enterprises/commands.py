@@ -1,5 +1,6 @@
-"""Commands about 两新组织: registering units, their headcount and status, founding their Party
-organizations, instructors and 工青妇. Shape checks only; rules needing state are in enterprises.py.
+"""Commands about 两新组织 and their replies: registering units, their headcount and status, founding
+their Party organizations, instructors and 工青妇. Shape checks only; rules needing state are in
+domain.py and founding.py. A command on one unit names it (the gateway takes it from the path).
 
 Forms and spreadsheets say 非公企业/停产/联合组建/联络员/工会; the log always says the identifiers.
 The USCC is only normalized here: validate_uscc runs in the domain so a wrong code is refused with
@@ -8,17 +9,16 @@ the reason (a regex here could only say "does not match").
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.catalog.enterprises import (ClosedStatus, FoundingMode, InstructorRole, MassOrganizationKind,
                                         OperatingStatus, UnitType)
 
-from services.organizations.commands import TOKEN_PATTERN, _blank_to_none
-from services.organizations.uscc import normalize_uscc
-
-Token = Annotated[str, StringConstraints(pattern=TOKEN_PATTERN)]
+from services.organizations.contracts import TOKEN_PATTERN, Token, UploadedFile
+from services.organizations.enterprises.uscc import normalize_uscc
+from services.organizations.registry.commands import _blank_to_none
 
 UNIT_TYPE_ALIASES = {
     "非公企业": "private_enterprise", "非公有制企业": "private_enterprise", "企业": "private_enterprise",
@@ -64,6 +64,10 @@ class _Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+class _OnEnterprise(_Command):
+    enterprise_id: str = Field(pattern=TOKEN_PATTERN, description="单位编号 / the unit acted on")
+
+
 class RegisterEnterprise(_Command):
     """登记非公企业或社会组织 / Register a non-public enterprise or social organization of the county."""
 
@@ -90,7 +94,7 @@ class RegisterEnterprise(_Command):
     _bools = field_validator("fixed_premises", "above_scale", mode="before")(_yes_no)
 
 
-class UpdateHeadcount(_Command):
+class UpdateHeadcount(_OnEnterprise):
     """更新从业人员和党员人数 / Update the unit's employees and Party members from a date."""
 
     employees: int = Field(ge=0, le=10_000_000, description="从业人员数 / employees")
@@ -99,7 +103,7 @@ class UpdateHeadcount(_Command):
     effective_on: date = Field(description="生效日期 / date the figures hold from")
 
 
-class CloseEnterprise(_Command):
+class CloseEnterprise(_OnEnterprise):
     """停产或注销 / Record that the unit stopped operating or was deregistered."""
 
     status: ClosedStatus = Field(description="suspended 停产 / deregistered 注销")
@@ -109,7 +113,7 @@ class CloseEnterprise(_Command):
     _status = field_validator("status", mode="before")(_aliased(OPERATING_STATUS_ALIASES))
 
 
-class ReopenEnterprise(_Command):
+class ReopenEnterprise(_OnEnterprise):
     """恢复经营 / Record that the unit operates again."""
 
     reopened_on: date = Field(description="恢复经营日期 / date")
@@ -142,7 +146,7 @@ class FoundEnterpriseBranch(_Command):
         return ids
 
 
-class AssignInstructor(_Command):
+class AssignInstructor(_OnEnterprise):
     """选派党建指导员或联络员 / Assign a Party-building instructor or liaison to the unit."""
 
     person_name: str = Field(min_length=1, max_length=40, description="姓名 / name, e.g. 陈海生")
@@ -152,7 +156,7 @@ class AssignInstructor(_Command):
     _role = field_validator("role", mode="before")(_aliased(ROLE_ALIASES))
 
 
-class WithdrawInstructor(_Command):
+class WithdrawInstructor(_OnEnterprise):
     """撤回党建指导员或联络员 / Withdraw the unit's instructor or liaison."""
 
     withdrawn_on: date = Field(description="撤回日期 / date")
@@ -161,10 +165,37 @@ class WithdrawInstructor(_Command):
     _blank = field_validator("reason", mode="before")(_blank_to_none)
 
 
-class RecordMassOrganization(_Command):
+class RecordMassOrganization(_OnEnterprise):
     """记录工会、共青团或妇联组织的建立 / Record that the unit set up a 工会, 共青团 or 妇联 organization."""
 
     kind: MassOrganizationKind = Field(description="trade_union 工会 / youth_league 共青团 / womens_federation 妇联")
     established_on: date = Field(description="建立日期 / date")
 
     _kind = field_validator("kind", mode="before")(_aliased(MASS_ORGANIZATION_ALIASES))
+
+
+class ImportEnterprises(UploadedFile):
+    """批量导入两新组织 / Register the units of a spreadsheet (CSV or .xlsx): columns 统一社会信用代码, 单位名称,
+    类型, 乡镇, 行业, 从业人员, 正式党员, 登记日期 (optional 预备党员, 经营状态, 固定场所, 规模以上); all rows or none."""
+
+
+# -- replies --------------------------------------------------------------------------------------
+class NewEnterprise(BaseModel):
+    enterprise_id: str = Field(description="单位编号 / the unit's id")
+    uscc: str = Field(description="统一社会信用代码（规范化后） / the code as normalized")
+
+
+class EnterpriseChange(BaseModel):
+    enterprise_id: str = Field(description="单位编号 / the unit changed")
+
+
+class BranchFounded(BaseModel):
+    organization_id: str = Field(description="新党组织编号 / the new organization")
+    enterprise_ids: list[str] = Field(description="覆盖单位 / the units it covers")
+    warnings: list[str] = Field(description="“一般”规则的提示 / what the \"generally\" rules said")
+
+
+class EnterpriseImport(BaseModel):
+    imported: int = Field(description="本次登记单位数 / units registered now")
+    already_imported: int = Field(description="此前已登记（名称相同） / already registered with the same name")
+    import_id: str = Field(description="导入编号（同一文件相同） / the same for the same file")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from shared.catalog.rules import CoverageScope, CoverageTarget, RuleTable
 
-from services.organizations.enterprises import MASS_ORGANIZATION_NAMES, EnterpriseState
+from services.organizations.enterprises.domain import MASS_ORGANIZATION_NAMES, EnterpriseState
 
 DIMENSIONS = ("county", "township", "industry", "size_band", "unit_type")
 SIZE_BANDS = ("<10", "10-29", "30-99", "100+")

@@ -3,7 +3,7 @@
 Pure: the caller loads what a rule needs from the county's log (is the USCC already held, does the
 township exist) and passes "today". Every event carries its business date, so `fold_as_of` can
 rebuild the units as they stood on a date for coverage figures. Founding a Party organization
-spans several units: `found_branch` lives in enterprise_founding.py and is re-exported here.
+spans several units and the new organization: founding.py.
 """
 from __future__ import annotations
 
@@ -20,13 +20,12 @@ from shared.catalog.enterprises import (
 )
 from shared.errors import conflict, invalid, not_found
 
-from services.organizations.domain import check_not_future
-from services.organizations.enterprise_commands import (
+from services.organizations.enterprises.commands import (
     AssignInstructor, CloseEnterprise, RecordMassOrganization, RegisterEnterprise, ReopenEnterprise,
     UpdateHeadcount, WithdrawInstructor,
 )
-from services.organizations.enterprise_founding import found_branch  # noqa: F401  (re-exported)
-from services.organizations.uscc import validate_uscc
+from services.organizations.enterprises.uscc import validate_uscc
+from services.organizations.registry.domain import check_not_future
 
 MASS_ORGANIZATION_NAMES = {"trade_union": "工会", "youth_league": "共青团", "womens_federation": "妇联"}
 

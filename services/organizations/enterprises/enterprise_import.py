@@ -1,7 +1,7 @@
 """Enterprise spreadsheets (CSV or .xlsx) -> RegisterEnterprise commands, with per-row errors.
 
-Counties keep their 两新组织 台账 in Excel with Chinese headers; reading files and dates is shared
-with the member import. A row with any error yields errors and no command. Whether a code is
+Counties keep their 两新组织 台账 in Excel with Chinese headers; reading files, headers and dates is
+shared/spreadsheet.py. A row with any error yields errors and no command. Whether a code is
 already held by a unit in the log is the caller's check (the domain refuses it with uscc_taken);
 duplicates within the file are caught here. enterprise_id = stable_id("enterprise", uscc), so
 importing the same file twice maps to the same units.
@@ -18,13 +18,12 @@ from pydantic import ValidationError
 
 from shared.errors import DomainError
 from shared.ids import stable_id
-
-from services.organizations.enterprise_commands import (BOOL_ALIASES, OPERATING_STATUS_ALIASES, UNIT_TYPE_ALIASES,
-                                                        RegisterEnterprise)
-from services.organizations.enterprises import check_members_within_employees
-from services.organizations.importing import (RowError, SheetError, _CellError, _is_xlsx, _read_csv, _read_xlsx,
-                                              _text, header_columns, lookup_cell, parse_date, sheet_rows)
-from services.organizations.uscc import validate_uscc
+from shared.spreadsheet import (CellError, RowError, SheetError, choice, count, header_columns, lookup, parse_cells,
+                                parse_date, read_table, required_text, sheet_rows, text)
+from services.organizations.enterprises.commands import (BOOL_ALIASES, OPERATING_STATUS_ALIASES, UNIT_TYPE_ALIASES,
+                                                         RegisterEnterprise)
+from services.organizations.enterprises.domain import check_members_within_employees
+from services.organizations.enterprises.uscc import validate_uscc
 
 HEADERS: dict[str, str] = {
     "统一社会信用代码": "uscc", "社会信用代码": "uscc", "信用代码": "uscc", "uscc": "uscc",
@@ -46,7 +45,6 @@ HEADERS: dict[str, str] = {
 REQUIRED = {"uscc": "统一社会信用代码", "name": "单位名称", "unit_type": "类型", "township_id": "乡镇",
             "industry": "行业", "employees": "从业人员", "full_members": "正式党员"}
 _HEADER_NOISE = re.compile(r"[\s*＊]|[（(][^）)]*[）)]")  # spaces, required marks, "(人)"
-_COUNT = re.compile(r"^(\d{1,7})\s*(?:人|名)?$")
 
 
 @dataclass
@@ -65,18 +63,17 @@ def parse_enterprise_file(filename: str, content: bytes, townships: Mapping[str,
     """Plan the registration of every row. `townships` maps township ids and names to ids;
     `default_registered_on` stands in for a missing or blank 登记日期 (required otherwise)."""
     try:
-        table = _read_xlsx(content) if _is_xlsx(filename, content) else _read_csv(filename, content)
-        return _plan(table, townships, default_registered_on)
-    except _CellError as e:
+        return _plan(read_table(filename, content), parsers(townships), default_registered_on)
+    except CellError as e:
         return EnterpriseImportPlan(errors=[RowError(1, "file", str(e))])
 
 
-def _plan(table: Iterable[list[Any]], townships: Mapping[str, str], default_on: date | None) -> EnterpriseImportPlan:
+def _plan(table: Iterable[list[Any]], cell_parsers: dict, default_on: date | None) -> EnterpriseImportPlan:
     plan, seen = EnterpriseImportPlan(), {}
     required = dict(REQUIRED, **({} if default_on else {"registered_on": "登记日期"}))
     try:
         for number, values in sheet_rows(table, _columns, required, plan.errors):
-            _plan_row(plan, number, values, townships, default_on, seen)
+            _plan_row(plan, number, values, cell_parsers, default_on, seen)
     except SheetError as exc:
         return EnterpriseImportPlan(errors=[RowError(1, "file", str(exc))])
     return plan
@@ -86,15 +83,10 @@ def _columns(header: list[Any]) -> dict[int, str]:
     return header_columns(header, HEADERS, _HEADER_NOISE)
 
 
-def _plan_row(plan: EnterpriseImportPlan, number: int, values: dict[str, Any], townships: Mapping[str, str],
+def _plan_row(plan: EnterpriseImportPlan, number: int, values: dict[str, Any], cell_parsers: dict,
               default_on: date | None, seen: dict[str, int]) -> None:
-    parsed: dict[str, Any] = {}
     errors: list[RowError] = []
-    for f, parse in PARSERS.items():
-        try:
-            parsed[f] = parse(values.get(f), townships)
-        except _CellError as e:
-            errors.append(RowError(number, f, str(e)))
+    parsed = parse_cells(number, values, cell_parsers, errors)
     if "registered_on" in parsed and parsed["registered_on"] is None:
         if default_on is None:
             errors.append(RowError(number, "registered_on", "登记日期不能为空 / registration date is required"))
@@ -119,78 +111,36 @@ def _plan_row(plan: EnterpriseImportPlan, number: int, values: dict[str, Any], t
         plan.errors.extend(RowError(number, str(x["loc"][0]), f"数据无效 / invalid: {x['msg']}") for x in e.errors())
 
 
-# --- cell parsers: value -> clean value, or _CellError with a bilingual message ---
+# --- cell parsers: value -> clean value, or CellError with a bilingual message ---
 
-def _uscc(value: Any, _: Mapping[str, str]) -> str:
-    text = _text(value)
-    if not text:
-        raise _CellError("统一社会信用代码不能为空 / unified social credit code is required")
+def _uscc(value: Any) -> str:
+    cell = text(value)
+    if not cell:
+        raise CellError("统一社会信用代码不能为空 / unified social credit code is required")
     try:
-        return validate_uscc(text)
+        return validate_uscc(cell)
     except DomainError as e:
-        raise _CellError(e.detail) from None
-
-
-def _required_text(zh: str, en: str, limit: int) -> Callable[[Any, Mapping[str, str]], str]:
-    def parse(value: Any, _: Mapping[str, str]) -> str:
-        text = _text(value)
-        if not text:
-            raise _CellError(f"{zh}不能为空 / {en} is required")
-        if len(text) > limit:
-            raise _CellError(f"{zh}超过 {limit} 个字 / {en} longer than {limit} characters")
-        return text
-    return parse
-
-
-def _choice(aliases: dict[str, Any], zh: str, en: str, allowed: str, default: Any = None):
-    def parse(value: Any, _: Mapping[str, str]) -> Any:
-        text = _text(value)
-        if not text and default is not None:
-            return default
-        if not text:
-            raise _CellError(f"{zh}不能为空 / {en} is required")
-        if text.lower() not in aliases:
-            raise _CellError(f"{zh}“{text}”无效，应为{allowed} / invalid {en} '{text}'")
-        return aliases[text.lower()]
-    return parse
-
-
-def _count(zh: str, en: str, default: int | None = None) -> Callable[[Any, Mapping[str, str]], int]:
-    def parse(value: Any, _: Mapping[str, str]) -> int:
-        text = _text(value)
-        if not text and default is not None:
-            return default
-        m = _COUNT.match(text)
-        if not m:
-            raise _CellError(f"{zh}“{text}”应为非负整数 / {en} must be a whole number ≥ 0, got '{text}'"
-                             if text else f"{zh}不能为空 / {en} is required")
-        return int(m[1])
-    return parse
-
-
-def _township(value: Any, townships: Mapping[str, str]) -> str:
-    return lookup_cell(value, townships, "乡镇", "township")
-
-
-def _registered_on(value: Any, _: Mapping[str, str]) -> date | None:
-    return parse_date(value)
+        raise CellError(e.detail) from None
 
 
 _YES_NO = {**BOOL_ALIASES, "y": True, "n": False, "yes": True, "no": False, "true": True, "false": False,
            "1": True, "0": False}
 
-PARSERS: dict[str, Callable[[Any, Mapping[str, str]], Any]] = {
-    "uscc": _uscc,
-    "name": _required_text("单位名称", "name", 100),
-    "unit_type": _choice(UNIT_TYPE_ALIASES, "类型", "unit type", "非公企业/社会组织"),
-    "township_id": _township,
-    "industry": _required_text("行业", "industry", 40),
-    "employees": _count("从业人员", "employees"),
-    "full_members": _count("正式党员", "full members"),
-    "probationary_members": _count("预备党员", "probationary members", default=0),
-    "operating_status": _choice(OPERATING_STATUS_ALIASES, "经营状态", "operating status", "正常经营/停产/注销",
-                                default="operating"),
-    "fixed_premises": _choice(_YES_NO, "固定场所", "fixed premises", "是/否", default=True),
-    "above_scale": _choice(_YES_NO, "规模以上", "above scale", "是/否", default=False),
-    "registered_on": _registered_on,
-}
+
+def parsers(townships: Mapping[str, str]) -> dict[str, Callable[[Any], Any]]:
+    """The parser of each column's cells (the township column looks names up in this county)."""
+    return {
+        "uscc": _uscc,
+        "name": required_text("单位名称", "name", 100),
+        "unit_type": choice(UNIT_TYPE_ALIASES, "类型", "unit type", "非公企业/社会组织"),
+        "township_id": lookup(townships, "乡镇", "township"),
+        "industry": required_text("行业", "industry", 40),
+        "employees": count("从业人员", "employees"),
+        "full_members": count("正式党员", "full members"),
+        "probationary_members": count("预备党员", "probationary members", default=0),
+        "operating_status": choice(OPERATING_STATUS_ALIASES, "经营状态", "operating status", "正常经营/停产/注销",
+                                   default="operating"),
+        "fixed_premises": choice(_YES_NO, "固定场所", "fixed premises", "是/否", default=True),
+        "above_scale": choice(_YES_NO, "规模以上", "above scale", "是/否", default=False),
+        "registered_on": parse_date,
+    }

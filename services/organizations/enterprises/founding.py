@@ -1,27 +1,52 @@
 """Founding a Party organization in 两新组织 (单独组建 / 联合组建 / 行业统建 / 区域联建 / 楼宇共建).
 
-One organization may cover several units, each its own aggregate, so this is a pure function over
-all of them: it returns one `EnterpriseBranchFounded` per covered unit (appended to that unit's own
-subject) and the warnings of "generally" rules. The `OrganizationEstablished` event of the new
-organization is the caller's, as is choosing `organization_id`.
+One organization may cover several units, each its own aggregate, so this is a pure decision over
+all of them and the new organization: `found_organization` establishes the organization (its type
+follows the founding mode) and records one `EnterpriseBranchFounded` on every covered unit's own
+subject, all in one atomic batch; `found_branch` is the units' part, with the warnings of
+"generally" rules. The caller chooses `organization_id`.
 """
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
+from shared.aggregate import Decision
 from shared.catalog.base import DomainEvent
 from shared.catalog.enterprises import EnterpriseBranchFounded
+from shared.catalog.organizations import OrganizationEstablished
 from shared.catalog.rules import RuleTable, SettingRule
 from shared.errors import conflict, invalid, not_found
 
-from services.organizations.domain import check_not_future
-from services.organizations.enterprise_commands import FoundEnterpriseBranch
-
-if TYPE_CHECKING:
-    from services.organizations.enterprises import Enterprise
+from services.organizations.enterprises.commands import BranchFounded, FoundEnterpriseBranch
+from services.organizations.enterprises.domain import Enterprise
+from services.organizations.registry.domain import Organization, check_not_future
 
 JOINT_MODES = frozenset({"joint", "industry", "area", "building"})
+
+
+def founded_organization_type(founding_mode: str) -> str:
+    """单独组建 founds a 党支部 of the unit; every joint mode (联合、行业、区域、楼宇) a 联合党支部."""
+    return "joint_branch" if founding_mode in JOINT_MODES else "branch"
+
+
+def found_organization(cmd: FoundEnterpriseBranch, units: list[Enterprise], organization: Organization,
+                       rules: RuleTable, today: date) -> Decision:
+    """The new organization (`organization`: its not yet existing aggregate) and every covered unit's
+    founding, decided together. It is hosted by the first unit listed, in that unit's township."""
+    if organization.exists:
+        raise conflict("organization_exists", f"党组织 {organization.id} 已存在 / organization exists")
+    pairs, warnings = found_branch(cmd, units, rules, organization.id, today)
+    first = next(u for u in units if u.id == cmd.enterprise_ids[0])
+    decision = Decision().add(organization, [OrganizationEstablished(
+        organization_id=organization.id, name=cmd.organization_name,
+        organization_type=founded_organization_type(cmd.founding_mode), host_unit_type=first.unit_type,
+        township_id=first.township_id, approved_by=cmd.approved_by, approved_on=cmd.approved_on)])
+    by_id = {u.id: u for u in units}
+    for enterprise_id, event in pairs:
+        decision.add(by_id[enterprise_id], [event])
+    decision.answer = BranchFounded(organization_id=organization.id, enterprise_ids=list(cmd.enterprise_ids),
+                                    warnings=warnings)
+    return decision
 
 
 def found_branch(cmd: FoundEnterpriseBranch, enterprises: list[Enterprise], rules: RuleTable,

@@ -1,19 +1,22 @@
-"""Commands of an organization's life after founding (shape only; rules in lifecycle.py).
-
-The organization they act on is named by the request path / subject, as with TransferMember.
-"""
+"""Commands of an organization's life after founding (shape only; rules in domain.py and
+elections.py) and their replies. Each names the organization it acts on (the gateway takes it from
+the request path)."""
 from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from services.organizations.commands import TOKEN_PATTERN, _blank_to_none, _Command
+from services.organizations.registry.commands import TOKEN_PATTERN, _blank_to_none, _Command
 from shared.catalog.lifecycle import CommitteeSeat
 from shared.catalog.organizations import OrganizationType
 
 
-class _Approved(_Command):
+class _OnOrganization(_Command):
+    organization_id: str = Field(pattern=TOKEN_PATTERN, description="党组织编号 / the organization acted on")
+
+
+class _Approved(_OnOrganization):
     approved_by: str = Field(min_length=1, max_length=40, description="上级党组织批准人/机关 / who approved")
     approved_on: date = Field(description="批准日期 / date of approval")
 
@@ -58,7 +61,7 @@ class RestoreOrganization(_Approved):
     reason: str = Field(min_length=1, max_length=200, description="恢复原因 / reason")
 
 
-class ElectCommittee(_Command):
+class ElectCommittee(_OnOrganization):
     """换届选举 / Record an election: a committee, or a secretary only (书记，必要时副书记)."""
 
     elected_on: date = Field(description="选举日期 / election date")
@@ -75,3 +78,20 @@ class PostponeElection(_Approved):
 
     new_due_on: date = Field(description="新的换届期限 / new due date")
     reason: str = Field(min_length=1, max_length=200, description="原因 / reason")
+
+
+# -- replies --------------------------------------------------------------------------------------
+class OrganizationChange(BaseModel):
+    organization_id: str = Field(description="党组织编号 / the organization changed")
+
+
+class MergeResult(BaseModel):
+    organization_id: str = Field(description="被合并的党组织 / the absorbed organization (now merged)")
+    into_organization_id: str = Field(description="并入的党组织 / the absorbing organization")
+    members_moved: int = Field(description="随之转接的党员 / members whose affiliation moved with it")
+
+
+class ElectionResult(BaseModel):
+    organization_id: str
+    term_ends_on: date | None = Field(description="任期届满 / end of the new term")
+    secretary_only: bool | None = Field(description="只设书记（不设委员会） / a secretary only, no committee")

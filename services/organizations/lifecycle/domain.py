@@ -1,45 +1,40 @@
 """An organization's life after founding: rename, upgrade (升格), transfer whole (整建制转移), merge,
-dissolve/restore. Elections (换届) live in elections.py and are re-exported here, so this module is
-the one entry point for the lifecycle.
+dissolve/restore. Elections (换届) are elections.py; the organization-setting rules setting_rules.py.
 
-Pure functions over a folded `Organization` (domain.py folds the events): each checks named
-invariants (lifecycle_rules.py) and returns new events without mutating anything. The caller loads
-whatever else a rule needs from the same county's log (the new parent, a parent-chain lookup,
-member counts) and passes "today" and the rule table in force. States: active ↔ dissolved; merged
+Pure functions over a folded `Organization` (registry/domain.py folds the events): each checks named
+invariants and returns new events without mutating anything. The caller loads whatever else a rule
+needs from the same county's log (the new parent, a parent-chain lookup, member counts, the members
+a merge moves) and passes "today" and the rule table in force. States: active ↔ dissolved; merged
 is terminal.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
-from services.organizations.domain import (
-    Organization, Township, check_parent_can_hold, check_parent_in_county, check_party_group_under_branch,
-    check_township_in_county,
-)
-from services.organizations.elections import (  # noqa: F401  (re-exported: one entry point)
-    ElectionStatus, Reminder, add_months, elect_committee, election_status, holds_elections, next_reminder,
-    postpone_election,
-)
-from services.organizations.lifecycle_commands import (
-    DissolveOrganization, MergeOrganization, RenameOrganization, RestoreOrganization, TransferOrganization,
-    UpgradeOrganization,
-)
-from services.organizations.lifecycle_rules import (  # noqa: F401  (check_setting_rules re-exported)
-    check_approval, check_changeable, check_exists, check_not_dissolved, check_not_merged,
-    check_not_own_descendant, check_setting_rules, check_upgrade_is_upward,
-)
+from shared.aggregate import Decision
 from shared.catalog.base import DomainEvent
-from shared.catalog.rules import RuleTable
 from shared.catalog.lifecycle import (
     OrganizationDissolved, OrganizationMerged, OrganizationRenamed, OrganizationRestored, OrganizationTransferred,
     OrganizationUpgraded,
 )
+from shared.catalog.rules import RuleTable
 from shared.errors import conflict, invalid, not_found
+from services.organizations.lifecycle.commands import (
+    DissolveOrganization, MergeOrganization, MergeResult, RenameOrganization, RestoreOrganization,
+    TransferOrganization, UpgradeOrganization,
+)
+from services.organizations.lifecycle.setting_rules import (
+    check_approval, check_changeable, check_exists, check_not_dissolved, check_not_merged,
+    check_not_own_descendant, check_setting_rules, check_upgrade_is_upward,
+)
+from services.organizations.registry.commands import TransferMember
+from services.organizations.registry.domain import (
+    Member, Organization, Township, check_parent_can_hold, check_parent_in_county, check_party_group_under_branch,
+    check_township_in_county,
+)
 
-__all__ = ["rename", "upgrade", "transfer", "merge", "dissolve", "restore", "elect_committee",
-           "postpone_election", "election_status", "next_reminder", "holds_elections", "Reminder",
-           "ElectionStatus", "check_setting_rules", "add_months"]
+MAX_MERGED_MEMBERS = 999  # the absorbed organization's event and its members' transfers: one atomic batch
 
 
 # --- organization changes -------------------------------------------------------------------------
@@ -91,8 +86,11 @@ def transfer(org: Organization, cmd: TransferOrganization, *, new_parent: Organi
                                     approved_on=cmd.approved_on)]
 
 
-def merge(org: Organization, cmd: MergeOrganization, *, into: Organization | None, today: date) -> list[DomainEvent]:
-    """This organization is absorbed (and so dissolved); the caller moves its members."""
+def merge(org: Organization, cmd: MergeOrganization, *, into: Organization | None, members: Sequence[Member],
+          today: date) -> Decision:
+    """This organization is absorbed (and so dissolved); every member it holds moves to the absorbing
+    one, dated the approval — all in one atomic batch. `members`: those the registry lists under it
+    (one that has moved elsewhere meanwhile is left where it is)."""
     check_changeable(org, cmd.approved_on, today)
     if cmd.into_organization_id == org.id:
         raise invalid("merge_into_itself", "into_organization_id", "不能并入自身 / cannot merge into itself")
@@ -103,8 +101,22 @@ def merge(org: Organization, cmd: MergeOrganization, *, into: Organization | Non
     if not into.can_hold_members:
         raise invalid("merge_target_cannot_hold_members", "into_organization_id",
                       "不能并入党小组 / cannot merge into a party group")
-    return [OrganizationMerged(organization_id=org.id, into_organization_id=into.id,
-                               approved_by=cmd.approved_by, approved_on=cmd.approved_on)]
+    held = [m for m in members if m.exists and m.branch_id == org.id]
+    check_merge_fits_one_batch(len(held))
+    decision = Decision().add(org, [OrganizationMerged(organization_id=org.id, into_organization_id=into.id,
+                                                       approved_by=cmd.approved_by, approved_on=cmd.approved_on)])
+    for member in held:
+        decision.add(member, member.transfer(TransferMember(
+            member_id=member.id, to_branch_id=into.id, transferred_on=cmd.approved_on,
+            reason="党组织合并 / organizations merged"), to_branch=into, today=today))
+    decision.answer = MergeResult(organization_id=org.id, into_organization_id=into.id, members_moved=len(held))
+    return decision
+
+
+def check_merge_fits_one_batch(members: int) -> None:
+    if members > MAX_MERGED_MEMBERS:
+        raise invalid("too_many_members_to_merge", "organization_id",
+                      "党员超过999人，请先分批转接 / more than 999 members: transfer them in parts first")
 
 
 def dissolve(org: Organization, cmd: DissolveOrganization, *, today: date) -> list[DomainEvent]:

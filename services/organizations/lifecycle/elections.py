@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from services.organizations.domain import Organization, check_not_future
-from services.organizations.lifecycle_commands import ElectCommittee, PostponeElection
-from services.organizations.lifecycle_rules import (
+from services.organizations.registry.domain import Organization, check_not_future
+from services.organizations.lifecycle.commands import ElectCommittee, PostponeElection
+from services.organizations.lifecycle.setting_rules import (
     check_approval, check_committee_needs_seven_full_members, check_committee_size, check_exactly_one_secretary,
     check_exists, check_holds_elections, check_not_dissolved,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from services.organizations.domain import Organization, check_not_future
+from services.organizations.registry.domain import Organization, check_not_future
 from shared.catalog.lifecycle import CommitteeSeat
 from shared.catalog.rules import RuleTable
 from shared.errors import conflict, invalid, not_found

@@ -1,4 +1,5 @@
-"""Commands of the organizations context: what county staff ask for, validated before any rule runs.
+"""Commands of the registry (counties, townships, organizations, members) and their replies:
+what county staff ask for, validated before any rule runs.
 
 Shape checks live here (the gateway publishes them as OpenAPI); rules that need state (does the
 parent exist, is the member 18) live in domain.py.
@@ -11,8 +12,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.catalog.organizations import Gender, HostUnitType, MembershipStatus, OrganizationType
+from services.organizations.contracts import TOKEN_PATTERN, UploadedFile
 
-TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 COUNTY_CODE_PATTERN = r"^[1-9]\d{5}$"
 
 # Spreadsheets and forms say 男/正式党员; the log always says male/full.
@@ -98,8 +99,44 @@ class RegisterMember(_Command):
 class TransferMember(_Command):
     """转接组织关系到另一党支部 / Move a member's affiliation to another branch."""
 
+    member_id: str = Field(pattern=TOKEN_PATTERN, description="党员编号 / the member who moves")
     to_branch_id: str = Field(pattern=TOKEN_PATTERN, description="转入党支部编号 / receiving branch id")
     transferred_on: date = Field(description="转接日期 / date of the transfer")
     reason: str | None = Field(None, max_length=200, description="转接原因（可选） / reason")
 
     _blank = field_validator("reason", mode="before")(_blank_to_none)
+
+
+class ImportMembers(UploadedFile):
+    """批量导入党员 / Register the members of a spreadsheet (CSV or .xlsx): columns 姓名, 性别, 出生日期,
+    党员类型, 入党日期, 所在支部 (id or exact name); all rows or none."""
+
+
+# -- replies --------------------------------------------------------------------------------------
+class NewCounty(BaseModel):
+    county_code: str = Field(description="6位行政区划代码 / the county's code")
+    name: str = Field(description="县（区）名称 / name")
+
+
+class NewTownship(BaseModel):
+    township_id: str = Field(description="乡镇编号 / the township's id")
+
+
+class NewOrganization(BaseModel):
+    organization_id: str = Field(description="党组织编号 / the organization's id")
+
+
+class NewMember(BaseModel):
+    member_id: str = Field(description="党员编号 / the member's id")
+
+
+class MemberPlacement(BaseModel):
+    member_id: str = Field(description="党员编号 / member id")
+    branch_id: str = Field(description="现所在党支部 / the branch now holding the member")
+
+
+class MemberImport(BaseModel):
+    import_id: str = Field(description="导入编号（同一文件相同） / the same for the same file")
+    imported: int = Field(description="本次登记人数 / members registered now")
+    already_imported: int = Field(description="此前已由同一文件登记 / registered by an earlier run of the same file")
+    member_ids: list[str] = Field(description="每行党员编号（按行序） / member id of every row, in order")

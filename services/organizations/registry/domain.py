@@ -20,7 +20,7 @@ from shared.catalog.organizations import (
 )
 from shared.errors import conflict, invalid, not_found
 
-from services.organizations.commands import (
+from services.organizations.registry.commands import (
     AddCounty, AddTownship, EstablishOrganization, RegisterMember, TransferMember,
 )
 

@@ -1,146 +1,121 @@
-"""Command handlers of the organizations service (the registry): parse, load, decide, append, reply."""
+"""Handlers of the registry: counties, townships, organizations, members and the member import.
+Each checks who may act, loads what the rule needs and lets the executor decide and append; the
+subjects they answer are listed once, in HANDLERS at the end."""
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
-import hashlib
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
+from shared.aggregate import Aggregate
 from shared.errors import FieldError, forbidden, invalid
-from shared.ids import new_id, stable_id
-from shared.messaging import COUNTY_ADDED, ok
-from shared.service import Context, Routes
-from services.organizations import (handlers_campaigns, handlers_enterprises, queries, queries_campaigns,
-                                    queries_coverage)
-from services.organizations.commands import (AddCounty, AddTownship, EstablishOrganization, RegisterMember,
-                                             TransferMember)
-from services.organizations.domain import County, Member, Organization, Township
-from services.organizations.importing import parse_member_file
-from services.organizations.registration import import_members
-
-CHINA = ZoneInfo("Asia/Shanghai")
-routes = Routes("organizations", writes=("org",))
-
-
-def today() -> date:
-    return datetime.now(CHINA).date()
+from shared.ids import new_id
+from shared.messaging import ok
+from shared.service import Context
+from services.organizations import scope
+from services.organizations.clock import today
+from services.organizations.registry import queries
+from services.organizations.registry.commands import (AddCounty, AddTownship, EstablishOrganization, ImportMembers,
+                                                      MemberImport, MemberPlacement, NewCounty, NewMember,
+                                                      NewOrganization, NewTownship, RegisterMember, TransferMember)
+from services.organizations.registry.domain import County, Member, Organization, Township
+from services.organizations.registry.member_import import parse_member_file
+from services.organizations.registry.registration import register_members
+from services.organizations.registry.streams import announce_county, open_county_stream
+from services.organizations.upload import file_content, import_id
 
 
-@routes.command("add_county")
-async def on_add_county(ctx: Context) -> dict:
+async def on_add_county(ctx: Context, cmd: AddCounty) -> dict:
     """开通县（区）: creates the county's event stream, then records CountyAdded as its first event."""
     if ctx.actor.role != "platform_admin":
         raise forbidden("只有平台管理员可以开通县（区） / only a platform admin adds counties")
-    cmd = AddCounty.model_validate(ctx.data)
     if cmd.county_code != ctx.county:
         raise invalid("county_code_mismatch", "county_code", "行政区划代码与请求不一致 / county code mismatch")
-    await ctx.service.store.add_county_stream(cmd.county_code)
+    await open_county_stream(ctx.service, cmd.county_code)
     out = await ctx.service.repo.execute(ctx.county, County, cmd.county_code, ctx.meta, lambda c: c.add(cmd))
-    await ctx.service.nc.publish(COUNTY_ADDED, cmd.county_code.encode())
-    return ok({"county_code": cmd.county_code, "name": cmd.name}, out.seq)
+    await announce_county(ctx.service, cmd.county_code)
+    return ok(NewCounty(county_code=cmd.county_code, name=cmd.name), out.seq)
 
 
-async def _county(ctx: Context) -> County:
-    return (await ctx.service.repo.get(ctx.county, County, ctx.county)).state
-
-
-@routes.command("add_township")
-async def on_add_township(ctx: Context) -> dict:
+async def on_add_township(ctx: Context, cmd: AddTownship) -> dict:
     """添加乡镇/街道/苏木."""
     ctx.require_county_department()
-    cmd = AddTownship.model_validate(ctx.data)
     township_id = cmd.township_id or new_id()
-    county = await _county(ctx)
+    county = await _state(ctx, County, ctx.county)
     out = await ctx.service.repo.execute(ctx.county, Township, township_id, ctx.meta, lambda t: t.add(cmd, county))
-    return ok({"township_id": township_id}, out.seq)
+    return ok(NewTownship(township_id=township_id), out.seq)
 
 
-@routes.command("establish_organization")
-async def on_establish_organization(ctx: Context) -> dict:
+async def on_establish_organization(ctx: Context, cmd: EstablishOrganization) -> dict:
     """成立党组织 with the approving upper organization recorded."""
     ctx.require_write()
-    cmd = EstablishOrganization.model_validate(ctx.data)
-    if ctx.actor.role == "township_operator" and cmd.township_id != ctx.actor.township:
-        raise forbidden("乡镇操作员只能在本乡镇成立党组织 / a township operator acts only in their township")
-    if ctx.actor.role == "branch_secretary":
-        raise forbidden("支部书记不能成立党组织 / a branch secretary cannot establish organizations")
-    org_id = cmd.organization_id or new_id()
-    county, parent, township = await asyncio.gather(
-        _county(ctx),
-        ctx.service.repo.get(ctx.county, Organization, cmd.parent_id) if cmd.parent_id else _none(),
-        ctx.service.repo.get(ctx.county, Township, cmd.township_id) if cmd.township_id else _none())
-    day = today()
+    scope.check_not_branch_secretary(ctx.actor, "支部书记不能成立党组织 / a branch secretary cannot establish organizations")
+    scope.check_in_township(ctx.actor, cmd.township_id,
+                            "乡镇操作员只能在本乡镇成立党组织 / a township operator acts only in their township")
+    county = await _state(ctx, County, ctx.county)
+    parent = await _state(ctx, Organization, cmd.parent_id) if cmd.parent_id else None
+    township = await _state(ctx, Township, cmd.township_id) if cmd.township_id else None
+    if parent is not None and parent.township_id is not None:  # not under another township's organization
+        scope.check_in_township(ctx.actor, parent.township_id)
+    org_id, day = cmd.organization_id or new_id(), today()
     out = await ctx.service.repo.execute(ctx.county, Organization, org_id, ctx.meta, lambda o: o.establish(
-        cmd, county=county, parent=parent.state if parent else None,
-        township=township.state if township else None, today=day))
-    return ok({"organization_id": org_id}, out.seq)
+        cmd, county=county, parent=parent, township=township, today=day))
+    return ok(NewOrganization(organization_id=org_id), out.seq)
 
 
-async def _none():
-    return None
-
-
-async def check_actor_may_manage_branch(ctx: Context, branch: Organization) -> None:
-    if ctx.actor.role == "branch_secretary" and ctx.actor.branch != branch.id:
-        raise forbidden("支部书记只能管理本支部党员 / a branch secretary manages only their own branch")
-    if ctx.actor.role == "township_operator" and branch.township_id != ctx.actor.township:
-        raise forbidden("乡镇操作员只能管理本乡镇党员 / a township operator manages only their township")
-
-
-@routes.command("register_member")
-async def on_register_member(ctx: Context) -> dict:
+async def on_register_member(ctx: Context, cmd: RegisterMember) -> dict:
     """党员登记: the member's organizational relationship is held by exactly one branch."""
     ctx.require_write()
-    cmd = RegisterMember.model_validate(ctx.data)
-    branch = (await ctx.service.repo.get(ctx.county, Organization, cmd.branch_id)).state
-    await check_actor_may_manage_branch(ctx, branch)
+    branch = await _state(ctx, Organization, cmd.branch_id)
+    scope.check_may_manage_branch(ctx.actor, branch)
     member_id, day = cmd.member_id or new_id(), today()
     out = await ctx.service.repo.execute(ctx.county, Member, member_id, ctx.meta,
-                                 lambda m: m.register(cmd, branch=branch, today=day))
-    return ok({"member_id": member_id}, out.seq)
+                                         lambda m: m.register(cmd, branch=branch, today=day))
+    return ok(NewMember(member_id=member_id), out.seq)
 
 
-@routes.command("transfer_member")
-async def on_transfer_member(ctx: Context) -> dict:
-    """组织关系转接 within the county."""
+async def on_transfer_member(ctx: Context, cmd: TransferMember) -> dict:
+    """组织关系转接 within the county (by the sending branch's side)."""
     ctx.require_write()
-    member_id = str(ctx.data.get("member_id", ""))
-    cmd = TransferMember.model_validate({k: v for k, v in ctx.data.items() if k != "member_id"})
-    member = (await ctx.service.repo.get(ctx.county, Member, member_id)).state
+    member = await _state(ctx, Member, cmd.member_id)
     if member.exists:
-        await check_actor_may_manage_branch(ctx, (await ctx.service.repo.get(ctx.county, Organization, member.branch_id)).state)
-    to_branch = (await ctx.service.repo.get(ctx.county, Organization, cmd.to_branch_id)).state
-    day = today()
-    out = await ctx.service.repo.execute(ctx.county, Member, member_id, ctx.meta,
-                                 lambda m: m.transfer(cmd, to_branch=to_branch, today=day))
-    return ok({"member_id": member_id, "branch_id": cmd.to_branch_id}, out.seq)
+        scope.check_may_manage_branch(ctx.actor, await _state(ctx, Organization, member.branch_id))
+    to_branch, day = await _state(ctx, Organization, cmd.to_branch_id), today()
+    out = await ctx.service.repo.execute(ctx.county, Member, cmd.member_id, ctx.meta,
+                                         lambda m: m.transfer(cmd, to_branch=to_branch, today=day))
+    return ok(MemberPlacement(member_id=cmd.member_id, branch_id=cmd.to_branch_id), out.seq)
 
 
-@routes.command("import_members")
-async def on_import_members(ctx: Context) -> dict:
+async def on_import_members(ctx: Context, cmd: ImportMembers) -> dict:
     """批量导入党员 (CSV/Excel): every row is checked first; any bad row refuses the whole file."""
     ctx.require_write()
-    filename = str(ctx.data.get("filename") or "members.csv")
-    try:
-        content = base64.b64decode(ctx.data.get("content_b64") or "", validate=True)
-    except (binascii.Error, ValueError):
-        raise invalid("invalid_file", "file", "文件内容无法解码 / file content is not valid base64") from None
-    if not content:
-        raise invalid("empty_file", "file", "文件为空 / the file is empty")
-    branches = await queries.branch_lookup(ctx)
-    plan = parse_member_file(filename, content, branches)
+    content = file_content(cmd)
+    plan = parse_member_file(cmd.filename or "members.csv", content, await queries.branch_lookup(ctx))
     if not plan.rows and not plan.errors:
         raise invalid("empty_file", "file", "文件中没有党员数据 / the file has no member rows")
-    import_id = stable_id("import", ctx.county, hashlib.sha256(content).hexdigest())
     parse_errors = [FieldError(f"row {e.row}: {e.field}", e.message) for e in plan.errors]
-    result, seq = await import_members(ctx, plan.rows, plan.row_numbers, import_id, today(), parse_errors)
-    return ok(result, seq)
+    refs = [(Organization, b) for b in sorted({r.branch_id for r in plan.rows})]
+    refs += [(Member, r.member_id) for r in plan.rows]
+    the_import, day = import_id(ctx.county, content), today()
+
+    def decide(states: list[Aggregate]):
+        return register_members(
+            plan.rows, plan.row_numbers, [s for s in states if isinstance(s, Member)],
+            {s.id: s for s in states if isinstance(s, Organization)}, import_id=the_import, today=day,
+            errors=parse_errors, check_scope=lambda branch: scope.check_may_import_into(ctx.actor, branch))
+    out = await ctx.service.repo.execute_many(ctx.county, ctx.meta, refs, decide, chunked=True)
+    return ok(out.result, out.seq)
 
 
-queries.register(routes)
-handlers_enterprises.register(routes, today)
-queries_coverage.register(routes, today)
-handlers_campaigns.register(routes, today)
-queries_campaigns.register(routes, today)
+async def _state(ctx: Context, cls: type[Aggregate], aggregate_id: str):
+    return (await ctx.service.repo.get(ctx.county, cls, aggregate_id)).state
+
+
+HANDLERS = (  # (kind, name, handler, reply): subject pb.<county>.<kind>.organizations.<name>
+    ("cmd", "add_county", on_add_county, NewCounty),
+    ("cmd", "add_township", on_add_township, NewTownship),
+    ("cmd", "establish_organization", on_establish_organization, NewOrganization),
+    ("cmd", "register_member", on_register_member, NewMember),
+    ("cmd", "transfer_member", on_transfer_member, MemberPlacement),
+    ("cmd", "import_members", on_import_members, MemberImport),
+    ("qry", "list_townships", queries.on_list_townships, queries.TownshipList),
+    ("qry", "list_organizations", queries.on_list_organizations, queries.OrganizationList),
+    ("qry", "list_members", queries.on_list_members, queries.MemberList),
+    ("qry", "get_member", queries.on_get_member, queries.MemberEntry),
+)

@@ -1,29 +1,27 @@
 """Member spreadsheets (CSV or .xlsx) -> RegisterMember commands, with per-row errors for people.
 
-Member master data comes from the national system or from 台账 kept in Excel, so headers may be
-Chinese or English and dates come in every local style. Parsing is all-or-nothing per row: a row
-with any error yields errors and no command, and nothing here touches the log (the service
-registers the rows, the domain still checks every rule that needs "today" or state).
+Columns (Chinese or English headers; * marks are ignored): 姓名 name, 性别 gender (男/女),
+出生日期 birth_date (optional), 党员类型 membership_status (正式党员/预备党员), 入党日期 joined_on,
+所在支部 branch (the branch's id or exact name). Reading files, headers and dates is
+shared/spreadsheet.py. Parsing is all-or-nothing per row: a row with any error yields errors and no
+command, and nothing here touches the log (registration.py decides, the domain checks every rule
+that needs "today" or state). A row's member id is derived from its content, so importing the same
+file again maps to the same members.
 """
 from __future__ import annotations
 
-import csv
-import io
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from shared.errors import DomainError
 from shared.ids import stable_id
-
-from services.organizations.commands import GENDER_ALIASES, STATUS_ALIASES, RegisterMember
-from services.organizations.domain import check_adult_on_joining
-
-MAX_ROWS = 20_000
+from shared.spreadsheet import (MAX_ROWS, CellError, RowError, SheetError, choice, header_columns,  # noqa: F401
+                                lookup, parse_cells, parse_date, read_table, required_text, sheet_rows)
+from services.organizations.registry.commands import GENDER_ALIASES, STATUS_ALIASES, RegisterMember
+from services.organizations.registry.domain import check_adult_on_joining
 
 # header (normalized: lower case, no spaces or '*') -> field
 HEADERS: dict[str, str] = {
@@ -38,15 +36,6 @@ HEADERS: dict[str, str] = {
 }
 REQUIRED = {"name": "姓名", "gender": "性别", "membership_status": "党员类型",
             "joined_on": "入党日期", "branch_id": "所在支部"}
-DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-                  r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # spreadsheet row number, header row = 1 when it is the first row
-    field: str
-    message: str
 
 
 @dataclass
@@ -60,121 +49,29 @@ class ImportPlan:
         return not self.errors and bool(self.rows)
 
 
-class _CellError(ValueError):
-    pass
-
-
 def parse_member_file(filename: str, content: bytes, branches: Mapping[str, str]) -> ImportPlan:
     """Plan the registration of every row; `branches` maps branch ids and exact names to ids."""
     try:
-        table = _read_xlsx(content) if _is_xlsx(filename, content) else _read_csv(filename, content)
-        return _plan(table, branches)
-    except _CellError as e:
+        return _plan(read_table(filename, content), parsers(branches))
+    except CellError as e:
         return ImportPlan(errors=[RowError(1, "file", str(e))])
 
 
-def _is_xlsx(filename: str, content: bytes) -> bool:
-    return filename.lower().endswith((".xlsx", ".xlsm")) or content.startswith(b"PK\x03\x04")
-
-
-def _read_csv(filename: str, content: bytes) -> Iterator[list[Any]]:
-    if filename.lower().endswith(".xls") or content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _CellError("不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV / old .xls files are not supported; "
-                         "save as .xlsx or CSV")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = content.decode("gb18030")
-        except UnicodeDecodeError:
-            raise _CellError("无法识别文件编码（应为 UTF-8 或 GB18030） / "
-                             "cannot decode the file (expected UTF-8 or GB18030)") from None
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first and "," not in first else ","
-    return iter(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-
-
-def _read_xlsx(content: bytes) -> Iterator[list[Any]]:
-    from openpyxl import load_workbook  # only needed for Excel uploads
-
-    try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many types for a damaged or foreign file
-        raise _CellError("无法读取 Excel 文件，请确认是 .xlsx 格式 / cannot read the Excel file; "
-                         "is it .xlsx?") from None
-    ws = wb.worksheets[0]
-    try:
-        for row in ws.iter_rows(values_only=True):
-            yield list(row)
-    finally:
-        wb.close()
-
-
-class SheetError(ValueError):
-    """A problem of the whole file (e.g. too many rows): the plan is this one error."""
-
-
-def sheet_rows(table: Iterable[list[Any]], columns_of: Callable[[list[Any]], dict[int, str]],
-               required: Mapping[str, str], errors: list[RowError]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(row number, values by field) of every non-empty data row. The first non-empty row is the
-    header; missing required columns and an empty file go into `errors`. Shared by every import."""
-    columns, count = None, 0
-    for number, raw in enumerate(table, start=1):
-        if all(_text(v) == "" for v in raw):
-            continue
-        if columns is None:
-            columns = columns_of(raw)
-            missing = [f for f in required if f not in columns.values()]
-            errors.extend(RowError(number, f, f"缺少必填列“{required[f]}” / missing required column {f}")
-                          for f in missing)
-            if missing:
-                return
-            continue
-        count += 1
-        if count > MAX_ROWS:
-            raise SheetError(f"行数超过 {MAX_ROWS} 行，请分批导入 / more than {MAX_ROWS} rows; split the file")
-        yield number, {f: raw[i] if i < len(raw) else None for i, f in columns.items()}
-    if columns is None:
-        errors.append(RowError(1, "file", "文件为空 / the file is empty"))
-
-
-def _plan(table: Iterable[list[Any]], branches: Mapping[str, str]) -> ImportPlan:
+def _plan(table: Iterable[list[Any]], cell_parsers: dict) -> ImportPlan:
     plan, seen = ImportPlan(), {}
     try:
-        for number, values in sheet_rows(table, _columns, REQUIRED, plan.errors):
-            _plan_row(plan, number, values, branches, seen)
+        for number, values in sheet_rows(table, lambda header: header_columns(header, HEADERS), REQUIRED,
+                                         plan.errors):
+            _plan_row(plan, number, values, cell_parsers, seen)
     except SheetError as exc:
         return ImportPlan(errors=[RowError(1, "file", str(exc))])
     return plan
 
 
-_MARKS = re.compile(r"[\s*＊]")  # spaces and required-field marks around a header
-
-
-def header_columns(header: list[Any], headers: Mapping[str, str], noise: re.Pattern = _MARKS) -> dict[int, str]:
-    """Column index -> field by header text (Chinese or English), first match wins; unknown columns
-    are ignored. Shared by every spreadsheet import."""
-    columns: dict[int, str] = {}
-    for i, cell in enumerate(header):
-        f = headers.get(noise.sub("", _text(cell)).lower())
-        if f and f not in columns.values():
-            columns[i] = f
-    return columns
-
-
-def _columns(header: list[Any]) -> dict[int, str]:
-    return header_columns(header, HEADERS)
-
-
-def _plan_row(plan: ImportPlan, number: int, values: dict[str, Any], branches: Mapping[str, str],
+def _plan_row(plan: ImportPlan, number: int, values: dict[str, Any], cell_parsers: dict,
               seen: dict[tuple, int]) -> None:
-    parsed: dict[str, Any] = {}
     errors: list[RowError] = []
-    for f, parse in PARSERS.items():
-        try:
-            parsed[f] = parse(values.get(f), branches)
-        except _CellError as e:
-            errors.append(RowError(number, f, str(e)))
+    parsed = parse_cells(number, values, cell_parsers, errors)
     bad = {e.field for e in errors}
     if not bad & {"birth_date", "joined_on"} and parsed["birth_date"]:
         try:
@@ -199,87 +96,20 @@ def _plan_row(plan: ImportPlan, number: int, values: dict[str, Any], branches: M
         plan.errors.extend(RowError(number, str(x["loc"][0]), f"数据无效 / invalid: {x['msg']}") for x in e.errors())
 
 
-# --- cell parsers: value -> clean value, or _CellError with a bilingual message ---
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _name(value: Any, _: Mapping[str, str]) -> str:
-    text = _text(value)
-    if not text:
-        raise _CellError("姓名不能为空 / name is required")
-    if len(text) > 40:
-        raise _CellError("姓名超过 40 个字 / name longer than 40 characters")
-    return text
-
-
-def _alias(aliases: dict[str, str], zh: str, en: str, allowed: str):
-    def parse(value: Any, _: Mapping[str, str]) -> str:
-        text = _text(value)
-        if not text:
-            raise _CellError(f"{zh}不能为空 / {en} is required")
-        if text.lower() not in aliases:
-            raise _CellError(f"{zh}“{text}”无效，应为{allowed} / invalid {en} '{text}'")
-        return aliases[text.lower()]
-    return parse
-
-
-def parse_date(value: Any) -> date | None:
-    """Excel date cells, 2020-01-02, 2020/1/2, 2020.1.2, 2020年1月2日, 20200102; None if empty."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, (int, float)) and 1 < value < 2958466 and not (19000101 <= value <= 29991231):
-        from openpyxl.utils.datetime import from_excel  # a date cell without date formatting
-        return from_excel(value).date()
-    text = _text(value)
-    if not text:
-        return None
-    m = DATE.match(text) or re.match(r"^(\d{4})(\d{2})(\d{2})$", text)
-    try:
-        if m:
-            return date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        pass
-    raise _CellError(f"日期“{text}”无法识别，示例 2020-01-02 / unrecognized date '{text}', e.g. 2020-01-02")
-
-
-def _birth_date(value: Any, _: Mapping[str, str]) -> date | None:
-    return parse_date(value)
-
-
-def _joined_on(value: Any, _: Mapping[str, str]) -> date:
+def _joined_on(value: Any) -> Any:
     day = parse_date(value)
     if day is None:
-        raise _CellError("入党日期不能为空 / joining date is required")
+        raise CellError("入党日期不能为空 / joining date is required")
     return day
 
 
-def lookup_cell(value: Any, known: Mapping[str, str], zh: str, en: str) -> str:
-    """A cell naming something of the county by id or exact name (所在支部, 所属乡镇) → its id."""
-    text = _text(value)
-    if not text:
-        raise _CellError(f"{zh}不能为空 / {en} is required")
-    if text not in known:
-        raise _CellError(f"本县没有{zh}“{text}” / no {en} '{text}' in this county")
-    return known[text]
-
-
-def _branch(value: Any, branches: Mapping[str, str]) -> str:
-    return lookup_cell(value, branches, "党支部", "branch")
-
-
-PARSERS = {
-    "name": _name,
-    "gender": _alias(GENDER_ALIASES, "性别", "gender", "男/女"),
-    "birth_date": _birth_date,
-    "membership_status": _alias(STATUS_ALIASES, "党员类型", "membership status", "正式党员/预备党员"),
-    "joined_on": _joined_on,
-    "branch_id": _branch,
-}
+def parsers(branches: Mapping[str, str]) -> dict:
+    """The parser of each column's cells (the branch column looks names up in this county)."""
+    return {
+        "name": required_text("姓名", "name", 40),
+        "gender": choice(GENDER_ALIASES, "性别", "gender", "男/女"),
+        "birth_date": parse_date,
+        "membership_status": choice(STATUS_ALIASES, "党员类型", "membership status", "正式党员/预备党员"),
+        "joined_on": _joined_on,
+        "branch_id": lookup(branches, "党支部", "branch"),
+    }

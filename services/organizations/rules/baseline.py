@@ -63,7 +63,7 @@ NATIONAL_BASELINE = RuleTable(
 )
 
 
-def rules_in_force(versions: list[RuleTable], on: date) -> RuleTable:
+def table_in_force(versions: list[RuleTable], on: date) -> RuleTable:
     """The latest version effective on `on`; the national baseline before any adopted version."""
     current = NATIONAL_BASELINE
     for table in sorted(versions, key=lambda t: t.effective_from):

@@ -1,4 +1,5 @@
-"""The county's rule book: the versions of its rule table, each effective from a date."""
+"""The county's rule book: the versions of its rule table, each effective from a date. A table is
+checked as a whole before it is adopted: every rule the commands ask for must be in it."""
 from __future__ import annotations
 
 from datetime import date
@@ -7,7 +8,9 @@ from shared.aggregate import Aggregate
 from shared.catalog.base import DomainEvent
 from shared.catalog.rules import RuleTable, RulesAdopted
 from shared.errors import invalid
-from services.organizations.rules import rules_in_force
+from services.organizations.rules.baseline import NATIONAL_BASELINE, table_in_force
+
+REQUIRED_SETTING_RULES = tuple(r.code for r in NATIONAL_BASELINE.setting)
 
 
 class RuleBook(Aggregate):
@@ -24,12 +27,31 @@ class RuleBook(Aggregate):
             self.versions.append(event.table)
 
     def in_force(self, on: date) -> RuleTable:
-        return rules_in_force(self.versions, on)
+        return table_in_force(self.versions, on)
 
     def adopt(self, table: RuleTable) -> list[DomainEvent]:
-        codes = [r.code for r in table.weak_reasons]
-        if len(set(codes)) != len(codes):
-            raise invalid("duplicate_weak_reason", "weak_reasons", "软弱涣散情形代码重复 / weak reason codes repeat")
-        if not table.weak_reasons:
-            raise invalid("weak_reasons_required", "weak_reasons", "至少需要一种软弱涣散情形 / at least one weak reason")
+        check_weak_reasons(table)
+        check_setting_rules_complete(table)
         return [RulesAdopted(table=table)]
+
+
+def check_weak_reasons(table: RuleTable) -> None:
+    codes = [r.code for r in table.weak_reasons]
+    if len(set(codes)) != len(codes):
+        raise invalid("duplicate_weak_reason", "weak_reasons", "软弱涣散情形代码重复 / weak reason codes repeat")
+    if not table.weak_reasons:
+        raise invalid("weak_reasons_required", "weak_reasons", "至少需要一种软弱涣散情形 / at least one weak reason")
+
+
+def check_setting_rules_complete(table: RuleTable) -> None:
+    """Every setting rule a command looks up is there, once (a table without one would fail later,
+    on the first founding or election that needs it)."""
+    codes = [r.code for r in table.setting]
+    missing = [c for c in REQUIRED_SETTING_RULES if c not in codes]
+    if missing:
+        raise invalid("setting_rules_missing", "setting", f"规则表缺少组织设置规则 {missing} / the table lacks the "
+                                                          f"setting rules {missing}")
+    repeated = sorted({c for c in codes if codes.count(c) > 1})
+    if repeated:
+        raise invalid("duplicate_setting_rule", "setting", f"组织设置规则重复 {repeated} / setting rules repeat: "
+                                                           f"{repeated}")

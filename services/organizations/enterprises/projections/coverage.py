@@ -1,6 +1,7 @@
 """organizations.coverage: the live state of every 两新组织 unit; coverage figures are computed
-from these rows (services/organizations/coverage.py) when asked, so they can never drift from the
-units they count. Figures for past dates are folded from the log instead (queries_coverage.py)."""
+from these rows (enterprises/coverage.py) when asked, so they can never drift from the units they
+count. Figures for past dates are folded from the log instead (enterprises/figures.py). The rows
+come from coverage_rows.py, shared with the rebuild fold (coverage_rebuild.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -12,7 +13,9 @@ from shared.catalog.enterprises import EnterpriseEvent, EnterpriseRegistered
 from shared.db import upsert
 from shared.envelope import StoredEvent
 from shared.projection import Projection
-from services.organizations.enterprises import Enterprise, EnterpriseState
+from services.organizations.enterprises.domain import Enterprise
+from services.organizations.enterprises.projections.coverage_rebuild import CoverageRebuild
+from services.organizations.enterprises.projections.coverage_rows import row_from_state, state_from_row
 
 EVENT_TYPES = frozenset({"EnterpriseRegistered", "EnterpriseHeadcountUpdated", "EnterpriseClosed",
                          "EnterpriseReopened", "EnterpriseBranchFounded", "InstructorAssigned",
@@ -60,26 +63,5 @@ class CoverageProjection(Projection):
         upsert(conn, self.units, [row_from_state(county, u.snapshot()) for u in units.values()],
                ["county", "enterprise_id"])
 
-    def rebuild_fold(self, conn: Connection, county: str):
-        from services.organizations.projections.coverage_rebuild import CoverageRebuild
-
+    def rebuild_fold(self, conn: Connection, county: str) -> CoverageRebuild:
         return CoverageRebuild(self, conn, county)
-
-
-def row_from_state(county: str, s: EnterpriseState) -> dict:
-    return {"county": county, "enterprise_id": s.enterprise_id, "uscc": s.uscc, "name": s.name,
-            "unit_type": s.unit_type, "township_id": s.township_id, "industry": s.industry,
-            "employees": s.employees, "full_members": s.full_members, "probationary_members": s.probationary_members,
-            "status": s.status, "fixed_premises": s.fixed_premises, "above_scale": s.above_scale,
-            "registered_on": s.registered_on, "organization_id": s.organization_id, "founding_mode": s.founding_mode,
-            "instructor_name": s.instructor[0] if s.instructor else None,
-            "instructor_role": s.instructor[1] if s.instructor else None,
-            "mass_organizations": ",".join(sorted(s.mass_organizations))}
-
-
-def state_from_row(r) -> EnterpriseState:
-    return EnterpriseState(
-        r.enterprise_id, r.uscc, r.name, r.unit_type, r.township_id, r.industry, r.employees, r.full_members,
-        r.probationary_members, r.status, r.fixed_premises, r.above_scale, r.registered_on, r.organization_id,
-        r.founding_mode, (r.instructor_name, r.instructor_role) if r.instructor_name else None,
-        frozenset(filter(None, r.mass_organizations.split(","))))

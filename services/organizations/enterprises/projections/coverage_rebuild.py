@@ -12,24 +12,21 @@ would have read back unchanged from its row (the row keeps every field apply set
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from services.organizations.enterprises import Enterprise
-from services.organizations.projections.coverage import row_from_state
+from services.organizations.enterprises.domain import Enterprise
+from services.organizations.enterprises.projections.coverage_rows import row_from_state
 from shared.catalog.enterprises import EnterpriseRegistered
 from shared.db import insert_rows
 from shared.envelope import StoredEvent
-
-if TYPE_CHECKING:
-    from services.organizations.projections.coverage import CoverageProjection
 
 
 class CoverageRebuild:
     """Folds a replayed county log into a CoverageProjection's fresh, empty tables."""
 
-    def __init__(self, p: CoverageProjection, conn: Connection, county: str):
+    def __init__(self, p: Any, conn: Connection, county: str):  # p: the CoverageProjection whose fresh tables fill
         self.p, self.conn, self.county = p, conn, county
         self.units: dict[str, Enterprise] = {}
 

@@ -1,4 +1,6 @@
-"""organizations.registry: counties, townships, organizations and members as tables to list and look up."""
+"""organizations.registry: counties, townships, organizations and members as tables to list and look up
+(lifecycle events change the organization rows: names, types, parents, status, terms). The rows come
+from registry_rows.py, shared with the rebuild fold (registry_rebuild.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -11,50 +13,10 @@ from shared.catalog.organizations import (CountyAdded, MemberRegistered, MemberT
                                           TownshipAdded)
 from shared.db import upsert
 from shared.envelope import StoredEvent
-from shared.catalog import lifecycle as lc
 from shared.projection import Projection
-
-MEMBER_COLUMNS = ("county", "member_id", "name", "gender", "birth_date", "membership_status", "joined_on",
-                  "branch_id", "import_id", "seq")
-
-LIFECYCLE = frozenset({"OrganizationRenamed", "OrganizationUpgraded", "OrganizationTransferred", "OrganizationMerged",
-                       "OrganizationDissolved", "OrganizationRestored", "CommitteeElected", "ElectionPostponed"})
-
-
-def _lifecycle_changes(e) -> dict:
-    if isinstance(e, lc.OrganizationRenamed):
-        return {"name": e.new_name}
-    if isinstance(e, lc.OrganizationUpgraded):
-        return {"organization_type": e.to_type}
-    if isinstance(e, lc.OrganizationTransferred):
-        return {"parent_id": e.to_parent_id, "township_id": e.to_township_id}
-    if isinstance(e, lc.OrganizationMerged):
-        return {"status": "merged", "merged_into": e.into_organization_id}
-    if isinstance(e, lc.OrganizationDissolved):
-        return {"status": "dissolved"}
-    if isinstance(e, lc.OrganizationRestored):
-        return {"status": "active"}
-    if isinstance(e, lc.CommitteeElected):
-        secretary = next((s.name for s in e.committee if s.role == "secretary"), None)
-        return {"secretary": secretary, "elected_on": e.elected_on, "term_ends_on": e.term_ends_on,
-                "election_due_on": e.term_ends_on, "secretary_only": e.secretary_only}
-    if isinstance(e, lc.ElectionPostponed):
-        return {"election_due_on": e.new_due_on}
-    return {}
-
-
-def organization_row(county: str, ev: StoredEvent) -> dict:
-    """The org_organization row an OrganizationEstablished starts (or restarts) from."""
-    e = ev.event
-    return {"county": county, "seq": ev.seq, **e.model_dump(exclude={"organization_id"}),
-            "organization_id": e.organization_id, "status": "active"}
-
-
-def member_values(county: str, ev: StoredEvent) -> list:
-    """The org_member row of a MemberRegistered, in MEMBER_COLUMNS order."""
-    e = ev.event
-    return [county, e.member_id, e.name, e.gender, e.birth_date, e.membership_status, e.joined_on, e.branch_id,
-            e.import_id, ev.seq]
+from services.organizations.registry.projections.registry_rebuild import RegistryRebuild
+from services.organizations.registry.projections.registry_rows import (LIFECYCLE, MEMBER_COLUMNS, lifecycle_changes,
+                                                                       member_values, organization_row)
 
 
 class RegistryProjection(Projection):
@@ -108,7 +70,7 @@ class RegistryProjection(Projection):
                     if row is None:
                         continue
                     orgs[org_id] = dict(row._mapping)
-                orgs[org_id].update(_lifecycle_changes(e))
+                orgs[org_id].update(lifecycle_changes(e))
             elif isinstance(e, MemberRegistered):
                 members[e.member_id] = dict(zip(MEMBER_COLUMNS, member_values(county, ev)))
             elif isinstance(e, MemberTransferred):
@@ -123,7 +85,5 @@ class RegistryProjection(Projection):
         upsert(conn, self.organizations, list(orgs.values()), ["county", "organization_id"])
         upsert(conn, self.members, list(members.values()), ["county", "member_id"])
 
-    def rebuild_fold(self, conn: Connection, county: str):
-        from services.organizations.projections.registry_rebuild import RegistryRebuild
-
+    def rebuild_fold(self, conn: Connection, county: str) -> RegistryRebuild:
         return RegistryRebuild(self, conn, county)

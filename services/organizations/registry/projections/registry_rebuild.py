@@ -15,20 +15,17 @@ batch's rows are written, so a transfer never reaches a later registration).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy.engine import Connection
 
-from services.organizations.projections.registry import (LIFECYCLE, MEMBER_COLUMNS, _lifecycle_changes,
-                                                         member_values, organization_row)
+from services.organizations.registry.projections.registry_rows import (LIFECYCLE, MEMBER_COLUMNS, lifecycle_changes,
+                                                                       member_values, organization_row)
 from shared.catalog.organizations import (CountyAdded, MemberRegistered, MemberTransferred, OrganizationEstablished,
                                           TownshipAdded)
 from shared.db import ListInsert, insert_rows
 from shared.envelope import StoredEvent
-
-if TYPE_CHECKING:
-    from services.organizations.projections.registry import RegistryProjection
 
 _BRANCH = MEMBER_COLUMNS.index("branch_id")
 
@@ -36,7 +33,7 @@ _BRANCH = MEMBER_COLUMNS.index("branch_id")
 class RegistryRebuild:
     """Folds a replayed county log into a RegistryProjection's fresh, empty tables."""
 
-    def __init__(self, p: RegistryProjection, conn: Connection, county: str):
+    def __init__(self, p: Any, conn: Connection, county: str):  # p: the RegistryProjection whose fresh tables fill
         self.p, self.conn, self.county = p, conn, county
         self.counties: dict[str, dict] = {}
         self.townships: dict[str, dict] = {}
@@ -69,7 +66,7 @@ class RegistryRebuild:
             elif ev.type in LIFECYCLE:
                 org = orgs.get(e.organization_id)
                 if org is not None:  # a lifecycle event of an unknown organization is skipped, as live
-                    org.update(_lifecycle_changes(e))
+                    org.update(lifecycle_changes(e))
             elif isinstance(e, OrganizationEstablished):
                 orgs[e.organization_id] = organization_row(county, ev)
             elif isinstance(e, TownshipAdded):
