@@ -1,15 +1,18 @@
 """Coverage of 两新组织 (组织覆盖 / 工作覆盖) from the units' states and the county's rule table.
 
 Pure and fast (plain loops, one pass over the units): the same figures serve the dashboard and
-any past date (fold the log with `fold_as_of`, then compute). Only in-scope units are counted;
-rows still appear for every key that has a unit, so a township with no qualifying unit shows 0.
+any past date (fold the log with `fold_as_of`, then compute). Only in-scope units are counted in
+the rows; rows still appear for every key that has a unit, so a township with none in scope shows 0.
+The targets count what the county's rule table says: the "4个100%" organization targets count its
+qualifying units (符合组建条件, `qualifies`), the instructor target every unorganized unit that is in
+scope or qualifies.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from shared.catalog.rules import CoverageScope, CoverageTarget, RuleTable
+from shared.catalog.rules import CoverageScope, CoverageTarget, QualifyingRule, RuleTable
 
 from services.organizations.enterprises.domain import MASS_ORGANIZATION_NAMES, EnterpriseState
 
@@ -77,6 +80,16 @@ def in_scope(state: EnterpriseState, scope: CoverageScope) -> bool:
     return state.employees >= minimum
 
 
+def qualifies(state: EnterpriseState, rule: QualifyingRule, scope: CoverageScope) -> bool:
+    """符合组建条件: an operating unit meeting any criterion the county set; every in-scope unit when it set
+    none."""
+    if rule.every_in_scope_unit:
+        return in_scope(state, scope)
+    return state.status == "operating" and (
+        (rule.min_full_members is not None and state.full_members >= rule.min_full_members)
+        or (rule.min_employees is not None and state.employees >= rule.min_employees))
+
+
 def size_band(employees: int) -> str:
     return "<10" if employees < 10 else "10-29" if employees < 30 else "30-99" if employees < 100 else "100+"
 
@@ -125,7 +138,7 @@ def coverage(states: Iterable[EnterpriseState] | Mapping[str, EnterpriseState], 
     qualify = scope.qualify_own_branch_min_full_members
     return CoverageReport(
         rows=rows,
-        targets=[_target(t, units, ordered, scope) for t in rules.targets],
+        targets=[_target(t, units, ordered, rules) for t in rules.targets],
         members_without_organization=[
             _ref(s, f"正式党员{s.full_members}名，未建党组织 / {s.full_members} full members, no organization")
             for s in ordered if s.organization_id is None and s.full_members >= qualify],
@@ -156,17 +169,22 @@ def _ref(s: EnterpriseState, reason: str) -> UnitRef:
 NO_ORGANIZATION = "未建党组织 / no Party organization"
 
 
+def _ordered(units: Iterable[EnterpriseState]) -> list[EnterpriseState]:
+    return sorted(units, key=lambda s: (s.township_id, s.name, s.enterprise_id))
+
+
 def _target(target: CoverageTarget, units: list[EnterpriseState], scoped: list[EnterpriseState],
-            scope: CoverageScope) -> TargetResult:
+            rules: RuleTable) -> TargetResult:
     """Which units the target concerns and which of them fall short (with the reason)."""
-    kind = target.kind
+    kind, scope = target.kind, rules.coverage
     shortfall: list[UnitRef] = []
     if kind in ("organization_coverage", "social_organization_coverage"):
         wanted = "private_enterprise" if kind == "organization_coverage" else "social_organization"
-        population = [s for s in scoped if s.unit_type == wanted]
+        population = _ordered(s for s in units if s.unit_type == wanted and qualifies(s, rules.qualifying, scope))
         shortfall = [_ref(s, NO_ORGANIZATION) for s in population if s.organization_id is None]
     elif kind == "instructor_for_unorganized":
-        population = [s for s in scoped if s.organization_id is None]
+        population = _ordered(s for s in units if s.organization_id is None and (
+            in_scope(s, scope) or qualifies(s, rules.qualifying, scope)))
         shortfall = [_ref(s, "未建党组织且未选派党建指导员/联络员 / no organization and no instructor")
                      for s in population if s.instructor is None]
     elif kind == "mass_organizations_for_organized":
@@ -178,8 +196,8 @@ def _target(target: CoverageTarget, units: list[EnterpriseState], scoped: list[E
                                       + " / missing " + ", ".join(missing)))
     else:  # organized_above_employees: every operating enterprise of that size, premises or not
         threshold = target.threshold if target.threshold is not None else scope.enterprise_min_employees
-        population = sorted((s for s in units if s.unit_type == "private_enterprise" and s.status == "operating"
-                             and s.employees >= threshold), key=lambda s: (s.township_id, s.name, s.enterprise_id))
+        population = _ordered(s for s in units if s.unit_type == "private_enterprise" and s.status == "operating"
+                              and s.employees >= threshold)
         shortfall = [_ref(s, f"从业人员{s.employees}人，未建党组织 / {s.employees} employees, no organization")
                      for s in population if s.organization_id is None]
     satisfied = len(population) - len(shortfall)
