@@ -11,12 +11,14 @@ from services.organizations.enterprises.commands import (
     ReopenEnterprise, UpdateHeadcount, WithdrawInstructor,
 )
 from services.organizations.enterprises.domain import Enterprise
-from services.organizations.enterprises.founding import found_branch
+from services.organizations.enterprises.founding import found_branch, found_organization, founded_organization_type
+from services.organizations.registry.domain import Organization
 from services.organizations.rules.baseline import NATIONAL_BASELINE
 from services.organizations.enterprises.uscc import uscc_from_parts
 from shared.catalog.enterprises import (
     EnterpriseBranchFounded, EnterpriseClosed, EnterpriseRegistered, InstructorAssigned, MassOrganizationEstablished,
 )
+from shared.catalog.organizations import OrganizationEstablished
 from shared.catalog.rules import SettingRule
 from tests.unit.domain_support import folded, refused
 
@@ -220,3 +222,29 @@ def test_founding_needs_existing_operating_units_and_order_of_dates():
     early = found_cmd(["a", "c"], "joint", approved_on=date(2018, 1, 1), founded_on=date(2018, 2, 1))
     assert refused(lambda: found_branch(early, [a, c], NATIONAL_BASELINE, "o", TODAY)
                    ).code == "founded_before_registration"
+
+
+def test_a_founding_establishes_the_organization_its_mode_calls_for_with_every_unit_marked():
+    unit = registered("seafood")
+    decision = found_organization(found_cmd(["seafood"]), [unit], Organization("org-seafood"), NATIONAL_BASELINE,
+                                  TODAY)
+    (org, [established]), (marked, [founded]) = decision.changes
+    assert (org.id, established.organization_type, established.host_unit_type, established.township_id) == (
+        "org-seafood", "branch", unit.unit_type, unit.township_id)
+    assert marked is unit and founded.organization_id == "org-seafood"
+    assert decision.answer.enterprise_ids == ["seafood"] and decision.answer.warnings == []
+    units = [registered(eid) for eid in ("a", "b", "c")]
+    decision = found_organization(found_cmd(["b", "a", "c"], "楼宇共建"), units, Organization("tower"),
+                                  NATIONAL_BASELINE, TODAY)
+    assert decision.changes[0][1][0].organization_type == "joint_branch"
+    assert [agg.id for agg, _ in decision.changes] == ["tower", "b", "a", "c"]  # hosted by the first listed
+    assert founded_organization_type("standalone") == "branch"
+    assert {founded_organization_type(m) for m in ("joint", "industry", "area", "building")} == {"joint_branch"}
+
+
+def test_a_founding_never_reuses_an_existing_organization():
+    taken = folded(Organization("org-1"), [OrganizationEstablished(
+        organization_id="org-1", name="侨港村党支部", organization_type="branch", host_unit_type="village",
+        approved_by="中共侨港镇委员会", approved_on=date(2019, 5, 4))])
+    err = refused(lambda: found_organization(found_cmd(["seafood"]), [registered()], taken, NATIONAL_BASELINE, TODAY))
+    assert (err.status, err.code) == (409, "organization_exists")
