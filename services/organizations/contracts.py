@@ -2,12 +2,23 @@
 from __future__ import annotations
 
 import copy
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 Token = Annotated[str, StringConstraints(pattern=TOKEN_PATTERN)]
+
+
+class Command(BaseModel):
+    """Base of every command: unknown fields refused, values frozen, text trimmed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def blank_to_none(value: Any) -> Any:
+    """An empty form field or spreadsheet cell means "not given"."""
+    return None if isinstance(value, str) and not value.strip() else value
 
 
 class NoParameters(BaseModel):

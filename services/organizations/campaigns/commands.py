@@ -9,18 +9,18 @@ from datetime import date
 
 from pydantic import BaseModel, Field, field_validator
 
-from services.organizations.registry.commands import TOKEN_PATTERN, _blank_to_none, _Command
+from services.organizations.contracts import TOKEN_PATTERN, Command, blank_to_none
 from shared.catalog.campaigns import Grade
 
 CAMPAIGN_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 CASE_PATTERN = r"^[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{1,64}$"
 
 
-class _OnCase(_Command):
+class _OnCase(Command):
     case_id: str = Field(pattern=CASE_PATTERN, description="整顿案例编号 批次.党组织编号 / case id campaign.organization_id")
 
 
-class ClassifyOrganization(_Command):
+class ClassifyOrganization(Command):
     """分类定级 / Classify an organization for a year; the item set follows its host unit."""
 
     organization_id: str = Field(pattern=TOKEN_PATTERN, description="党组织编号 / the organization classified")
@@ -31,10 +31,10 @@ class ClassifyOrganization(_Command):
                                                                "required when correcting a year")
     classified_on: date = Field(description="定级日期 / date of the decision")
 
-    _blank = field_validator("note", mode="before")(_blank_to_none)
+    _blank = field_validator("note", mode="before")(blank_to_none)
 
 
-class FlagOrganizationWeak(_Command):
+class FlagOrganizationWeak(Command):
     """确定软弱涣散党组织 / List an organization as weak or lax in a campaign (县委研究确定)."""
 
     organization_id: str = Field(pattern=TOKEN_PATTERN, description="党组织编号 / organization id")
@@ -52,7 +52,7 @@ class PlanRectification(_OnCase):
     due_on: date = Field(description="整顿期限 / due date")
     liaison_leader: str | None = Field(None, max_length=40, description="包联县级领导（可选） / county leader contact")
 
-    _blank = field_validator("liaison_leader", mode="before")(_blank_to_none)
+    _blank = field_validator("liaison_leader", mode="before")(blank_to_none)
 
 
 class ReplaceSecretary(_OnCase):

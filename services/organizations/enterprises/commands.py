@@ -11,14 +11,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from shared.catalog.enterprises import (ClosedStatus, FoundingMode, InstructorRole, MassOrganizationKind,
                                         OperatingStatus, UnitType)
 
-from services.organizations.contracts import TOKEN_PATTERN, Token, UploadedFile
+from services.organizations.contracts import TOKEN_PATTERN, Command, Token, UploadedFile, blank_to_none
 from services.organizations.enterprises.uscc import normalize_uscc
-from services.organizations.registry.commands import _blank_to_none
 
 UNIT_TYPE_ALIASES = {
     "非公企业": "private_enterprise", "非公有制企业": "private_enterprise", "企业": "private_enterprise",
@@ -60,15 +59,11 @@ def _yes_no(value: Any) -> Any:
     return BOOL_ALIASES.get(value.strip(), value) if isinstance(value, str) else value
 
 
-class _Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class _OnEnterprise(_Command):
+class _OnEnterprise(Command):
     enterprise_id: str = Field(pattern=TOKEN_PATTERN, description="单位编号 / the unit acted on")
 
 
-class RegisterEnterprise(_Command):
+class RegisterEnterprise(Command):
     """登记非公企业或社会组织 / Register a non-public enterprise or social organization of the county."""
 
     enterprise_id: str | None = Field(None, pattern=TOKEN_PATTERN,
@@ -87,7 +82,7 @@ class RegisterEnterprise(_Command):
     above_scale: bool = Field(False, description="规模以上 / above designated size")
     registered_on: date = Field(description="登记（纳入管理）日期 / date the unit counts from")
 
-    _blank = field_validator("enterprise_id", mode="before")(_blank_to_none)
+    _blank = field_validator("enterprise_id", mode="before")(blank_to_none)
     _uscc = field_validator("uscc", mode="before")(lambda v: normalize_uscc(v) if isinstance(v, str) else v)
     _unit_type = field_validator("unit_type", mode="before")(_aliased(UNIT_TYPE_ALIASES))
     _status = field_validator("operating_status", mode="before")(_aliased(OPERATING_STATUS_ALIASES))
@@ -120,7 +115,7 @@ class ReopenEnterprise(_OnEnterprise):
     reason: str = Field(min_length=1, max_length=200, description="原因 / reason")
 
 
-class FoundEnterpriseBranch(_Command):
+class FoundEnterpriseBranch(Command):
     """在两新组织中组建党组织（须经上级党组织批准） / Found a Party organization covering one unit
     (单独组建) or several (联合组建、行业统建、区域联建、楼宇共建)."""
 
@@ -135,7 +130,7 @@ class FoundEnterpriseBranch(_Command):
     approved_on: date = Field(description="批准日期 / date of approval")
     founded_on: date = Field(description="成立日期 / date of founding")
 
-    _blank = field_validator("organization_id", mode="before")(_blank_to_none)
+    _blank = field_validator("organization_id", mode="before")(blank_to_none)
     _mode = field_validator("founding_mode", mode="before")(_aliased(FOUNDING_MODE_ALIASES))
 
     @field_validator("enterprise_ids")
@@ -162,7 +157,7 @@ class WithdrawInstructor(_OnEnterprise):
     withdrawn_on: date = Field(description="撤回日期 / date")
     reason: str | None = Field(None, max_length=200, description="原因（可选） / reason")
 
-    _blank = field_validator("reason", mode="before")(_blank_to_none)
+    _blank = field_validator("reason", mode="before")(blank_to_none)
 
 
 class RecordMassOrganization(_OnEnterprise):

@@ -7,12 +7,12 @@ from datetime import date
 
 from pydantic import BaseModel, Field, field_validator
 
-from services.organizations.registry.commands import TOKEN_PATTERN, _blank_to_none, _Command
+from services.organizations.contracts import TOKEN_PATTERN, Command, blank_to_none
 from shared.catalog.lifecycle import CommitteeSeat
 from shared.catalog.organizations import OrganizationType
 
 
-class _OnOrganization(_Command):
+class _OnOrganization(Command):
     organization_id: str = Field(pattern=TOKEN_PATTERN, description="党组织编号 / the organization acted on")
 
 
@@ -40,7 +40,7 @@ class TransferOrganization(_Approved):
                                      description="新上级党组织编号（空 = 县委直属） / new parent; empty = under the county")
     to_township_id: str | None = Field(None, pattern=TOKEN_PATTERN, description="新所属乡镇编号 / new township id")
 
-    _blank = field_validator("to_parent_id", "to_township_id", mode="before")(_blank_to_none)
+    _blank = field_validator("to_parent_id", "to_township_id", mode="before")(blank_to_none)
 
 
 class MergeOrganization(_Approved):
@@ -70,7 +70,7 @@ class ElectCommittee(_OnOrganization):
     approved_by: str | None = Field(None, max_length=40, description="选举结果批准机关（可选） / who approved the result")
     approved_on: date | None = Field(None, description="批准日期（可选） / approval date")
 
-    _blank = field_validator("approved_by", mode="before")(_blank_to_none)
+    _blank = field_validator("approved_by", mode="before")(blank_to_none)
 
 
 class PostponeElection(_Approved):

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from shared.catalog.organizations import Gender, HostUnitType, MembershipStatus, OrganizationType
-from services.organizations.contracts import TOKEN_PATTERN, UploadedFile
+from services.organizations.contracts import TOKEN_PATTERN, Command, UploadedFile, blank_to_none
 
 COUNTY_CODE_PATTERN = r"^[1-9]\d{5}$"
 
@@ -34,22 +34,16 @@ def normalize_status(value: Any) -> Any:
     return STATUS_ALIASES.get(value.strip().lower(), value) if isinstance(value, str) else value
 
 
-def _blank_to_none(value: Any) -> Any:
-    return None if isinstance(value, str) and not value.strip() else value
 
 
-class _Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class AddCounty(_Command):
+class AddCounty(Command):
     """增加县（区） / Add a county-level unit, keyed by its administrative division code."""
 
     county_code: str = Field(pattern=COUNTY_CODE_PATTERN, description="6位行政区划代码 / 6-digit division code, e.g. 450503")
     name: str = Field(min_length=1, max_length=40, description="县（区）名称 / county name, e.g. 银海区")
 
 
-class AddTownship(_Command):
+class AddTownship(Command):
     """增加乡镇（街道） / Add a township or street office to a county."""
 
     name: str = Field(min_length=1, max_length=40, description="乡镇名称 / township name, e.g. 侨港镇")
@@ -57,10 +51,10 @@ class AddTownship(_Command):
     township_id: str | None = Field(None, pattern=TOKEN_PATTERN,
                                     description="指定编号（可选，默认自动生成） / id; generated when omitted")
 
-    _blank = field_validator("code", "township_id", mode="before")(_blank_to_none)
+    _blank = field_validator("code", "township_id", mode="before")(blank_to_none)
 
 
-class EstablishOrganization(_Command):
+class EstablishOrganization(Command):
     """成立党组织（须经上级党组织批准） / Establish a Party organization with the upper organization's approval."""
 
     name: str = Field(min_length=1, max_length=80, description="党组织名称 / e.g. 侨港镇海鲜街社区党支部")
@@ -75,10 +69,10 @@ class EstablishOrganization(_Command):
     organization_id: str | None = Field(None, pattern=TOKEN_PATTERN,
                                         description="指定编号（可选，默认自动生成） / id; generated when omitted")
 
-    _blank = field_validator("parent_id", "township_id", "organization_id", mode="before")(_blank_to_none)
+    _blank = field_validator("parent_id", "township_id", "organization_id", mode="before")(blank_to_none)
 
 
-class RegisterMember(_Command):
+class RegisterMember(Command):
     """登记党员（组织关系在一个党支部） / Register a member whose affiliation is held by one branch."""
 
     name: str = Field(min_length=1, max_length=40, description="姓名 / name, e.g. 张秀玲")
@@ -93,10 +87,10 @@ class RegisterMember(_Command):
 
     _gender = field_validator("gender", mode="before")(normalize_gender)
     _status = field_validator("membership_status", mode="before")(normalize_status)
-    _blank = field_validator("birth_date", "member_id", mode="before")(_blank_to_none)
+    _blank = field_validator("birth_date", "member_id", mode="before")(blank_to_none)
 
 
-class TransferMember(_Command):
+class TransferMember(Command):
     """转接组织关系到另一党支部 / Move a member's affiliation to another branch."""
 
     member_id: str = Field(pattern=TOKEN_PATTERN, description="党员编号 / the member who moves")
@@ -104,7 +98,7 @@ class TransferMember(_Command):
     transferred_on: date = Field(description="转接日期 / date of the transfer")
     reason: str | None = Field(None, max_length=200, description="转接原因（可选） / reason")
 
-    _blank = field_validator("reason", mode="before")(_blank_to_none)
+    _blank = field_validator("reason", mode="before")(blank_to_none)
 
 
 class ImportMembers(UploadedFile):
