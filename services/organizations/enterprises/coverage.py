@@ -134,11 +134,13 @@ def coverage(states: Iterable[EnterpriseState] | Mapping[str, EnterpriseState], 
             if complete:
                 c[4] += 1
     rows = [_row(dim, key, counts[(dim, key)]) for dim, key in sorted(counts, key=_row_order)]
-    ordered = sorted(scoped, key=lambda s: (s.township_id, s.name, s.enterprise_id))
+    ordered = _ordered(scoped)
+    qualifying = ordered if rules.qualifying.every_in_scope_unit else \
+        _ordered(s for s in units if qualifies(s, rules.qualifying, scope))
     qualify = scope.qualify_own_branch_min_full_members
     return CoverageReport(
         rows=rows,
-        targets=[_target(t, units, ordered, rules) for t in rules.targets],
+        targets=[_target(t, units, ordered, qualifying, rules) for t in rules.targets],
         members_without_organization=[
             _ref(s, f"正式党员{s.full_members}名，未建党组织 / {s.full_members} full members, no organization")
             for s in ordered if s.organization_id is None and s.full_members >= qualify],
@@ -174,17 +176,20 @@ def _ordered(units: Iterable[EnterpriseState]) -> list[EnterpriseState]:
 
 
 def _target(target: CoverageTarget, units: list[EnterpriseState], scoped: list[EnterpriseState],
-            rules: RuleTable) -> TargetResult:
-    """Which units the target concerns and which of them fall short (with the reason)."""
+            qualifying: list[EnterpriseState], rules: RuleTable) -> TargetResult:
+    """Which units the target concerns and which of them fall short (with the reason). `scoped` and
+    `qualifying` are ordered by township, name and id (the same list when every in-scope unit qualifies)."""
     kind, scope = target.kind, rules.coverage
     shortfall: list[UnitRef] = []
     if kind in ("organization_coverage", "social_organization_coverage"):
         wanted = "private_enterprise" if kind == "organization_coverage" else "social_organization"
-        population = _ordered(s for s in units if s.unit_type == wanted and qualifies(s, rules.qualifying, scope))
+        population = [s for s in qualifying if s.unit_type == wanted]
         shortfall = [_ref(s, NO_ORGANIZATION) for s in population if s.organization_id is None]
     elif kind == "instructor_for_unorganized":
-        population = _ordered(s for s in units if s.organization_id is None and (
-            in_scope(s, scope) or qualifies(s, rules.qualifying, scope)))
+        population = [s for s in scoped if s.organization_id is None]
+        if qualifying is not scoped:  # qualifying units outside the scope need an instructor too
+            population = _ordered({s.enterprise_id: s for s in (*population, *(
+                q for q in qualifying if q.organization_id is None))}.values())
         shortfall = [_ref(s, "未建党组织且未选派党建指导员/联络员 / no organization and no instructor")
                      for s in population if s.instructor is None]
     elif kind == "mass_organizations_for_organized":
