@@ -84,8 +84,9 @@ async def test_township_operators_act_only_on_their_own_township_s_organizations
     assert "本乡镇" in p["detail"]
     r = await http.post(f"{base}/organizations/{own}/committee", headers=operator, json=election)
     assert r.status_code == 200, r.text
+    after_it = {**admin, "Dangjian-Min-Seq": str(r.json()["seq"])}  # another token: wait for that write
     secretaries = {o["organization_id"]: o["secretary"]
-                   for o in (await http.get(f"{base}/organizations", headers=admin)).json()["items"]}
+                   for o in (await http.get(f"{base}/organizations", headers=after_it)).json()["items"]}
     assert secretaries == {own: "黄海燕", other: None}  # nothing recorded for the other township
 
     # nor may they set up an organization under another township's one, though "in" their own township
