@@ -28,10 +28,10 @@ import nats
 from common import BENCH_META, BENCH_SIGNING_KEY, append_all, emit, peak_rss_mb, request, say
 from rebuild import raw_read
 from services.launcher import System
-from services.organizations.projections.campaigns import CampaignsProjection
-from services.organizations.projections.coverage import CoverageProjection
-from services.organizations.projections.registry import RegistryProjection
-from services.organizations.uscc import uscc_from_parts
+from services.organizations.campaigns.projections.campaigns import CampaignsProjection
+from services.organizations.enterprises.projections.coverage import CoverageProjection
+from services.organizations.registry.projections.registry import RegistryProjection
+from services.organizations.enterprises.uscc import uscc_from_parts
 from shared.catalog import campaigns as cp
 from shared.catalog import enterprises as en
 from shared.catalog import lifecycle as lc

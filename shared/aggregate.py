@@ -11,6 +11,10 @@ The executor keeps folded state per subject in an LRU cache together with the st
 reflects. It trusts the cache and lets the server check it: every append carries
 Nats-Expected-Last-Subject-Sequence, so a stale cache shows up as a conflict, is evicted, and the
 command is decided again on fresh state (docs/decisions/002-event-log.md).
+
+`execute` decides on one aggregate; `execute_many` is the unit of work of a command that changes
+several (a merge, a founding, an import): one pure function decides on all of them and all their
+events go into one atomic batch, with the same retries (docs/decisions/013-bounded-contexts.md).
 """
 from __future__ import annotations
 
@@ -18,9 +22,9 @@ import asyncio
 import contextlib
 import random
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from shared.catalog.base import DomainEvent
 from shared.envelope import Metadata, seal, subject_for
@@ -58,10 +62,28 @@ class Loaded(Generic[A]):
     event_ids: set[str] = field(default_factory=set)
 
 
+@dataclass
+class Decision:
+    """What a pure domain function decided over several aggregates: each one's new events (appended in
+    this order) and what the command answers. Aggregates without events are simply not added."""
+
+    changes: list[tuple[Aggregate, list[DomainEvent]]] = field(default_factory=list)
+    answer: Any = None
+
+    def add(self, aggregate: Aggregate, events: list[DomainEvent]) -> Decision:
+        if events:
+            self.changes.append((aggregate, list(events)))
+        return self
+
+
+Ref = tuple[type[Aggregate], str]  # (aggregate class, id)
+LOADS_IN_FLIGHT = 64
+
+
 @dataclass(frozen=True)
 class Outcome:
     appended: list[Appended]
-    result: dict
+    result: Any  # what `result` made of the new state (execute), the decision's answer (execute_many)
 
     @property
     def seq(self) -> int:
@@ -127,22 +149,6 @@ class Repository:
     def forget(self, subject: str) -> None:
         self._cache.pop(subject, None)
 
-    async def append_chunked(self, county: str, items: list[tuple[str, dict, int | None]]) -> int:
-        """Many independent first events (an import) in atomic batches of ATOMIC_MAX; the last sequence."""
-        seq = 0
-        for start in range(0, len(items), ATOMIC_MAX):
-            seq = (await self.append_atomic(county, items[start:start + ATOMIC_MAX]))[-1].seq
-        return seq
-
-    async def append_atomic(self, county: str, items: list[tuple[str, dict, int | None]]) -> list[Appended]:
-        """Events of several aggregates in one atomic batch (a founding, a merge, an import chunk).
-        Their cached states are dropped whatever the outcome, so the next load sees the log."""
-        try:
-            return await self.store.append_atomic(county, items)
-        finally:
-            for subject, _, _ in items:
-                self.forget(subject)
-
     def _remember(self, subject: str, loaded: Loaded) -> None:
         self._cache[subject] = loaded
         if len(self._cache) > self.max_cached:
@@ -188,15 +194,107 @@ class Repository:
                 continue
             finally:
                 self._appending.difference_update(pending_ids)
-            for ev, app in zip(events, appended):
-                loaded.state.apply(ev)
-                loaded.version, loaded.last_hash = app.seq, app.hash
-                loaded.event_ids.add(app.event_id)
-            if self._cache.get(subject) in (None, loaded):  # a concurrent reload may hold newer state
-                self._remember(subject, loaded)
+            self._applied(subject, loaded, events, appended)
             return Outcome(appended, result(loaded.state, events) if result else {})
         raise conflict("concurrent_modification",
                        f"{cls.aggregate_type} {aggregate_id} kept changing under concurrent writers; try again")
 
+    def _applied(self, subject: str, loaded: Loaded, events: list[DomainEvent], appended: list[Appended]) -> None:
+        """The server accepted `events`: fold them into the loaded state and keep it cached."""
+        for ev, app in zip(events, appended):
+            loaded.state.apply(ev)
+            loaded.version, loaded.last_hash = app.seq, app.hash
+            loaded.event_ids.add(app.event_id)
+        if self._cache.get(subject) in (None, loaded):  # a concurrent reload may hold newer state
+            self._remember(subject, loaded)
 
-__all__ = ["Aggregate", "Repository", "Loaded", "Outcome", "DomainError"]
+    # -- several aggregates: the unit of work ------------------------------------------------------
+    async def load_many(self, county: str, refs: Sequence[Ref]) -> list[Loaded]:
+        """The aggregates of `refs` in that order (cached, or read from the log, LOADS_IN_FLIGHT at a time)."""
+        out: list[Loaded] = []
+        for start in range(0, len(refs), LOADS_IN_FLIGHT):
+            out += await asyncio.gather(*(self.get(county, cls, i) for cls, i in refs[start:start + LOADS_IN_FLIGHT]))
+        return out
+
+    async def execute_many(self, county: str, meta: Metadata, refs: Sequence[Ref],
+                           decide: Callable[[list[Any]], Decision], *, chunked: bool = False) -> Outcome:
+        """Load every aggregate of `refs` (each once, in that order), let `decide` (pure, no mutation)
+        decide on all of them, and append all their events in one atomic batch — each aggregate's
+        first event with its expected sequence. A concurrent write to any of them refuses the whole
+        batch (nothing is stored) and the command is decided again on fresh state, at most `retries`
+        times; a batch whose acknowledgement was lost is found in the log, never appended twice.
+
+        `chunked`: the decision may exceed one atomic batch (ATOMIC_MAX events); it is appended in
+        atomic chunks of whole aggregates, each stored or not on its own. Only for decisions that are
+        safe to take again after part of them was stored: imports, whose ids make a second decision
+        register only what is still missing."""
+        refs = list(dict.fromkeys(refs))
+        subjects = {ref: self.subject(county, *ref) for ref in refs}
+        async with contextlib.AsyncExitStack() as locks:
+            for subject in sorted(set(subjects.values())):  # one order for every command: no deadlock
+                await locks.enter_async_context(self._serialized(subject))
+            return await self._execute_many(county, meta, refs, subjects, decide, chunked)
+
+    async def _execute_many(self, county, meta, refs, subjects, decide, chunked) -> Outcome:
+        appended: list[Appended] = []
+        pending: list[tuple[str, str]] = []  # (subject, event id) of a batch whose outcome is unknown
+        decision = Decision()
+        for attempt in range(self.retries):
+            if attempt:
+                await asyncio.sleep(random.uniform(0.002, 0.02) * attempt)  # let the other writer finish
+            loaded = dict(zip(refs, await self.load_many(county, refs)))
+            by_subject = {subjects[ref]: lo for ref, lo in loaded.items()}
+            if pending and any(i in by_subject[s].event_ids for s, i in pending):
+                # that batch was stored but its ack was lost: it is done, exactly once
+                appended += [Appended(i, by_subject[s].version, by_subject[s].last_hash or "") for s, i in pending]
+                appended.sort(key=lambda a: a.seq)
+                if not chunked:
+                    return Outcome(appended, decision.answer)
+            pending = []
+            decision = decide([lo.state for lo in loaded.values()])
+            try:
+                for batch in self._batches(county, meta, decision, loaded, subjects, chunked):
+                    pending = [(subject, env["event_id"]) for subject, env, _, _, _ in batch]
+                    ids = [i for _, i in pending]
+                    self._appending.update(ids)
+                    try:
+                        stored = await self.store.append_atomic(county, [(s, env, exp) for s, env, exp, _, _ in batch])
+                    finally:
+                        self._appending.difference_update(ids)
+                    pending = []
+                    appended += stored
+                    for (subject, _, _, lo, ev), app in zip(batch, stored):
+                        self._applied(subject, lo, [ev], [app])
+            except (ConcurrencyConflict, TimeoutError):  # refused (nothing of it stored) or unknown: reload
+                for subject in subjects.values():
+                    self.forget(subject)
+                continue
+            return Outcome(appended, decision.answer)
+        raise conflict("concurrent_modification", "所涉对象正在被他人修改，请重试 / "
+                                                  "the records concerned kept changing under concurrent writers; retry")
+
+    @staticmethod
+    def _batches(county: str, meta: Metadata, decision: Decision, loaded: dict, subjects: dict,
+                 chunked: bool) -> list[list[tuple]]:
+        """The decision's events sealed (each aggregate's hash chain continued) in atomic batches of
+        whole aggregates: [(subject, envelope, expected seq or None, loaded, event)]."""
+        by_state = {id(lo.state): (ref, lo) for ref, lo in loaded.items()}
+        batches: list[list[tuple]] = [[]]
+        for aggregate, events in decision.changes:
+            if id(aggregate) not in by_state:
+                raise ValueError(f"decided on {aggregate.aggregate_type} {aggregate.id}, which was not loaded")
+            ref, lo = by_state[id(aggregate)]
+            subject, prev, group = subjects[ref], lo.last_hash, []
+            for n, ev in enumerate(events):
+                env = seal(county, aggregate.id, ev, meta, prev)
+                group.append((subject, env, lo.version if n == 0 else None, lo, ev))
+                prev = env["hash"]
+            if len(batches[-1]) + len(group) > ATOMIC_MAX:
+                if not chunked or len(group) > ATOMIC_MAX:
+                    raise ValueError(f"a decision of more than {ATOMIC_MAX} events is not one atomic batch")
+                batches.append([])
+            batches[-1].extend(group)
+        return [b for b in batches if b]
+
+
+__all__ = ["Aggregate", "Decision", "Repository", "Loaded", "Outcome", "DomainError"]

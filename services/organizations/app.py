@@ -1,10 +1,24 @@
-"""Wiring of the organizations service: its routes and projections."""
-from shared.service import Service
-from services.organizations.handlers import routes
-from services.organizations.projections.campaigns import CampaignsProjection
-from services.organizations.projections.coverage import CoverageProjection
-from services.organizations.projections.registry import RegistryProjection
+"""Wiring of the organizations service: one service on the bus, named "organizations", answering
+`pb.<county>.cmd.organizations.<name>` and `pb.<county>.qry.organizations.<name>` for every subject
+its five bounded contexts list in their HANDLERS, and running their projections."""
+from shared.service import Routes, Service
+from services.organizations.campaigns import handlers as campaigns
+from services.organizations.campaigns.projections.campaigns import CampaignsProjection
+from services.organizations.enterprises import handlers as enterprises
+from services.organizations.enterprises.projections.coverage import CoverageProjection
+from services.organizations.lifecycle import handlers as lifecycle
+from services.organizations.registry import handlers as registry
+from services.organizations.registry.projections.registry import RegistryProjection
+from services.organizations.rules import handlers as rules
+
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules)
+PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection)
+
+routes = Routes("organizations", writes=("org",))
+for context in CONTEXTS:
+    for kind, name, handler, reply in context.HANDLERS:
+        routes.add(kind, name, handler, reply)
 
 
 def create_service() -> Service:
-    return Service(routes, projections=[RegistryProjection, CoverageProjection, CampaignsProjection])
+    return Service(routes, projections=list(PROJECTIONS))

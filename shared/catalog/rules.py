@@ -1,6 +1,6 @@
 """The shape of a county's rule table (规则表) and the event that adopts one. Every threshold, list
 and term that varies by place or year is data with an effective date, not a constant in code; the
-national baseline lives in services/organizations/rules.py.
+national baseline lives in services/organizations/rules/baseline.py.
 
 Severity: "must" rules refuse a command; "generally" rules (一般) let it through with a warning
 that is recorded and shown to the user.
@@ -8,7 +8,7 @@ that is recorded and shown to the user.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -55,10 +55,27 @@ class CoverageScope(_Data):
     qualify_own_branch_min_full_members: int = 3
 
 
+class QualifyingRule(_Data):
+    """符合组建条件: which units must have their own or a joint Party organization — the units the
+    organization_coverage and social_organization_coverage targets count (and, unorganized, the
+    instructor target too). A unit qualifies when it operates and meets any criterion set; practice
+    varies (3 or more full members, or 30 or more employees), so the county chooses. With no
+    criterion set every in-scope unit qualifies: what every table adopted before version 2 meant."""
+
+    min_full_members: int | None = Field(None, ge=1, le=1000, description="正式党员达到此数 / at least this many "
+                                                                         "full members, e.g. 3")
+    min_employees: int | None = Field(None, ge=1, le=1_000_000, description="或从业人员达到此数 / or at least this "
+                                                                            "many employees, e.g. 30")
+
+    @property
+    def every_in_scope_unit(self) -> bool:
+        return self.min_full_members is None and self.min_employees is None
+
+
 TargetKind = Literal[
-    "organization_coverage",         # all in-scope units have an own or joint organization
-    "social_organization_coverage",  # all in-scope social organizations organized
-    "instructor_for_unorganized",    # every unorganized in-scope unit has an instructor/liaison
+    "organization_coverage",         # every qualifying enterprise has an own or joint organization
+    "social_organization_coverage",  # every qualifying social organization organized
+    "instructor_for_unorganized",    # every unorganized unit, in scope or qualifying, has an instructor/liaison
     "mass_organizations_for_organized",  # every organized unit has 工会, 共青团 and 妇联
     "organized_above_employees",     # every operating enterprise with ≥ threshold employees organized
 ]
@@ -75,14 +92,15 @@ class CoverageTarget(_Data):
 
 
 class RuleTable(_Data):
-    effective_from: date = date(2000, 1, 1)
-    setting: tuple[SettingRule, ...]
-    terms: tuple[TermRule, ...]
-    weak_reasons: tuple[WeakReason, ...]
-    coverage: CoverageScope = CoverageScope()
-    targets: tuple[CoverageTarget, ...] = ()
-    max_election_delay_months: int = 12
-    follow_up_months: int = 12
+    effective_from: date = Field(date(2000, 1, 1), description="生效日期 / in force from this date")
+    setting: tuple[SettingRule, ...] = Field(description="组织设置规则 / organization-setting rules")
+    terms: tuple[TermRule, ...] = Field(description="任期规则 / term lengths")
+    weak_reasons: tuple[WeakReason, ...] = Field(description="软弱涣散情形清单 / the list of weak/lax situations")
+    coverage: CoverageScope = Field(CoverageScope(), description="纳入统计范围的两新组织 / which units are in scope for coverage")
+    qualifying: QualifyingRule = Field(QualifyingRule(), description="符合组建条件 / which units must have a Party organization")
+    targets: tuple[CoverageTarget, ...] = Field((), description="目标任务，如 4个100% / the county's targets")
+    max_election_delay_months: int = Field(12, description="换届延期上限（月） / longest approved election delay, months")
+    follow_up_months: int = Field(12, description="销号后跟踪期（月） / follow-up after delisting, months")
 
     def setting_rule(self, code: str) -> SettingRule:
         return next(r for r in self.setting if r.code == code)
@@ -99,6 +117,14 @@ class RuleTable(_Data):
 
 
 class RulesAdopted(DomainEvent, context="org", aggregate="rules"):
-    """A county adopts a rule table from its effective date (earlier versions stay for as-of queries)."""
+    """A county adopts a rule table from its effective date (earlier versions stay for as-of queries).
 
+    v2 (issue 8): the table names its qualifying units (符合组建条件). A v1 table had none: its coverage
+    targets counted every in-scope unit, so it is read with a qualifying rule that says exactly that."""
+
+    schema_version: ClassVar[int] = 2
     table: RuleTable
+
+    @staticmethod
+    def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "table": {**data["table"], "qualifying": {"min_full_members": None, "min_employees": None}}}

@@ -12,7 +12,7 @@ from datetime import date
 
 from openpyxl import Workbook
 
-from services.organizations.uscc import uscc_from_parts
+from services.organizations.enterprises.uscc import uscc_from_parts
 from tests.conftest import new_county
 
 TOWNSHIPS = {"qiaogang": "侨港镇", "yintan": "银滩镇", "pingyang": "平阳镇", "fucheng": "福成镇"}

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from services.cli import app as cli
 from services.gateway.files import XLSX
-from services.organizations.uscc import uscc_from_parts
+from services.organizations.enterprises.uscc import uscc_from_parts
 from tests.conftest import new_county
 
 DIVISION = "450503"  # the code's own division part (a real one), whatever county the test runs in

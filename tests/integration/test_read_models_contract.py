@@ -10,9 +10,9 @@ from shared.db import make_engine
 from shared.eventstore import EventStore
 from shared.projection_runner import ProjectionRunner
 from shared.rebuild import rebuild_county
-from services.organizations.projections.coverage import CoverageProjection
-from services.organizations.projections.registry import RegistryProjection
-from services.organizations.uscc import uscc_from_parts
+from services.organizations.enterprises.projections.coverage import CoverageProjection
+from services.organizations.registry.projections.registry import RegistryProjection
+from services.organizations.enterprises.uscc import uscc_from_parts
 from services.ratings.projections.stars import StarsProjection
 from tests.conftest import POSTGRES_URL
 from tests.integration.scenario import expect_ok, make_county

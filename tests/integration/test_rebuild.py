@@ -12,9 +12,9 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from nats.js.errors import NotFoundError
 from sqlalchemy import select
 
-from services.organizations.projections.coverage import CoverageProjection
-from services.organizations.projections.registry import RegistryProjection
-from services.organizations.uscc import uscc_from_parts
+from services.organizations.enterprises.projections.coverage import CoverageProjection
+from services.organizations.registry.projections.registry import RegistryProjection
+from services.organizations.enterprises.uscc import uscc_from_parts
 from services.ratings.projections.stars import StarsProjection
 from shared.envelope import MalformedEvent
 from shared.eventstore import EventStore, stream_name

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.organizations.domain import Organization
+from services.organizations.registry.domain import Organization
 from shared.catalog.organizations import OrganizationEstablished
 from shared.errors import DomainError
 

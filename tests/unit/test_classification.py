@@ -6,11 +6,11 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from services.organizations.campaign_commands import ClassifyOrganization
-from services.organizations.campaigns import (
+from services.organizations.campaigns.commands import ClassifyOrganization
+from services.organizations.campaigns.domain import (
     FIVE_GOODS, TWO_STRONGS_SIX_GOODS, Classification, item_set_for,
 )
-from services.organizations.domain import Organization
+from services.organizations.registry.domain import Organization
 from shared.catalog import CATALOG
 from tests.unit.domain_support import established as org, folded, refused
 
@@ -21,9 +21,10 @@ def all_met(item_set: dict[str, str], **unmet: bool) -> dict[str, bool]:
     return {code: unmet.get(code, True) for code in item_set}
 
 
-def classify_cmd(year: int = 2025, grade: str = "advanced", items=None, note=None, on=date(2026, 1, 15)):
-    return ClassifyOrganization(year=year, grade=grade, items=items if items is not None else all_met(FIVE_GOODS),
-                                note=note, classified_on=on)
+def classify_cmd(year: int = 2025, grade: str = "advanced", items=None, note=None, on=date(2026, 1, 15),
+                 organization_id: str = "qiaogang-village"):
+    return ClassifyOrganization(organization_id=organization_id, year=year, grade=grade, note=note, classified_on=on,
+                                items=items if items is not None else all_met(FIVE_GOODS))
 
 
 def classified(organization: Organization, *cmds: ClassifyOrganization) -> Classification:
@@ -60,7 +61,7 @@ def test_item_set_follows_the_host_unit(host, item_set):
 
 def test_enterprise_branch_is_judged_against_two_strongs_six_goods():
     haixian = org("haixian-seafood", host="private_enterprise")
-    [ev] = Classification(haixian.id).classify(classify_cmd(items=all_met(TWO_STRONGS_SIX_GOODS)),
+    [ev] = Classification(haixian.id).classify(classify_cmd(items=all_met(TWO_STRONGS_SIX_GOODS), organization_id=haixian.id),
                                                organization=haixian, today=TODAY)
     assert ev.item_set == "two_strongs_six_goods" and set(ev.items) == set(TWO_STRONGS_SIX_GOODS)
     assert len(TWO_STRONGS_SIX_GOODS) == 8 and TWO_STRONGS_SIX_GOODS["good_public_evaluation"] == "群众评价好"
@@ -107,7 +108,7 @@ def test_dates_and_organization_checks():
     err = refused(lambda: c.classify(classify_cmd(), organization=Organization("qiaogang-village"), today=TODAY))
     assert (err.status, err.code) == (404, "organization_not_found")
     group = org("qiaogang-group-1", org_type="party_group")
-    assert refused(lambda: Classification(group.id).classify(classify_cmd(), organization=group, today=TODAY)).code \
+    assert refused(lambda: Classification(group.id).classify(classify_cmd(organization_id=group.id), organization=group, today=TODAY)).code \
         == "party_group_not_classified"
 
 

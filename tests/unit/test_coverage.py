@@ -5,16 +5,18 @@ from datetime import date
 
 import pytest
 
-from services.organizations.coverage import coverage, in_scope, size_band
-from services.organizations.enterprise_commands import FoundEnterpriseBranch
-from services.organizations.enterprises import Enterprise, EnterpriseState, fold_as_of, found_branch
-from services.organizations.rules import NATIONAL_BASELINE
+from services.organizations.enterprises.coverage import coverage, in_scope, size_band
+from services.organizations.enterprises.commands import FoundEnterpriseBranch
+from services.organizations.enterprises.domain import Enterprise, EnterpriseState, fold_as_of
+from services.organizations.enterprises.founding import found_branch
+from services.organizations.rules.baseline import NATIONAL_BASELINE
 from shared.catalog.enterprises import (
     EnterpriseClosed, EnterpriseHeadcountUpdated, EnterpriseRegistered, EnterpriseReopened, InstructorAssigned,
     InstructorWithdrawn, MassOrganizationEstablished,
 )
 from shared.catalog.organizations import TownshipAdded
-from shared.catalog.rules import CoverageScope, CoverageTarget
+from shared.catalog.base import decode_event
+from shared.catalog.rules import CoverageScope, CoverageTarget, QualifyingRule, RulesAdopted
 
 ALL3 = ("trade_union", "youth_league", "womens_federation")
 
@@ -127,6 +129,47 @@ def test_configured_targets_and_scope():
     assert empty.rows == [] and all(t.met and t.achieved is None for t in empty.targets)
     met = coverage(COUNTY[:3], rules).targets[0]
     assert (met.achieved, met.met, met.shortfall) == (1.0, True, [])
+
+
+# --- qualifying units (符合组建条件): the rule table says which units must be organized ---
+
+def targets_with(qualifying: QualifyingRule) -> dict[str, tuple]:
+    report = coverage(COUNTY, NATIONAL_BASELINE.model_copy(update={"qualifying": qualifying}))
+    return {t.code: (t.population, t.satisfied, {u.enterprise_id for u in t.shortfall}) for t in report.targets
+            if t.code in ("enterprises_organized", "social_orgs_organized", "instructors_for_unorganized")}
+
+
+def test_units_with_three_full_members_qualify():
+    assert targets_with(QualifyingRule(min_full_members=3)) == {
+        "enterprises_organized": (3, 1, {"D", "F"}),       # A, D, F; B (1 member), E, C, H do not qualify
+        "social_orgs_organized": (1, 1, set()),            # J; L has 2 members
+        "instructors_for_unorganized": (4, 2, {"E", "F"}),  # in scope or qualifying, unorganized: D E F L
+    }
+
+
+def test_units_with_thirty_employees_qualify_premises_or_not():
+    assert targets_with(QualifyingRule(min_employees=30)) == {
+        "enterprises_organized": (4, 1, {"D", "F", "H"}),  # H: 50 employees, no premises; I (停产) never qualifies
+        "social_orgs_organized": (2, 1, {"L"}),
+        "instructors_for_unorganized": (5, 2, {"E", "F", "H"}),  # H qualifies, so it needs an instructor too
+    }
+
+
+def test_a_unit_meeting_any_criterion_qualifies():
+    got = targets_with(QualifyingRule(min_full_members=4, min_employees=45))
+    assert got["enterprises_organized"] == (3, 1, {"F", "H"})  # A (4 members), F (5), H (50 employees); not D
+
+
+def test_without_criteria_every_in_scope_unit_qualifies_as_before_version_2():
+    assert NATIONAL_BASELINE.qualifying.every_in_scope_unit
+    assert targets_with(QualifyingRule()) == {
+        "enterprises_organized": (6, 3, {"D", "E", "F"}), "social_orgs_organized": (2, 1, {"L"}),
+        "instructors_for_unorganized": (4, 2, {"E", "F"})}
+    stored_v1 = RulesAdopted(table=NATIONAL_BASELINE).model_dump(mode="json")
+    del stored_v1["table"]["qualifying"]  # as adopted before version 2
+    upcast = decode_event("RulesAdopted", 1, stored_v1)
+    assert upcast.table.qualifying.every_in_scope_unit
+    assert coverage(COUNTY, upcast.table) == coverage(COUNTY, NATIONAL_BASELINE)
 
 
 # --- as of a past date, from the log ---

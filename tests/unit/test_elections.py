@@ -6,18 +6,25 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from services.organizations.domain import Organization
-from services.organizations.lifecycle import (
-    Reminder, dissolve, elect_committee, election_status, next_reminder, postpone_election,
+from services.organizations.registry.domain import Organization
+from services.organizations.lifecycle.domain import dissolve
+from services.organizations.lifecycle.elections import (
+    Reminder, elect_committee, election_status, next_reminder, postpone_election,
 )
-from services.organizations.lifecycle_commands import DissolveOrganization, ElectCommittee, PostponeElection
-from services.organizations.rules import NATIONAL_BASELINE
+from services.organizations.lifecycle.commands import DissolveOrganization, ElectCommittee, PostponeElection
+from services.organizations.rules.baseline import NATIONAL_BASELINE
 from shared.catalog.lifecycle import CommitteeSeat
 from shared.catalog.rules import RuleTable
 from tests.unit.domain_support import established as org, folded, refused
 
 TODAY = date(2025, 6, 30)
+ORG = "qiaogang-village"
 APPROVAL = dict(approved_by="中共银海区侨港镇委员会", approved_on=date(2025, 6, 1))
+
+
+def approved(o: Organization | str) -> dict:
+    """The organization a command acts on, with the approval."""
+    return dict(organization_id=o if isinstance(o, str) else o.id, **APPROVAL)
 
 
 def with_severity(code: str, severity: str) -> RuleTable:
@@ -32,7 +39,8 @@ COMMITTEE = (SECRETARY, CommitteeSeat(role="organization_officer", name="陈志�
 
 
 def elect(o: Organization, seats=COMMITTEE, *, full_members=9, rules=NATIONAL_BASELINE, on=date(2021, 3, 15)):
-    return elect_committee(o, ElectCommittee(elected_on=on, committee=seats), full_members=full_members,
+    return elect_committee(o, ElectCommittee(organization_id=o.id, elected_on=on, committee=seats),
+                           full_members=full_members,
                            rules=rules, today=TODAY)
 
 
@@ -128,7 +136,7 @@ def test_election_refusals():
     o = elected(org())
     err = refused(lambda: elect(o, on=date(2020, 1, 1)))
     assert (err.status, err.code) == (409, "election_not_after_current_term")
-    gone = folded(org(), dissolve(org(), DissolveOrganization(reason="搬迁", **APPROVAL), today=TODAY))
+    gone = folded(org(), dissolve(org(), DissolveOrganization(reason="搬迁", **approved(ORG)), today=TODAY))
     assert refused(lambda: elect(gone)).code == "organization_dissolved"
 
 
@@ -167,14 +175,15 @@ def test_next_reminder(today, reminder):
 
 def test_no_reminders_for_party_groups_or_dissolved_organizations():
     assert next_reminder(org("g", "party_group"), TODAY) is None
-    gone = folded(elected(org()), dissolve(elected(org()), DissolveOrganization(reason="撤并", **APPROVAL), today=TODAY))
+    dissolution = DissolveOrganization(reason="撤并", **approved(ORG))
+    gone = folded(elected(org()), dissolve(elected(org()), dissolution, today=TODAY))
     assert next_reminder(gone, TODAY) is None
 
 
 # --- postponement ---
 
 def postpone(o, new_due_on, rules=NATIONAL_BASELINE):
-    return postpone_election(o, PostponeElection(new_due_on=new_due_on, reason="村“两委”换届统一安排", **APPROVAL),
+    return postpone_election(o, PostponeElection(new_due_on=new_due_on, reason="村“两委”换届统一安排", **approved(o)),
                              rules=rules, today=TODAY)
 
 

@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 from openpyxl import Workbook
 
-from services.organizations.enterprise_import import parse_enterprise_file
-from services.organizations.uscc import uscc_from_parts
+from services.organizations.enterprises.enterprise_import import parse_enterprise_file
+from services.organizations.enterprises.uscc import uscc_from_parts
 from shared.ids import stable_id
 
 TOWNSHIPS = {"qiaogang": "qiaogang", "侨港镇": "qiaogang", "yintan": "yintan", "银滩镇": "yintan"}

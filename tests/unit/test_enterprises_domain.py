@@ -6,21 +6,27 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from services.organizations.enterprise_commands import (
+from services.organizations.enterprises.commands import (
     AssignInstructor, CloseEnterprise, FoundEnterpriseBranch, RecordMassOrganization, RegisterEnterprise,
     ReopenEnterprise, UpdateHeadcount, WithdrawInstructor,
 )
-from services.organizations.enterprises import Enterprise, found_branch
-from services.organizations.rules import NATIONAL_BASELINE
-from services.organizations.uscc import uscc_from_parts
+from services.organizations.enterprises.domain import Enterprise
+from services.organizations.enterprises.founding import found_branch, found_organization, founded_organization_type
+from services.organizations.registry.domain import Organization
+from services.organizations.rules.baseline import NATIONAL_BASELINE
+from services.organizations.enterprises.uscc import uscc_from_parts
 from shared.catalog.enterprises import (
     EnterpriseBranchFounded, EnterpriseClosed, EnterpriseRegistered, InstructorAssigned, MassOrganizationEstablished,
 )
+from shared.catalog.organizations import OrganizationEstablished
 from shared.catalog.rules import SettingRule
 from tests.unit.domain_support import folded, refused
 
 TODAY = date(2025, 6, 30)
 SEAFOOD_USCC = uscc_from_parts("450503", "MA5K3T01")
+
+
+SEAFOOD = {"enterprise_id": "seafood"}  # the unit most commands act on
 
 
 def register_cmd(**kw) -> RegisterEnterprise:
@@ -79,9 +85,9 @@ def test_command_shapes_and_aliases():
         register_cmd(employees=-1)
     with pytest.raises(ValidationError):
         register_cmd(county="450503")  # extra fields are refused
-    assert CloseEnterprise(status="注销", closed_on=TODAY, reason="吊销").status == "deregistered"
-    assert AssignInstructor(person_name="陈海生", role="联络员", assigned_on=TODAY).role == "liaison"
-    assert RecordMassOrganization(kind="妇联", established_on=TODAY).kind == "womens_federation"
+    assert CloseEnterprise(**SEAFOOD, status="注销", closed_on=TODAY, reason="吊销").status == "deregistered"
+    assert AssignInstructor(**SEAFOOD, person_name="陈海生", role="联络员", assigned_on=TODAY).role == "liaison"
+    assert RecordMassOrganization(**SEAFOOD, kind="妇联", established_on=TODAY).kind == "womens_federation"
     with pytest.raises(ValidationError):
         found_cmd(["a", "a"])
     with pytest.raises(ValidationError):
@@ -91,52 +97,54 @@ def test_command_shapes_and_aliases():
 
 def test_headcount_close_and_reopen():
     unit = registered()
-    assert refused(lambda: Enterprise("ghost").update_headcount(
-        UpdateHeadcount(employees=1, full_members=0, effective_on=TODAY), today=TODAY)).status == 404
-    same = UpdateHeadcount(employees=86, full_members=4, probationary_members=1, effective_on=date(2024, 1, 1))
+    ghost = UpdateHeadcount(enterprise_id="ghost", employees=1, full_members=0, effective_on=TODAY)
+    assert refused(lambda: Enterprise("ghost").update_headcount(ghost, today=TODAY)).status == 404
+    same = UpdateHeadcount(**SEAFOOD, employees=86, full_members=4, probationary_members=1, effective_on=date(2024, 1, 1))
     assert unit.update_headcount(same, today=TODAY) == []
-    early = UpdateHeadcount(employees=90, full_members=5, effective_on=date(2018, 1, 1))
+    early = UpdateHeadcount(**SEAFOOD, employees=90, full_members=5, effective_on=date(2018, 1, 1))
     assert refused(lambda: unit.update_headcount(early, today=TODAY)).code == "effective_on_too_early"
-    folded(unit, unit.update_headcount(UpdateHeadcount(employees=90, full_members=5, effective_on=date(2024, 1, 1)),
-                                       today=TODAY))
+    more = UpdateHeadcount(**SEAFOOD, employees=90, full_members=5, effective_on=date(2024, 1, 1))
+    folded(unit, unit.update_headcount(more, today=TODAY))
     assert (unit.employees, unit.full_members, unit.probationary_members) == (90, 5, 0)
 
-    assert refused(lambda: unit.reopen(ReopenEnterprise(reopened_on=TODAY, reason="复工"), today=TODAY)
+    assert refused(lambda: unit.reopen(ReopenEnterprise(**SEAFOOD, reopened_on=TODAY, reason="复工"), today=TODAY)
                    ).code == "not_closed"
-    (closed,) = unit.close(CloseEnterprise(status="停产", closed_on=date(2024, 8, 1), reason="休渔期停产"), today=TODAY)
+    stop = CloseEnterprise(**SEAFOOD, status="停产", closed_on=date(2024, 8, 1), reason="休渔期停产")
+    (closed,) = unit.close(stop, today=TODAY)
     assert isinstance(closed, EnterpriseClosed) and unit.status == "operating"
     folded(unit, [closed])
-    again = refused(lambda: unit.close(CloseEnterprise(status="suspended", closed_on=TODAY, reason="x"), today=TODAY))
+    suspend = CloseEnterprise(**SEAFOOD, status="suspended", closed_on=TODAY, reason="x")
+    again = refused(lambda: unit.close(suspend, today=TODAY))
     assert (again.code, again.status) == ("already_closed", 409)
-    too_soon = ReopenEnterprise(reopened_on=date(2024, 7, 1), reason="复工")
+    too_soon = ReopenEnterprise(**SEAFOOD, reopened_on=date(2024, 7, 1), reason="复工")
     assert refused(lambda: unit.reopen(too_soon, today=TODAY)).code == "reopened_on_too_early"
-    folded(unit, unit.reopen(ReopenEnterprise(reopened_on=date(2024, 9, 16), reason="开海复工"), today=TODAY))
+    folded(unit, unit.reopen(ReopenEnterprise(**SEAFOOD, reopened_on=date(2024, 9, 16), reason="开海复工"), today=TODAY))
     assert unit.status == "operating"
-    folded(unit, unit.close(CloseEnterprise(status="deregistered", closed_on=TODAY, reason="注销"), today=TODAY))
-    assert refused(lambda: unit.close(CloseEnterprise(status="suspended", closed_on=TODAY, reason="x"), today=TODAY)
-                   ).code == "already_closed"
+    folded(unit, unit.close(CloseEnterprise(**SEAFOOD, status="deregistered", closed_on=TODAY, reason="注销"),
+                            today=TODAY))
+    assert refused(lambda: unit.close(suspend, today=TODAY)).code == "already_closed"
 
 
 def test_instructor_one_at_a_time():
     unit = registered()
-    assign = AssignInstructor(person_name="陈海生", role="党建指导员", assigned_on=date(2024, 3, 1))
+    assign = AssignInstructor(**SEAFOOD, person_name="陈海生", role="党建指导员", assigned_on=date(2024, 3, 1))
     (ev,) = unit.assign_instructor(assign, today=TODAY)
     assert isinstance(ev, InstructorAssigned) and unit.instructor is None
     folded(unit, [ev])
     assert unit.instructor == ("陈海生", "instructor")
     assert refused(lambda: unit.assign_instructor(assign, today=TODAY)).code == "instructor_assigned"
-    early = WithdrawInstructor(withdrawn_on=date(2024, 2, 1))
+    early = WithdrawInstructor(**SEAFOOD, withdrawn_on=date(2024, 2, 1))
     assert refused(lambda: unit.withdraw_instructor(early, today=TODAY)).code == "withdrawn_on_too_early"
-    folded(unit, unit.withdraw_instructor(WithdrawInstructor(withdrawn_on=date(2025, 1, 2), reason="调任"),
+    folded(unit, unit.withdraw_instructor(WithdrawInstructor(**SEAFOOD, withdrawn_on=date(2025, 1, 2), reason="调任"),
                                           today=TODAY))
     assert unit.instructor is None
-    assert refused(lambda: unit.withdraw_instructor(WithdrawInstructor(withdrawn_on=TODAY), today=TODAY)
+    assert refused(lambda: unit.withdraw_instructor(WithdrawInstructor(**SEAFOOD, withdrawn_on=TODAY), today=TODAY)
                    ).code == "no_instructor"
 
 
 def test_mass_organization_recorded_once():
     unit = registered()
-    cmd = RecordMassOrganization(kind="工会", established_on=date(2020, 5, 1))
+    cmd = RecordMassOrganization(**SEAFOOD, kind="工会", established_on=date(2020, 5, 1))
     (ev,) = unit.record_mass_organization(cmd, today=TODAY)
     assert isinstance(ev, MassOrganizationEstablished) and ev.kind == "trade_union"
     folded(unit, [ev])
@@ -203,7 +211,7 @@ def test_founding_needs_existing_operating_units_and_order_of_dates():
     a, b = registered("a"), registered("b")
     missing = refused(lambda: found_branch(found_cmd(["a", "ghost"], "joint"), [a, b], NATIONAL_BASELINE, "o", TODAY))
     assert (missing.code, missing.status) == ("enterprise_not_found", 404) and "ghost" in missing.detail
-    folded(b, b.close(CloseEnterprise(status="停产", closed_on=date(2024, 1, 1), reason="停产"), today=TODAY))
+    folded(b, b.close(CloseEnterprise(enterprise_id="b", status="停产", closed_on=date(2024, 1, 1), reason="停产"), today=TODAY))
     assert refused(lambda: found_branch(found_cmd(["a", "b"], "joint"), [a, b], NATIONAL_BASELINE, "o", TODAY)
                    ).code == "enterprise_not_operating"
     c = registered("c")
@@ -214,3 +222,29 @@ def test_founding_needs_existing_operating_units_and_order_of_dates():
     early = found_cmd(["a", "c"], "joint", approved_on=date(2018, 1, 1), founded_on=date(2018, 2, 1))
     assert refused(lambda: found_branch(early, [a, c], NATIONAL_BASELINE, "o", TODAY)
                    ).code == "founded_before_registration"
+
+
+def test_a_founding_establishes_the_organization_its_mode_calls_for_with_every_unit_marked():
+    unit = registered("seafood")
+    decision = found_organization(found_cmd(["seafood"]), [unit], Organization("org-seafood"), NATIONAL_BASELINE,
+                                  TODAY)
+    (org, [established]), (marked, [founded]) = decision.changes
+    assert (org.id, established.organization_type, established.host_unit_type, established.township_id) == (
+        "org-seafood", "branch", unit.unit_type, unit.township_id)
+    assert marked is unit and founded.organization_id == "org-seafood"
+    assert decision.answer.enterprise_ids == ["seafood"] and decision.answer.warnings == []
+    units = [registered(eid) for eid in ("a", "b", "c")]
+    decision = found_organization(found_cmd(["b", "a", "c"], "楼宇共建"), units, Organization("tower"),
+                                  NATIONAL_BASELINE, TODAY)
+    assert decision.changes[0][1][0].organization_type == "joint_branch"
+    assert [agg.id for agg, _ in decision.changes] == ["tower", "b", "a", "c"]  # hosted by the first listed
+    assert founded_organization_type("standalone") == "branch"
+    assert {founded_organization_type(m) for m in ("joint", "industry", "area", "building")} == {"joint_branch"}
+
+
+def test_a_founding_never_reuses_an_existing_organization():
+    taken = folded(Organization("org-1"), [OrganizationEstablished(
+        organization_id="org-1", name="侨港村党支部", organization_type="branch", host_unit_type="village",
+        approved_by="中共侨港镇委员会", approved_on=date(2019, 5, 4))])
+    err = refused(lambda: found_organization(found_cmd(["seafood"]), [registered()], taken, NATIONAL_BASELINE, TODAY))
+    assert (err.status, err.code) == (409, "organization_exists")

@@ -185,7 +185,8 @@ def test_score_takes_path_and_idempotency_header(http, fake):
 
 def test_path_ids_are_merged_into_the_data(http, fake):
     ok = {"ok": True, "data": {}, "seq": 5}
-    fake.replies.update({f"pb.{COUNTY}.cmd.organizations.transfer_member": ok,
+    moved = {"ok": True, "data": {"member_id": "m1", "branch_id": "b2"}, "seq": 5}
+    fake.replies.update({f"pb.{COUNTY}.cmd.organizations.transfer_member": moved,
                          f"pb.{COUNTY}.cmd.ratings.revoke_score": {**ok, "data": {"score_id": "s1", "revoked": True}},
                          f"pb.{COUNTY}.cmd.ratings.reopen_year": {**ok, "data": {"year": 2025, "closed": False}}})
     r = http.post(f"/api/v1/counties/{COUNTY}/members/m1/transfer",
@@ -276,7 +277,8 @@ def test_an_answer_that_breaks_the_reply_contract_is_a_502_not_a_500(http, fake)
 
 # -- import --------------------------------------------------------------------------------------
 def test_import_forwards_the_file_base64(http, fake):
-    fake.replies[f"pb.{COUNTY}.cmd.organizations.import_members"] = {"ok": True, "data": {"imported": 1}, "seq": 7}
+    fake.replies[f"pb.{COUNTY}.cmd.organizations.import_members"] = {"ok": True, "seq": 7, "data": {
+        "import_id": "i1", "imported": 1, "already_imported": 0, "member_ids": ["m1"]}}
     csv = "姓名,性别\n张秀玲,女\n".encode()
     r = http.post(f"/api/v1/counties/{COUNTY}/members/import", files={"file": ("党员.csv", csv, "text/csv")},
                   headers=token())

@@ -62,12 +62,19 @@ CLASSIFY = {"grade": "lagging", "items": {"good_leadership": False, "good_member
 
 
 # -- commands: subject and data ---------------------------------------------------------------------
+LIFECYCLE_REPLIES = {  # what the service answers besides the organization id
+    "merge_organization": {"into_organization_id": "o2", "members_moved": 12},
+    "elect_committee": {"term_ends_on": "2030-04-01", "secretary_only": True},
+}
+
+
 @pytest.mark.parametrize("segment, name, body", LIFECYCLE)
 def test_lifecycle_commands_merge_the_organization_id(http, fake, segment, name, body):
-    fake.answer("cmd", name, {"organization_id": "o1"}, seq=21)
+    reply = {"organization_id": "o1", **LIFECYCLE_REPLIES.get(name, {})}
+    fake.answer("cmd", name, reply, seq=21)
     r = http.post(f"{BASE}/organizations/o1/{segment}", json=body, headers=token())
     assert r.status_code == 200, r.text
-    assert r.json() == {"organization_id": "o1", "seq": 21} and r.headers["dangjian-seq"] == "21"
+    assert r.json() == {**reply, "seq": 21} and r.headers["dangjian-seq"] == "21"
     subject, data = fake.last
     assert subject == f"pb.{COUNTY}.cmd.organizations.{name}"
     assert data["organization_id"] == "o1"
@@ -98,14 +105,14 @@ def test_enterprise_commands_merge_the_enterprise_id(http, fake, segment, name, 
 
 
 def test_chinese_aliases_are_normalized_at_the_edge(http, fake):
-    fake.answer("cmd", "close_enterprise")
-    fake.answer("cmd", "record_mass_organization")
-    http.post(f"{BASE}/enterprises/e1/closure", json={"status": "注销", "closed_on": "2025-06-01", "reason": "注销登记"},
-              headers=token())
-    assert fake.last[1]["status"] == "deregistered"
-    http.post(f"{BASE}/enterprises/e1/mass-organizations", json={"kind": "工会", "established_on": "2025-06-01"},
-              headers=token())
-    assert fake.last[1]["kind"] == "trade_union"
+    fake.answer("cmd", "close_enterprise", {"enterprise_id": "e1"})
+    fake.answer("cmd", "record_mass_organization", {"enterprise_id": "e1"})
+    r = http.post(f"{BASE}/enterprises/e1/closure", json={"status": "注销", "closed_on": "2025-06-01",
+                                                         "reason": "注销登记"}, headers=token())
+    assert r.status_code == 200 and fake.last[1]["status"] == "deregistered"
+    r = http.post(f"{BASE}/enterprises/e1/mass-organizations", json={"kind": "工会", "established_on": "2025-06-01"},
+                  headers=token())
+    assert r.status_code == 200 and fake.last[1]["kind"] == "trade_union"
 
 
 def test_register_enterprise_and_found_a_branch_are_created(http, fake):
@@ -148,7 +155,7 @@ def test_classification_takes_year_and_organization_from_the_path(http, fake):
 
 
 def test_rules_are_adopted_and_read(http, fake):
-    from services.organizations.rules import NATIONAL_BASELINE
+    from services.organizations.rules.baseline import NATIONAL_BASELINE
 
     table = NATIONAL_BASELINE.model_copy(update={"effective_from": date(2026, 1, 1)})
     body = table.model_dump(mode="json")
@@ -168,6 +175,22 @@ def test_rules_are_adopted_and_read(http, fake):
 
 
 # -- queries ----------------------------------------------------------------------------------------
+CASE = {"case_id": "2026.o1", "organization_id": "o1", "organization_name": "侨港村党支部", "township_id": "qiaogang",
+        "campaign": "2026", "reasons": ["secretary_unfit"], "status": "flagged", "decided_on": "2026-01-20",
+        "overdue": False, "in_follow_up": False}
+EMPTY_REPLIES = {  # a valid answer of each query (the gateway checks replies against the reply models)
+    "election_reminders": {"items": []},
+    "classification_history": {"organizations": {}, "by_year": {}},
+    "list_rectification_cases": {"total": 0, "items": [], "by_township": {}, "by_reason": {}, "overdue": 0},
+    "rectification_case": {**CASE, "timeline": []},
+    "rectification_summary": {"by_campaign": [], "by_year": [], "overdue": [], "relapses": []},
+    "list_enterprises": {"total": 0, "items": []},
+    "coverage": {"as_of": "2025-12-31", "rows": [], "targets": [], "members_without_organization": [],
+                 "no_organization_no_instructor": []},
+    "coverage_series": {"months": []},
+}
+
+
 @pytest.mark.parametrize("url, name, data", [
     ("/election-reminders", "election_reminders", {}),
     ("/classifications", "classification_history", {}),
@@ -186,7 +209,7 @@ def test_rules_are_adopted_and_read(http, fake):
      {"from_month": "2025-01-01", "to_month": "2025-06-15"}),
 ])
 def test_queries_forward_their_parameters(http, fake, url, name, data):
-    fake.answer("qry", name, {"items": []})
+    fake.answer("qry", name, EMPTY_REPLIES[name])
     r = http.get(BASE + url, headers=token("auditor"))
     assert r.status_code == 200, r.text
     assert fake.last == (f"pb.{COUNTY}.qry.organizations.{name}", data)
@@ -238,7 +261,7 @@ def test_exports_are_file_downloads(http, fake, url, name, data, filename, fallb
 
 
 def test_export_reads_after_the_clients_writes(http, fake):
-    fake.answer("cmd", "flag_organization_weak", {"case_id": "2026.o1"}, seq=40)
+    fake.answer("cmd", "flag_organization_weak", {"case_id": "2026.o1", "relapse_of": None}, seq=40)
     fake.answer("qry", "rectification_ledger_export", {"filename": "台账.xlsx", "content_b64": ""})
     http.post(f"{BASE}/rectification-cases", json=FLAG, headers=token())
     http.get(f"{BASE}/rectification-ledger.xlsx", headers=token())
@@ -260,11 +283,11 @@ def test_export_refusal_stays_a_problem(http, fake):
 
 # -- import -----------------------------------------------------------------------------------------
 def test_enterprise_import_forwards_the_file(http, fake):
-    fake.answer("cmd", "import_enterprises", {"imported": 2, "already_imported": 0}, seq=9)
+    fake.answer("cmd", "import_enterprises", {"imported": 2, "already_imported": 0, "import_id": "i1"}, seq=9)
     csv = "统一社会信用代码,单位名称\n91450503MA5KXXXX0X,某公司\n".encode()
     r = http.post(f"{BASE}/enterprises/import", files={"file": ("两新组织台账.csv", csv, "text/csv")}, headers=token())
     assert r.status_code == 201, r.text
-    assert r.json() == {"imported": 2, "already_imported": 0, "seq": 9}
+    assert r.json() == {"imported": 2, "already_imported": 0, "import_id": "i1", "seq": 9}
     assert fake.last == (f"pb.{COUNTY}.cmd.organizations.import_enterprises",
                          {"filename": "两新组织台账.csv", "content_b64": base64.b64encode(csv).decode()})
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from openpyxl import Workbook
 
-from services.organizations.importing import MAX_ROWS, RowError, parse_member_file
+from services.organizations.registry.member_import import MAX_ROWS, RowError, parse_member_file
 
 BRANCHES = {"haixian-branch": "haixian-branch", "侨港镇海鲜街社区党支部": "haixian-branch",
             "fisher-branch": "fisher-branch", "侨港镇渔业党支部": "fisher-branch"}

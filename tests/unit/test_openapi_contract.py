@@ -8,8 +8,6 @@ import pytest
 
 from tests.unit.gateway_support import COUNTY, assert_problem, fields, token
 
-# the tags whose operations are typed; the lead adds organizations' tags when its restructuring is merged
-TYPED_TAGS = {"ratings", "health"}
 
 
 def resolve(spec: dict, schema: dict) -> dict:
@@ -29,7 +27,7 @@ def has_properties(spec: dict, schema: dict) -> bool:
 def typed_operations(spec: dict):
     for path, operations in spec["paths"].items():
         for method, op in operations.items():
-            if set(op.get("tags", ())) & TYPED_TAGS:
+            if path.startswith("/api/v1/") or path == "/healthz":
                 yield f"{method.upper()} {path}", op
 
 
@@ -41,9 +39,9 @@ def test_every_2xx_of_a_typed_operation_has_a_response_schema(http):
         for status, response in op["responses"].items():
             if status.startswith("2"):
                 schemas = [c.get("schema", {}) for c in response.get("content", {}).values()]
-                if not schemas or not all(has_properties(spec, s) for s in schemas):
+                if not schemas or not all(has_properties(spec, s) or s.get("format") == "binary" for s in schemas):
                     untyped.append(f"{name} {status}")
-    assert len([n for n in seen if " /api/v1/" in n]) == 10 and "GET /healthz" in seen
+    assert len([n for n in seen if " /api/v1/" in n]) >= 60 and "GET /healthz" in seen
     assert not untyped
 
 

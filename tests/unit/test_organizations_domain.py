@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from services.organizations.commands import (
+from services.organizations.registry.commands import (
     AddCounty, AddTownship, EstablishOrganization, RegisterMember, TransferMember,
 )
-from services.organizations.domain import County, Member, Organization, Township
+from services.organizations.registry.domain import County, Member, Organization, Township
 from shared.catalog.organizations import (
     CountyAdded, MemberRegistered, MemberTransferred, OrganizationEstablished, TownshipAdded,
 )
@@ -255,7 +255,7 @@ def test_register_command_accepts_chinese_values():
 # --- transfers ---
 
 def test_transfer_moves_the_single_affiliation(zhang, other_branch):
-    cmd = TransferMember(to_branch_id="fisher-branch", transferred_on=date(2024, 3, 15), reason="工作调动")
+    cmd = TransferMember(member_id=zhang.id, to_branch_id="fisher-branch", transferred_on=date(2024, 3, 15), reason="工作调动")
     [ev] = zhang.transfer(cmd, to_branch=other_branch, today=TODAY)
     assert isinstance(ev, MemberTransferred)
     assert (ev.from_branch_id, ev.to_branch_id, ev.reason) == ("haixian-branch", "fisher-branch", "工作调动")
@@ -265,37 +265,37 @@ def test_transfer_moves_the_single_affiliation(zhang, other_branch):
 
 
 def test_transfer_refused_to_the_same_branch(zhang, branch):
-    cmd = TransferMember(to_branch_id=branch.id, transferred_on=date(2024, 3, 15))
+    cmd = TransferMember(member_id=zhang.id, to_branch_id=branch.id, transferred_on=date(2024, 3, 15))
     err = refused(lambda: zhang.transfer(cmd, to_branch=branch, today=TODAY))
     assert (err.status, err.code, field_of(err)) == (422, "same_branch", "to_branch_id")
 
 
 def test_transfer_target_must_exist_and_hold_members(zhang, group):
-    cmd = TransferMember(to_branch_id="tieshan-1", transferred_on=date(2024, 3, 15))
+    cmd = TransferMember(member_id=zhang.id, to_branch_id="tieshan-1", transferred_on=date(2024, 3, 15))
     err = refused(lambda: zhang.transfer(cmd, to_branch=Organization("tieshan-1"), today=TODAY))
     assert (err.status, err.code, field_of(err)) == (404, "branch_not_found", "to_branch_id")
-    cmd = TransferMember(to_branch_id=group.id, transferred_on=date(2024, 3, 15))
+    cmd = TransferMember(member_id=zhang.id, to_branch_id=group.id, transferred_on=date(2024, 3, 15))
     err = refused(lambda: zhang.transfer(cmd, to_branch=group, today=TODAY))
     assert (err.status, err.code, field_of(err)) == (422, "branch_cannot_hold_members", "to_branch_id")
 
 
 def test_transfer_of_unknown_member(other_branch):
-    cmd = TransferMember(to_branch_id="fisher-branch", transferred_on=date(2024, 3, 15))
+    cmd = TransferMember(member_id="nobody", to_branch_id="fisher-branch", transferred_on=date(2024, 3, 15))
     err = refused(lambda: Member("nobody").transfer(cmd, to_branch=other_branch, today=TODAY))
     assert (err.status, err.code) == (404, "member_not_found")
 
 
 def test_transfer_dates(zhang, branch, other_branch):
-    future = TransferMember(to_branch_id="fisher-branch", transferred_on=date(2025, 7, 1))
+    future = TransferMember(member_id=zhang.id, to_branch_id="fisher-branch", transferred_on=date(2025, 7, 1))
     err = refused(lambda: zhang.transfer(future, to_branch=other_branch, today=TODAY))
     assert (err.status, err.code, field_of(err)) == (422, "transferred_on_in_future", "transferred_on")
-    early = TransferMember(to_branch_id="fisher-branch", transferred_on=date(2003, 6, 30))
+    early = TransferMember(member_id=zhang.id, to_branch_id="fisher-branch", transferred_on=date(2003, 6, 30))
     err = refused(lambda: zhang.transfer(early, to_branch=other_branch, today=TODAY))
     assert (err.status, err.code, field_of(err)) == (422, "transfer_before_affiliation", "transferred_on")
     # after a move, the next one cannot predate it
-    zhang.apply(zhang.transfer(TransferMember(to_branch_id="fisher-branch", transferred_on=date(2024, 3, 15)),
+    zhang.apply(zhang.transfer(TransferMember(member_id=zhang.id, to_branch_id="fisher-branch", transferred_on=date(2024, 3, 15)),
                                to_branch=other_branch, today=TODAY)[0])
-    back = TransferMember(to_branch_id="haixian-branch", transferred_on=date(2024, 1, 1))
+    back = TransferMember(member_id=zhang.id, to_branch_id="haixian-branch", transferred_on=date(2024, 1, 1))
     err = refused(lambda: zhang.transfer(back, to_branch=branch, today=TODAY))
     assert err.code == "transfer_before_affiliation"
 

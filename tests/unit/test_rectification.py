@@ -6,15 +6,15 @@ from datetime import date
 
 import pytest
 
-from services.organizations.campaign_commands import (
+from services.organizations.campaigns.commands import (
     AcceptRectification, AcceptRectificationByTownship, AssignFirstSecretary, AssignLiaisonLeader,
     ExtendRectification, FlagOrganizationWeak, PlanRectification, ReplaceSecretary, ReportRectificationProgress,
 )
-from services.organizations.campaigns import (
+from services.organizations.campaigns.rectification import (
     RectificationCase, case_id, conversion_rate, follow_up_until, is_relapse, overdue,
 )
-from services.organizations.domain import Organization
-from services.organizations.rules import NATIONAL_BASELINE
+from services.organizations.registry.domain import Organization
+from services.organizations.rules.baseline import NATIONAL_BASELINE
 from shared.catalog import CATALOG
 from shared.catalog.campaigns import BranchRectified
 from shared.catalog.lifecycle import OrganizationDissolved
@@ -23,6 +23,7 @@ from tests.unit.domain_support import established as org, folded, refused
 
 TODAY = date(2026, 12, 31)
 ORG = "qiaogang-village"
+CASE = case_id("2026", ORG)
 
 
 
@@ -41,25 +42,25 @@ def flagged(campaign="2026", rules=NATIONAL_BASELINE, previous=None, **kw) -> Re
 
 def planned(campaign="2026", due=date(2026, 9, 30), **kw) -> RectificationCase:
     case = flagged(campaign, **kw)
-    return folded(case, case.plan_rectification(PlanRectification(
+    return folded(case, case.plan_rectification(PlanRectification(case_id=case.id,
         plan="一村一策：调整村党支部书记，规范“三会一课”，整治村务公开", measures=("调整书记", "选派第一书记"),
         due_on=due, liaison_leader="区委常委 王建国"), today=TODAY))
 
 
 def township_accepted(campaign="2026", on=date(2026, 9, 20), **kw) -> RectificationCase:
     case = planned(campaign, **kw)
-    return folded(case, case.accept_by_township(AcceptRectificationByTownship(
+    return folded(case, case.accept_by_township(AcceptRectificationByTownship(case_id=case.id,
         accepted_on=on, accepted_by="中共银海区侨港镇委员会"), today=TODAY))
 
 
 def rectified(campaign="2026", on=date(2026, 10, 15), rules=NATIONAL_BASELINE, township_on=date(2026, 9, 20),
               **kw) -> RectificationCase:
     case = township_accepted(campaign, on=township_on, **kw)
-    return folded(case, case.accept(AcceptRectification(accepted_on=on, accepted_by="中共银海区委组织部"),
+    return folded(case, case.accept(AcceptRectification(case_id=case.id, accepted_on=on, accepted_by="中共银海区委组织部"),
                                     rules=rules, today=TODAY))
 
 
-COUNTY_ACCEPT = AcceptRectification(accepted_on=date(2026, 10, 15), accepted_by="中共银海区委组织部")
+COUNTY_ACCEPT = AcceptRectification(case_id=CASE, accepted_on=date(2026, 10, 15), accepted_by="中共银海区委组织部")
 
 
 # --- the whole path ---
@@ -75,15 +76,17 @@ def test_flag_plan_measures_progress_and_two_acceptances():
     case = planned()
     assert (case.status, case.liaison_leader, case.due_on) == ("planned", "区委常委 王建国", date(2026, 9, 30))
     for events in (
-        case.replace_secretary(ReplaceSecretary(previous_name="陈大海", new_name="黄海燕", replaced_on=date(2026, 4, 1)),
+        case.replace_secretary(ReplaceSecretary(case_id=CASE, previous_name="陈大海", new_name="黄海燕",
+                                                replaced_on=date(2026, 4, 1)),
                                today=TODAY),
-        case.assign_first_secretary(AssignFirstSecretary(person_name="李卫东", from_on=date(2026, 4, 1),
+        case.assign_first_secretary(AssignFirstSecretary(case_id=CASE, person_name="李卫东", from_on=date(2026, 4, 1),
                                                          to_on=date(2028, 3, 31)), today=TODAY),
-        case.assign_liaison_leader(AssignLiaisonLeader(leader_name="区委常委 刘志明", assigned_on=date(2026, 4, 5)),
+        case.assign_liaison_leader(AssignLiaisonLeader(case_id=CASE, leader_name="区委常委 刘志明",
+                                                       assigned_on=date(2026, 4, 5)),
                                    today=TODAY),
-        case.report_progress(ReportRectificationProgress(reported_on=date(2026, 6, 30),
+        case.report_progress(ReportRectificationProgress(case_id=CASE, reported_on=date(2026, 6, 30),
                                                          summary="新班子已到位，村务公开栏每月更新"), today=TODAY),
-        case.accept_by_township(AcceptRectificationByTownship(accepted_on=date(2026, 9, 20),
+        case.accept_by_township(AcceptRectificationByTownship(case_id=CASE, accepted_on=date(2026, 9, 20),
                                                               accepted_by="中共银海区侨港镇委员会"), today=TODAY),
     ):
         folded(case, events)
@@ -147,23 +150,24 @@ def test_county_acceptance_needs_township_acceptance_first():
 
 
 def test_order_of_the_steps():
-    township = AcceptRectificationByTownship(accepted_on=date(2026, 9, 20), accepted_by="侨港镇党委")
-    progress = ReportRectificationProgress(reported_on=date(2026, 6, 30), summary="进展")
+    township = AcceptRectificationByTownship(case_id=CASE, accepted_on=date(2026, 9, 20), accepted_by="侨港镇党委")
+    progress = ReportRectificationProgress(case_id=CASE, reported_on=date(2026, 6, 30), summary="进展")
     assert refused(lambda: flagged().accept_by_township(township, today=TODAY)).code == "not_planned"
     assert refused(lambda: flagged().report_progress(progress, today=TODAY)).code == "not_planned"
-    plan = PlanRectification(plan="第二份方案", due_on=date(2026, 12, 1))
+    plan = PlanRectification(case_id=CASE, plan="第二份方案", due_on=date(2026, 12, 1))
     assert refused(lambda: planned().plan_rectification(plan, today=TODAY)).code == "already_planned"
     assert refused(lambda: township_accepted().accept_by_township(township, today=TODAY)).code \
         == "already_accepted_by_township"
     done = rectified()
     for call in (lambda: done.accept(COUNTY_ACCEPT, rules=NATIONAL_BASELINE, today=TODAY),
                  lambda: done.report_progress(progress, today=TODAY),
-                 lambda: done.extend(ExtendRectification(new_due_on=date(2027, 3, 1), reason="x"), today=TODAY)):
+                 lambda: done.extend(ExtendRectification(case_id=CASE, new_due_on=date(2027, 3, 1), reason="x"),
+                                     today=TODAY)):
         assert (refused(call).status, refused(call).code) == (409, "already_rectified")
-    early = AcceptRectification(accepted_on=date(2026, 9, 19), accepted_by="中共银海区委组织部")
+    early = AcceptRectification(case_id=CASE, accepted_on=date(2026, 9, 19), accepted_by="中共银海区委组织部")
     assert refused(lambda: township_accepted().accept(early, rules=NATIONAL_BASELINE, today=TODAY)).code \
         == "accepted_too_early"
-    too_soon = PlanRectification(plan="方案", due_on=date(2026, 3, 10))
+    too_soon = PlanRectification(case_id=CASE, plan="方案", due_on=date(2026, 3, 10))
     assert refused(lambda: flagged().plan_rectification(too_soon, today=TODAY)).code == "due_before_decision"
 
 
@@ -174,7 +178,7 @@ def test_order_of_the_steps():
     (date(2026, 3, 1), False),
 ])
 def test_first_secretary_serves_one_to_three_years(to_on, ok):
-    cmd = AssignFirstSecretary(person_name="李卫东", from_on=date(2026, 4, 1), to_on=to_on)
+    cmd = AssignFirstSecretary(case_id=CASE, person_name="李卫东", from_on=date(2026, 4, 1), to_on=to_on)
     if ok:
         assert planned().assign_first_secretary(cmd, today=TODAY)[0].to_on == to_on
     else:
@@ -185,18 +189,19 @@ def test_first_secretary_serves_one_to_three_years(to_on, ok):
 # --- extension and overdue ---
 
 def test_extension_from_planned_and_from_township_accepted():
-    case = folded(planned(), planned().extend(ExtendRectification(new_due_on=date(2026, 12, 31), reason="汛期影响"),
+    case = folded(planned(), planned().extend(ExtendRectification(case_id=CASE, new_due_on=date(2026, 12, 31),
+                                                                  reason="汛期影响"),
                                               today=TODAY))
     assert (case.status, case.due_on) == ("planned", date(2026, 12, 31))
     back = township_accepted()
-    folded(back, back.extend(ExtendRectification(new_due_on=date(2026, 12, 31), reason="县级验收未通过：财务公开不到位"),
+    folded(back, back.extend(ExtendRectification(case_id=CASE, new_due_on=date(2026, 12, 31), reason="县级验收未通过：财务公开不到位"),
                              today=TODAY))
     assert back.status == "planned"
     assert refused(lambda: back.accept(COUNTY_ACCEPT, rules=NATIONAL_BASELINE, today=TODAY)).code \
         == "township_acceptance_missing"
-    earlier = ExtendRectification(new_due_on=date(2026, 11, 1), reason="x")
+    earlier = ExtendRectification(case_id=CASE, new_due_on=date(2026, 11, 1), reason="x")
     assert refused(lambda: back.extend(earlier, today=TODAY)).code == "extension_not_later"
-    assert refused(lambda: flagged().extend(ExtendRectification(new_due_on=date(2026, 11, 1), reason="x"),
+    assert refused(lambda: flagged().extend(ExtendRectification(case_id=CASE, new_due_on=date(2026, 11, 1), reason="x"),
                                             today=TODAY)).code == "not_planned"
 
 

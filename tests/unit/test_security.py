@@ -98,7 +98,8 @@ def test_as_of_must_be_a_date(http, fake, value):
 
 
 def test_as_of_as_a_date_is_passed_on(http, fake):
-    fake.answer("qry", "coverage", {"rows": []})
+    fake.answer("qry", "coverage", {"as_of": "2026-01-31", "rows": [], "targets": [], "members_without_organization": [],
+                                    "no_organization_no_instructor": []})
     r = http.get(f"/api/v1/counties/{COUNTY}/coverage", params={"as_of": "2026-01-31"}, headers=token())
     assert r.status_code == 200, r.text
     assert fake.last[1] == {"as_of": "2026-01-31"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.organizations.uscc import (
+from services.organizations.enterprises.uscc import (
     WEIGHTS, make_uscc, organization_code_check, uscc_check, uscc_from_parts, validate_uscc,
 )
 from shared.errors import DomainError

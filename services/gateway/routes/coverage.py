@@ -12,6 +12,7 @@ from services.gateway.edge import ReadEdge
 from services.gateway.files import XLSX_RESPONSES, xlsx_download
 from services.gateway.params import IsoDate
 from services.gateway.problems import PROBLEM_RESPONSES, invalid_input
+from services.organizations.enterprises.queries import CoverageFigures, CoverageSeries
 from shared.errors import FieldError
 
 SERVICE = "organizations"
@@ -35,14 +36,16 @@ def _as_of(as_of: date | None) -> dict[str, Any]:
     return {"as_of": as_of.isoformat() if as_of else None}
 
 
-@router.get("/coverage", summary="覆盖情况 / coverage by county, township, industry, size band; targets")
+@router.get("/coverage", response_model=CoverageFigures,
+            summary="覆盖情况 / coverage by county, township, industry, size band; targets")
 async def coverage(edge: ReadEdge, as_of: AsOfQuery = None) -> Any:
     """Rows of `dimension` county (key = county code), township, industry, size_band and unit_type;
     the configured targets with the units that fall short; the two worklists."""
     return await edge.read(SERVICE, "coverage", _as_of(as_of))
 
 
-@router.get("/coverage/series", summary="覆盖率月度序列 / monthly series of the county figures and targets")
+@router.get("/coverage/series", response_model=CoverageSeries,
+            summary="覆盖率月度序列 / monthly series of the county figures and targets")
 async def coverage_series(edge: ReadEdge, from_month: MonthQuery, to_month: MonthQuery) -> Any:
     first, last = _month("from_month", from_month), _month("to_month", to_month)
     if last < first:

@@ -1,20 +1,26 @@
 """两新组织 (non-public enterprises and social organizations): the unit registry, headcounts, closing,
 instructors, 工青妇 and founding their Party organizations → the organizations service.
 
-The unit a command acts on is named by the path and merged into the data as `enterprise_id`."""
+The unit a command acts on is named by the path: the body is the command without `enterprise_id`, and
+the command is validated again with the path's id merged. Every operation declares the service's
+reply model."""
 # No `from __future__ import annotations`: the route factory annotates with its arguments.
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
 from pydantic import BaseModel
 
+from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
-from services.gateway.edge import ReadEdge, WriteEdge
+from services.gateway.edge import ReadEdge, WriteEdge, written
 from services.gateway.files import upload_data
 from services.gateway.problems import PROBLEM_RESPONSES
-from services.organizations.enterprise_commands import (AssignInstructor, CloseEnterprise, FoundEnterpriseBranch,
-                                                        RecordMassOrganization, RegisterEnterprise, ReopenEnterprise,
-                                                        UpdateHeadcount, WithdrawInstructor)
+from services.organizations.enterprises.commands import (AssignInstructor, BranchFounded, CloseEnterprise,
+                                                         EnterpriseChange, EnterpriseImport, FoundEnterpriseBranch,
+                                                         NewEnterprise, RecordMassOrganization, RegisterEnterprise,
+                                                         ReopenEnterprise, UpdateHeadcount, WithdrawInstructor)
+from services.organizations.contracts import body_of
+from services.organizations.enterprises.queries import EnterpriseList
 
 SERVICE = "organizations"
 router = APIRouter(prefix="/api/v1/counties/{county}", tags=["enterprises"], responses=PROBLEM_RESPONSES)
@@ -23,18 +29,18 @@ EnterprisePath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="单位�
 IdQuery = Annotated[str | None, Query(pattern=TOKEN_PATTERN)]
 
 
-@router.post("/enterprises", status_code=201, summary="登记两新组织 / register an enterprise or social organization")
+@router.post("/enterprises", status_code=201, response_model=written(NewEnterprise), summary="登记两新组织 / register an enterprise or social organization")
 async def register_enterprise(body: RegisterEnterprise, edge: WriteEdge) -> dict[str, Any]:
     """The unified social credit code is checked (GB 32100); a wrong one is refused with the reason."""
     return await edge.write(SERVICE, "register_enterprise", body.model_dump(mode="json"))
 
 
-@router.get("/enterprises", summary="两新组织台账 / list units")
+@router.get("/enterprises", response_model=EnterpriseList, summary="两新组织台账 / list units")
 async def list_enterprises(edge: ReadEdge, township_id: IdQuery = None) -> Any:
     return await edge.read(SERVICE, "list_enterprises", {"township_id": township_id})
 
 
-@router.post("/enterprises/import", status_code=201,
+@router.post("/enterprises/import", status_code=201, response_model=written(EnterpriseImport),
              summary="导入两新组织（CSV/Excel） / import units from a .csv or .xlsx file (≤10 MB)")
 async def import_enterprises(edge: WriteEdge,
                              file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")]) -> dict[str, Any]:
@@ -45,12 +51,16 @@ async def import_enterprises(edge: WriteEdge,
 
 
 def _enterprise_command(segment: str, model: type[BaseModel], command: str, summary: str) -> None:
-    async def endpoint(body: model, edge: WriteEdge,  # type: ignore[valid-type]
+    body_model = body_of(model, "enterprise_id")
+
+    async def endpoint(body: body_model, edge: WriteEdge,  # type: ignore[valid-type]
                        enterprise_id: EnterprisePath) -> dict[str, Any]:
-        return await edge.write(SERVICE, command, {"enterprise_id": enterprise_id, **body.model_dump(mode="json")})
+        data = bodies.command(model, {**body.model_dump(exclude_unset=True), "enterprise_id": enterprise_id},
+                              {"enterprise_id": "path.enterprise_id"})
+        return await edge.write(SERVICE, command, data)
 
     router.add_api_route(f"/enterprises/{{enterprise_id}}/{segment}", endpoint, methods=["POST"], name=command,
-                         summary=summary, description=model.__doc__)
+                         response_model=written(EnterpriseChange), summary=summary, description=model.__doc__)
 
 
 for _segment, _model, _command, _summary in [
@@ -65,7 +75,7 @@ for _segment, _model, _command, _summary in [
     _enterprise_command(_segment, _model, _command, _summary)
 
 
-@router.post("/enterprise-branches", status_code=201,
+@router.post("/enterprise-branches", status_code=201, response_model=written(BranchFounded),
              summary="两新组织组建党组织 / found a Party organization for one unit or several")
 async def found_enterprise_branch(body: FoundEnterpriseBranch, edge: WriteEdge) -> dict[str, Any]:
     """单独组建 needs ≥3 full members (rule table); 联合组建 etc. cover several units. The reply's

@@ -1,0 +1,44 @@
+"""Reads of the 两新组织 the enterprises context needs: the units of the organizations.coverage
+read-model, the credit codes they hold, and the units' events in the log (for figures as of a past
+date). The only SQL of the enterprises context."""
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from shared.service import Context
+from services.organizations.enterprises.domain import EnterpriseState
+from services.organizations.enterprises.projections.coverage import CoverageProjection
+from services.organizations.enterprises.projections.coverage_rows import state_from_row
+
+COVERAGE = "organizations.coverage"
+
+
+def live_states(ctx: Context) -> list[EnterpriseState]:
+    """Every unit of the county as the read-model holds it now (run in a worker thread)."""
+    p = ctx.service.projection(CoverageProjection)
+    with ctx.service.engine.connect() as conn:
+        rows = conn.execute(select(p.units).where(p.units.c.county == ctx.county)).all()
+    return [state_from_row(r) for r in rows]
+
+
+async def uscc_holders(ctx: Context, usccs: list[str] | None = None) -> dict[str, str]:
+    """Credit code → the unit of the county holding it, per the read-model at the end of the log
+    (only the codes asked for, or all)."""
+    await ctx.service.caught_up(ctx.county, await ctx.service.store.last_seq(ctx.county), COVERAGE)
+    p = ctx.service.projection(CoverageProjection)
+
+    def look(ctx: Context) -> dict[str, str]:
+        u = p.units.c
+        stmt = select(u.uscc, u.enterprise_id).where(u.county == ctx.county)
+        if usccs is not None:
+            stmt = stmt.where(u.uscc.in_(usccs))
+        with ctx.service.engine.connect() as conn:
+            return dict(conn.execute(stmt).all())
+    return await asyncio.to_thread(look, ctx)
+
+
+async def enterprise_events(ctx: Context) -> list:
+    """Every 两新组织 event of the county, in log order (Direct Get batches on the unit subjects)."""
+    return [ev.event async for ev in ctx.service.store.read_matching(ctx.county, f"pb.{ctx.county}.evt.org.enterprise.>")]

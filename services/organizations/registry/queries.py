@@ -1,0 +1,213 @@
+"""Queries of the registry and its reads of the organizations.registry read-model (the only SQL of
+the registry; other contexts read the registry through the functions at the end of this module)."""
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from shared.errors import not_found
+from shared.messaging import ok
+from shared.service import Context
+from services.organizations.contracts import TOKEN_PATTERN, NoParameters
+from services.organizations.registry.projections.registry import RegistryProjection
+
+REGISTRY = "organizations.registry"
+
+
+class ListOrganizations(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    township_id: str | None = Field(None, pattern=TOKEN_PATTERN, description="只列此乡镇 / only this township")
+
+
+class ListMembers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    branch_id: str | None = Field(None, pattern=TOKEN_PATTERN, description="只列此支部 / only this branch")
+    limit: int = Field(100, ge=1, le=500, description="每页条数 / page size")
+    offset: int = Field(0, ge=0, description="跳过条数 / rows to skip")
+
+
+class GetMember(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    member_id: str = Field(pattern=TOKEN_PATTERN, description="党员编号 / member id")
+
+
+class TownshipEntry(BaseModel):
+    township_id: str
+    name: str | None = Field(description="乡镇名称 / e.g. 侨港镇")
+    code: str | None = Field(None, description="乡镇区划代码 / division code")
+
+
+class TownshipList(BaseModel):
+    items: list[TownshipEntry] = Field(description="本县乡镇（按名称） / the county's townships by name")
+
+
+class OrganizationEntry(BaseModel):
+    organization_id: str
+    name: str
+    organization_type: str = Field(description="primary_committee / general_branch / branch / joint_branch / party_group")
+    host_unit_type: str
+    parent_id: str | None = None
+    township_id: str | None = None
+    approved_by: str | None = None
+    approved_on: date | None = None
+    status: str = Field(description="active / dissolved / merged")
+    merged_into: str | None = None
+    secretary: str | None = Field(None, description="现任书记 / the elected secretary")
+    elected_on: date | None = None
+    term_ends_on: date | None = None
+    election_due_on: date | None = Field(None, description="换届期限（延期后） / election due (after a postponement)")
+    secretary_only: bool | None = None
+    seq: int = Field(description="stream sequence of the founding event")
+
+
+class OrganizationList(BaseModel):
+    items: list[OrganizationEntry] = Field(description="按成立顺序 / in order of founding")
+
+
+class MemberEntry(BaseModel):
+    member_id: str = Field(description="党员编号 / member id")
+    name: str = Field(description="姓名 / name")
+    gender: str | None = Field(None, description="性别 / gender")
+    birth_date: date | None = Field(None, description="出生日期 / date of birth")
+    membership_status: str | None = Field(None, description="full 正式党员 / probationary 预备党员")
+    joined_on: date | None = Field(None, description="入党日期 / date of joining the Party")
+    branch_id: str = Field(description="组织关系所在党支部 / the branch holding the affiliation")
+    import_id: str | None = Field(None, description="导入编号（经导入登记时） / the import that registered them")
+    seq: int = Field(description="stream sequence of the registration")
+
+
+class MemberList(BaseModel):
+    total: int = Field(description="符合条件的党员总数 / members matching, all pages")
+    items: list[MemberEntry] = Field(description="本页党员 / the members of this page")
+
+
+# -- handlers ------------------------------------------------------------------------------------
+async def on_list_townships(ctx: Context, q: NoParameters) -> dict:
+    """The county's townships."""
+    return ok({"items": await _read(ctx, _townships)})
+
+
+async def on_list_organizations(ctx: Context, q: ListOrganizations) -> dict:
+    """The county's organizations, optionally of one township."""
+    return ok({"items": await _read(ctx, _organizations, q)})
+
+
+async def on_list_members(ctx: Context, q: ListMembers) -> dict:
+    """Members, optionally of one branch, paged."""
+    return ok(await _read(ctx, _members, q))
+
+
+async def on_get_member(ctx: Context, q: GetMember) -> dict:
+    """One member's registry entry."""
+    found = await _read(ctx, _member, q.member_id)
+    if found is None:
+        raise not_found("member_not_found", f"本县无此党员 / member {q.member_id} not found", "member_id")
+    return ok(found)
+
+
+# -- reads ---------------------------------------------------------------------------------------
+def _p(ctx: Context) -> RegistryProjection:
+    return ctx.service.projection(RegistryProjection)
+
+
+def _rows(result) -> list[dict[str, Any]]:
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r._mapping.items() if k != "county"}
+            for r in result]
+
+
+async def _read(ctx: Context, fn, *args):
+    await ctx.service.caught_up(ctx.county, ctx.min_seq)
+    return await asyncio.to_thread(fn, ctx, *args)
+
+
+async def _read_current(ctx: Context, fn, *args):
+    """A read for a command: the registry as of the end of the log (what the command decides on)."""
+    await ctx.service.caught_up(ctx.county, await ctx.service.store.last_seq(ctx.county), REGISTRY)
+    return await asyncio.to_thread(fn, ctx, *args)
+
+
+def _townships(ctx: Context) -> list[dict]:
+    t = _p(ctx).townships
+    with ctx.service.engine.connect() as conn:
+        return _rows(conn.execute(select(t).where(t.c.county == ctx.county).order_by(t.c.name)))
+
+
+def _organizations(ctx: Context, q: ListOrganizations) -> list[dict]:
+    o = _p(ctx).organizations
+    stmt = select(o).where(o.c.county == ctx.county)
+    if q.township_id:
+        stmt = stmt.where(o.c.township_id == q.township_id)
+    with ctx.service.engine.connect() as conn:
+        return _rows(conn.execute(stmt.order_by(o.c.seq)))
+
+
+def _members(ctx: Context, q: ListMembers) -> dict:
+    m = _p(ctx).members
+    where = [m.c.county == ctx.county] + ([m.c.branch_id == q.branch_id] if q.branch_id else [])
+    with ctx.service.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(m).where(*where)).scalar()
+        items = _rows(conn.execute(select(m).where(*where).order_by(m.c.seq).limit(q.limit).offset(q.offset)))
+    return {"total": total, "items": items}
+
+
+def _member(ctx: Context, member_id: str) -> dict | None:
+    m = _p(ctx).members
+    with ctx.service.engine.connect() as conn:
+        rows = _rows(conn.execute(select(m).where(m.c.county == ctx.county, m.c.member_id == member_id)))
+    return rows[0] if rows else None
+
+
+async def branch_lookup(ctx: Context) -> dict[str, str]:
+    """Organization ids and exact names → ids, for imports that name the branch (所在支部)."""
+    def load(ctx: Context) -> dict[str, str]:
+        o = _p(ctx).organizations.c
+        with ctx.service.engine.connect() as conn:
+            rows = conn.execute(select(o.organization_id, o.name).where(o.county == ctx.county)).all()
+        names: dict[str, str] = {}
+        for oid, name in rows:
+            names[oid] = oid
+            names.setdefault(name, oid)
+        return names
+    return await _read_current(ctx, load)
+
+
+async def township_lookup(ctx: Context) -> dict[str, str]:
+    """Township ids and names → ids, for imports that name the township (所属乡镇)."""
+    names: dict[str, str] = {}
+    for r in await _read_current(ctx, _townships):
+        names[r["township_id"]] = r["township_id"]
+        names.setdefault(r["name"], r["township_id"])
+    return names
+
+
+async def member_ids_of(ctx: Context, organization_id: str) -> list[str]:
+    """Members whose relationship the organization holds, in order of registration."""
+    def load(ctx: Context) -> list[str]:
+        m = _p(ctx).members.c
+        with ctx.service.engine.connect() as conn:
+            return list(conn.execute(select(m.member_id).where(m.county == ctx.county, m.branch_id == organization_id)
+                                     .order_by(m.seq)).scalars())
+    return await _read_current(ctx, load)
+
+
+async def organization_counts(ctx: Context, organization_id: str) -> tuple[int, int, dict[str, str | None]]:
+    """(full members of the organization, members of it and everything under it, the county's parent
+    map organization → parent)."""
+    def count(ctx: Context):
+        m, o = _p(ctx).members.c, _p(ctx).organizations.c
+        with ctx.service.engine.connect() as conn:
+            parents = dict(conn.execute(select(o.organization_id, o.parent_id).where(o.county == ctx.county)).all())
+            per_org = conn.execute(select(m.branch_id, m.membership_status, func.count()).where(
+                m.county == ctx.county).group_by(m.branch_id, m.membership_status)).all()
+        subtree, grown = {organization_id}, {organization_id}
+        while grown:
+            grown = {oid for oid, parent in parents.items() if parent in subtree} - subtree
+            subtree |= grown
+        full = sum(n for b, status, n in per_org if b == organization_id and status == "full")
+        total = sum(n for b, _, n in per_org if b in subtree)
+        return full, total, parents
+    return await _read_current(ctx, count)
