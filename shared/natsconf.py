@@ -50,6 +50,11 @@ CONSUME_LOGS = ["$JS.API.CONSUMER.CREATE.*", "$JS.API.CONSUMER.CREATE.*.>",
                 "$JS.API.CONSUMER.DELETE.*.*", "$JS.API.CONSUMER.MSG.NEXT.*.*",
                 "$JS.API.CONSUMER.NAMES.*", "$JS.API.CONSUMER.LIST.*", "$JS.ACK.>"]
 SEND_REQUESTS = ["pb.*.cmd.>", "pb.*.qry.>", "pb.platform.health.*"]
+# the gateway's live notification feed: an ordered push consumer per county (services/gateway/live.py).
+# The consumer API cannot be narrowed to a filter subject here (nats-py's ordered consumer names none),
+# so this lets the gateway read the logs it already sees every county's answers from (decision 015).
+LIVE_FEED = ["$JS.API.STREAM.INFO.*", "$JS.API.CONSUMER.CREATE.*", "$JS.API.CONSUMER.CREATE.*.>",
+             "$JS.API.CONSUMER.DELETE.*.*", "$JS.API.CONSUMER.INFO.*.*", "$JS.FC.>"]
 
 
 def permissions(component: str) -> dict:
@@ -58,7 +63,7 @@ def permissions(component: str) -> dict:
     if component == "operator":
         return {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
     if component == "gateway":
-        return {"publish": {"allow": [*SEND_REQUESTS, *_kv(REVOCATIONS, write=True, watch=True)]},
+        return {"publish": {"allow": [*SEND_REQUESTS, *LIVE_FEED, *_kv(REVOCATIONS, write=True, watch=True)]},
                 "subscribe": {"allow": [inbox]}}
     if component == "cli":  # the gateway's rights, plus reading the logs (dangjian verify)
         return {"publish": {"allow": [*SEND_REQUESTS, *READ_LOGS, *_kv(REVOCATIONS, write=True)]},

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     run_projections: bool = Field(True, description="Run read-model projections when this instance holds their lease (false: a commands-and-queries-only instance)")
     lease_ttl_s: float = Field(10.0, ge=1.0, description="A projection lease nobody renews expires after this; a standby instance then takes over")
     log_level: str = "INFO"
+    webhook_allow_private_hosts: bool = Field(False, description="Let webhook and robot URLs reach loopback/private addresses (tests, an intranet relay); refused by default against SSRF")
+    sse_ping_s: float = Field(15.0, gt=0, le=300, description="Seconds between SSE heartbeat comments on the live notification feed")
 
     def database_url_for(self, service: str) -> str:
         if self.database_url:

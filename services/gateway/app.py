@@ -17,7 +17,9 @@ from services.gateway import problems
 from services.gateway.client import ServiceClient
 from services.gateway.edge import SeqTracker
 from services.gateway.middleware import EdgeMiddleware
-from services.gateway.routes import campaigns, coverage, enterprises, health, organizations, ratings, tokens
+from services.gateway.live import LiveFeed
+from services.gateway.routes import (campaigns, coverage, enterprises, health, notifications, organizations, ratings,
+                                     tokens)
 from shared import bus
 from shared.auth import TokenVerifier
 from shared.revocations import RevocationList
@@ -45,9 +47,11 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
         nc = await bus.connect(settings, "gateway", nats_url)
         app.state.client = ServiceClient(nc, settings.request_timeout_s)
         await app.state.revocations.start(nc.jetstream())
+        app.state.live = LiveFeed(nc)
         try:
             yield
         finally:
+            await app.state.live.close()
             await app.state.revocations.stop()
             with contextlib.suppress(Exception):
                 await nc.drain()
@@ -60,10 +64,12 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     app.state.revocations = RevocationList()
     app.state.client = client
     app.state.seq_tracker = SeqTracker()
+    app.state.live = None  # the live notification feed: needs the NATS connection (lifespan)
+    app.state.sse_ping_s = settings.sse_ping_s
     problems.install(app)
     app.openapi = problems.openapi_with_problems(app)
     app.add_middleware(EdgeMiddleware, max_body=MAX_BODY_BYTES)
-    for module in (organizations, campaigns, enterprises, coverage, ratings, health, tokens):
+    for module in (organizations, campaigns, enterprises, coverage, ratings, notifications, health, tokens):
         app.include_router(module.router)
 
     index = (STATIC / "index.html").read_text(encoding="utf-8")

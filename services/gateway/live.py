@@ -1,0 +1,120 @@
+"""The live notification feed behind the gateway's SSE endpoint: push, not polling.
+
+Per county, one ordered push consumer on the county's stream, filtered to NotificationIssued subjects,
+is started with the county's first SSE client (from the stream's last sequence then); each
+notification is fanned out in-process to the queue of every connected client whose token's scope
+sees it. A client joining gets everything after the last notification fanned out so far
+(`last_seq`); what a reconnecting client missed up to it (after its Last-Event-ID) comes from the
+notifications service's feed query, read once that read-model has reached `last_seq` — so the
+backlog and the live part meet without a gap, and an item in both is sent once (by sequence).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import structlog
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from shared.auth import Actor
+from shared.eventstore import stream_name
+from services.notifications.domain import visible_to
+
+log = structlog.get_logger(__name__)
+CLIENT_QUEUE = 2000  # a client this far behind is disconnected; it comes back with Last-Event-ID
+
+
+@dataclass(eq=False)
+class LiveClient:
+    actor: Actor
+    queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(CLIENT_QUEUE))
+    overflowed: bool = False
+
+    def sees(self, n: dict[str, Any]) -> bool:
+        a = self.actor
+        return visible_to(a.role, a.township, a.branch, n.get("township_id"), n.get("organization_id"))
+
+    def offer(self, item: tuple[int, dict]) -> None:
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+
+class CountyFeed:
+    def __init__(self, js, county: str):
+        self.js, self.county = js, county
+        self.clients: set[LiveClient] = set()
+        self.last_seq = 0  # the last notification fanned out (the stream's last sequence at the start)
+        self.sub = None
+
+    async def start(self) -> None:
+        info = await self.js.stream_info(stream_name(self.county))
+        self.last_seq = info.state.last_seq
+        self.sub = await self.js.subscribe(
+            f"pb.{self.county}.evt.notifications.notification.>", stream=stream_name(self.county),
+            ordered_consumer=True, cb=self._on_msg, deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            config=ConsumerConfig(opt_start_seq=self.last_seq + 1), idle_heartbeat=5.0)
+
+    async def _on_msg(self, msg) -> None:
+        seq = msg.metadata.sequence.stream
+        self.last_seq = max(self.last_seq, seq)
+        try:
+            env = orjson.loads(msg.data)
+            item = notification_item(seq, env)
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            log.warning("live.undecodable", county=self.county, seq=seq)
+            return
+        for client in list(self.clients):
+            if client.sees(item):
+                client.offer((seq, item))
+
+    async def stop(self) -> None:
+        if self.sub is not None:
+            with contextlib.suppress(Exception):
+                await self.sub.unsubscribe()
+
+
+def notification_item(seq: int, env: dict[str, Any]) -> dict[str, Any]:
+    """The SSE data of a stored NotificationIssued (the same fields as the feed and inbox)."""
+    p = env["payload"]
+    keys = ("notification_id", "kind", "severity", "title", "summary", "organization_id", "organization_name",
+            "township_id", "link", "event_ids", "occurred_on")
+    return {"seq": seq, **{k: p.get(k) for k in keys}}
+
+
+class LiveFeed:
+    def __init__(self, nc):
+        self.js = nc.jetstream()
+        self.counties: dict[str, CountyFeed] = {}
+        self._lock = asyncio.Lock()
+
+    async def join(self, county: str, actor: Actor) -> tuple[LiveClient, int]:
+        """A new client of the county's feed and the sequence its live part starts after: every
+        notification after it is offered to the client (joining and fanning out share one event loop)."""
+        async with self._lock:
+            feed = self.counties.get(county)
+            if feed is None:
+                feed = CountyFeed(self.js, county)
+                await feed.start()
+                self.counties[county] = feed
+        client = LiveClient(actor)
+        feed.clients.add(client)
+        return client, feed.last_seq
+
+    def leave(self, county: str, client: LiveClient) -> None:
+        feed = self.counties.get(county)
+        if feed is not None:
+            feed.clients.discard(client)
+
+    @property
+    def connected(self) -> int:
+        return sum(len(f.clients) for f in self.counties.values())
+
+    async def close(self) -> None:
+        for feed in self.counties.values():
+            await feed.stop()
+        self.counties.clear()
