@@ -60,7 +60,8 @@ async def test_status_changes_reach_the_live_feed_and_the_inbox_in_scope(http, t
     assert [e["id"] for e in resumed] == [e["id"] for e in events[1:]]
 
     box = await _wait_inbox(http, base, admin, 3)
-    assert box["unread"] == 3 and box["items"][0]["notification_id"] == flagged["notification_id"]
+    assert box["unread"] == 3 and flagged["notification_id"] in {i["notification_id"] for i in box["items"]}
+    assert [i["seq"] for i in box["items"]] == sorted((e["id"] for e in events), reverse=True)  # newest first
     assert (await _inbox(http, base, gaode))["total"] == 1
     r = await http.post(f"{base}/notifications/read", headers=admin, json={"notification_ids": [flagged["notification_id"]]})
     assert r.status_code == 200 and r.json()["unread"] == 2, r.text
