@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyWrongLastSequenceError, NotFoundError
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
 
 BUCKET = "dangjian_projection_leases"
 
@@ -55,7 +55,10 @@ class Leases:
             else:
                 self.held[key] = await self.kv.update(key, self.holder.encode(), last=revision)
             return True
-        except KeyWrongLastSequenceError:
+        except (KeyWrongLastSequenceError, KeyNotFoundError):
+            # KeyNotFoundError: nats-py's create() re-reads a key it found taken, to tell a deleted one
+            # from a held one; when the holder's lease expires or is released in between, that read
+            # finds nothing and raises — the key was someone else's this round: try again next round
             self.held.pop(key, None)
             return False
 
