@@ -125,9 +125,11 @@ class Service:
         await self.nc.subscribe(health_subject(self.name), cb=self._on_health)
         for context in self._writes:  # another instance's appends drop our cached aggregates
             await self.nc.subscribe(f"pb.*.evt.{context}.>", cb=self.repo.on_stored)
+        # renew from the start: attaching hundreds of counties on a busy machine can outlast the lease TTL,
+        # and a lease taken early in the loop would expire (and pass to a standby) before it was renewed
+        self.host.keep_leases()
         for county in await self.store.list_counties():
             await self.attach_county(county)
-        self.host.keep_leases()
         log.info("service.started", service=self.name, subjects=len(self.routes))
 
     def build_broker(self, nats_url: str) -> NatsBroker:
