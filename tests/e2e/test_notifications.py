@@ -8,7 +8,8 @@ import asyncio
 from services.notifications.projections.feed import FeedProjection
 from services.notifications.projections.rules_state import RulesStateProjection
 from tests.e2e.sse_client import read_events
-from tests.e2e.test_http_campaigns import establish, new_county_with_townships
+from services.organizations.enterprises.uscc import uscc_from_parts
+from tests.e2e.test_http_campaigns import DIVISION, establish, new_county_with_townships
 
 
 async def _inbox(http, base, headers, **params) -> dict:
@@ -90,3 +91,41 @@ async def test_the_feed_refuses_what_it_must(http, token):
     assert r.status_code == 403
     r = await http.get(f"/api/v1/counties/{code}/notifications", headers=admin, params={"size": 1000})
     assert r.status_code == 422 and r.json()["errors"][0]["field"].endswith("size")
+
+
+async def test_time_based_rules_run_on_demand_and_issue_each_period_once(http, token):
+    code, admin = await new_county_with_townships(http, token, {"qiaogang": "侨港镇"})
+    base = f"/api/v1/counties/{code}"
+    org = await establish(http, code, admin, "侨港村党支部")  # no committee term recorded
+    r = await http.post(f"{base}/rectification-cases", headers=admin, json={
+        "organization_id": org, "campaign": "2026", "reasons": ["secretary_unfit"],
+        "screened_on": "2026-01-10", "decided_on": "2026-01-20"})
+    assert r.status_code == 201, r.text
+    r = await http.post(f"{base}/rectification-cases/2026.{org}/plan", headers=admin, json={
+        "plan": "一村一策：调整配强班子", "measures": ["调整书记"], "due_on": "2026-06-30"})
+    assert r.status_code == 200, r.text
+    r = await http.post(f"{base}/enterprises", headers=admin, json={
+        "uscc": uscc_from_parts(DIVISION, "00007001"), "name": "北海市侨港海产品加工有限公司", "unit_type": "非公企业",
+        "township_id": "qiaogang", "industry": "制造业", "employees": 45, "full_members": 3,
+        "registered_on": "2026-01-15"})
+    assert r.status_code == 201, r.text
+    township = token("township_operator", code, township="qiaogang")
+    r = await http.post(f"{base}/notification-rules/run", headers=township, json={})
+    assert r.status_code == 403  # the county department's
+
+    for _ in range(100):  # the rules' read-model folds the case and the unit
+        r = await http.post(f"{base}/notification-rules/run", headers=admin, json={"as_of": "2026-07-20"})
+        assert r.status_code == 200, r.text
+        if r.json()["decided"] == 3:
+            break
+        await asyncio.sleep(0.1)
+    assert r.json()["queued"] == 3
+    box = await _wait_inbox(http, base, admin, 5)  # founded + flagged + the three due
+    due = {i["kind"]: i for i in box["items"]}
+    assert {"term_missing", "rectification_overdue", "enterprise_unorganized"} <= set(due)
+    assert due["rectification_overdue"]["title"] == "侨港村党支部整顿已逾期"
+    assert due["enterprise_unorganized"]["township_id"] == "qiaogang"
+    r = await http.post(f"{base}/notification-rules/run", headers=admin, json={"as_of": "2026-07-21"})
+    assert r.json() == {"decided": 3, "queued": 0, "seq": 0}  # the same periods: nothing new
+    r = await http.post(f"{base}/notification-rules/run", headers=admin, json={"as_of": "2026-08-01"})
+    assert r.json()["queued"] == 1  # the second month overdue

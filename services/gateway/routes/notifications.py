@@ -14,6 +14,8 @@ from services.gateway import bodies
 from services.gateway.edge import Edge, ReadEdge, WriteEdge, written
 from services.gateway.problems import PROBLEM_RESPONSES, problems
 from services.notifications import commands as nc
+from services.notifications import delivery_log as dl
+from services.notifications import scheduler as sch
 from shared.errors import DomainError
 
 SERVICE = "notifications"
@@ -22,6 +24,7 @@ SubscriptionPath = Annotated[str, Path(pattern=nc.ID, description="订阅编号 
 
 SubscriptionChange = bodies.without(nc.ChangeSubscription, "SubscriptionChange", {"subscription_id"})
 SecretRotation = bodies.without(nc.RotateSecret, "SecretRotation", {"subscription_id"})
+Replay = bodies.without(dl.ReplayDeliveries, "Replay", {"subscription_id"})
 SSE_RESPONSE = {200: {"description": "text/event-stream: `id` = stream position, `event: notification`, "
                                      "`data` = the notification as JSON; heartbeat comments keep it open",
                       "content": {"text/event-stream": {"schema": nc.Notification.model_json_schema()}}}}
@@ -128,7 +131,30 @@ async def remove_subscription(edge: WriteEdge, subscription_id: SubscriptionPath
     return await edge.write(SERVICE, "remove_subscription", {"subscription_id": subscription_id})
 
 
+@router.get("/subscriptions/{subscription_id}/deliveries", response_model=dl.DeliveryLog, responses=problems(404),
+            summary="投递记录 / delivery log: every attempt's status, latency and truncated response")
+async def delivery_log(edge: ReadEdge, subscription_id: SubscriptionPath, status: dl.Status | None = None,
+                       page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+                       size: Annotated[int, Query(ge=1, le=100)] = 20) -> Any:
+    return await edge.read(SERVICE, "delivery_log", {"subscription_id": subscription_id, "status": status,
+                                                     "page": page, "size": size})
+
+
+@router.post("/subscriptions/{subscription_id}/replay", response_model=written(dl.Replayed), responses=problems(404),
+             summary="重新投递 / send failed deliveries (or everything from a stream position) again")
+async def replay_deliveries(body: Replay, edge: WriteEdge, subscription_id: SubscriptionPath) -> dict:
+    data = bodies.command(dl.ReplayDeliveries, {**body.model_dump(exclude_unset=True), "subscription_id": subscription_id},
+                          {"subscription_id": "path.subscription_id"})
+    return await edge.write(SERVICE, "replay_deliveries", data)
+
+
 @router.put("/notification-rules", summary="通知规则设置（自生效日起） / the county's notification rules",
             response_model=written(nc.RulesAdopted))
 async def adopt_notification_rules(body: nc.AdoptNotificationRules, edge: WriteEdge) -> dict:
     return await edge.write(SERVICE, "adopt_rules", bodies.command(nc.AdoptNotificationRules, body.model_dump(mode="json")))
+
+
+@router.post("/notification-rules/run", response_model=written(sch.ConditionsRun),
+             summary="立即评估按时规则 / evaluate the reminders and overdue rules now (they also run daily)")
+async def run_conditions(body: sch.RunConditions, edge: WriteEdge) -> dict:
+    return await edge.write(SERVICE, "run_conditions", bodies.command(sch.RunConditions, body.model_dump(mode="json")))

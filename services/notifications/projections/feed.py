@@ -7,12 +7,13 @@ from collections.abc import Callable, Sequence
 
 import orjson
 from sqlalchemy import Column, Date, DateTime, Integer, String, Text, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from shared.catalog import notifications as n
 from shared.db import upsert
 from shared.envelope import StoredEvent
 from shared.projection import Projection
+from services.notifications.deliveries import create_deliveries, delivery_metadata
 
 SUBSCRIPTION_EVENTS = {"SubscriptionCreated", "SubscriptionChanged", "SubscriptionSecretRotated",
                        "SubscriptionDisabled", "SubscriptionRemoved"}
@@ -22,9 +23,7 @@ class FeedProjection(Projection):
     name = "notifications.feed"
     subjects = ("notifications.notification.>", "notifications.reader.>", "notifications.subscription.>")
     handles = frozenset({"NotificationIssued", "NotificationsRead", *SUBSCRIPTION_EVENTS})
-    # set by the service: called in the batch's transaction with the new notifications (deliveries)
-    on_issued: Callable[[Connection, str, list[dict]], None] | None = None
-    on_commit: Callable[[str], None] | None = None
+    on_commit: Callable[[str], None] | None = None  # set by the service: wakes the deliverer
 
     def define_tables(self) -> None:
         t = self.table
@@ -55,7 +54,7 @@ class FeedProjection(Projection):
         for ev in events:
             e = ev.event
             if isinstance(e, n.NotificationIssued):
-                row = e.model_dump(mode="python", exclude={"condition", "period"})
+                row = e.model_dump(mode="python")  # condition: an alert is not sent to the subscription it is about
                 row.update(county=county, seq=ev.seq, event_ids=orjson.dumps(list(e.event_ids)).decode(),
                            recorded_at=ev.recorded_at)
                 issued.append(row)
@@ -71,8 +70,12 @@ class FeedProjection(Projection):
         upsert(conn, self.read_marks, [{"county": county, "user": u, "up_to_seq": s} for u, s in marks.items()],
                ("county", "user"))
         upsert(conn, self.subscriptions, [s for s in subs.values() if s.get("name")], ("county", "subscription_id"))
-        if issued and self.on_issued is not None and not self.suffix:  # a rebuild creates no deliveries
-            self.on_issued(conn, county, issued)
+        if issued and not self.suffix:  # a rebuild creates no deliveries
+            create_deliveries(conn, county, self.subscriptions, issued)
+
+    def create_tables(self, engine: Engine) -> None:
+        super().create_tables(engine)
+        delivery_metadata.create_all(engine)  # beside the feed's tables, never rebuilt
 
     def after_commit(self, county: str, events: Sequence[StoredEvent]) -> None:
         if events and self.on_commit is not None and not self.suffix:

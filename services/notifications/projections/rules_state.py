@@ -22,11 +22,14 @@ from shared.projection import Projection
 from services.notifications.domain import RuleSettings
 from services.notifications.rules import EVENT_RULES, OrgFacts, notifications_for
 
+UNIT_EVENTS = {"EnterpriseRegistered", "EnterpriseHeadcountUpdated", "EnterpriseClosed", "EnterpriseReopened",
+               "EnterpriseBranchFounded"}
+QUALIFYING_FULL_MEMBERS = 3  # 单独组建: a unit with 3 or more full members sets up its own organization
 STALE_AFTER = timedelta(days=30)  # events older than this when first folded (a new deployment's history) notify nobody
 FACT_EVENTS = {"OrganizationEstablished", "OrganizationRenamed", "OrganizationTransferred", "OrganizationDissolved",
                "OrganizationRestored", "CommitteeElected", "ElectionPostponed", "OrganizationFlaggedWeak",
                "RectificationPlanned", "RectificationExtended", "BranchRectified", "OrganizationClassified",
-               "NotificationRulesAdopted"}
+               "NotificationRulesAdopted", *UNIT_EVENTS}
 
 outbox_metadata = MetaData()
 outbox = Table("notification_outbox", outbox_metadata,
@@ -37,7 +40,8 @@ outbox = Table("notification_outbox", outbox_metadata,
 
 class RulesStateProjection(Projection):
     name = "notifications.rules"
-    subjects = ("org.organization.>", "org.rectification.>", "org.classification.>", "notifications.settings.>")
+    subjects = ("org.organization.>", "org.rectification.>", "org.classification.>", "org.enterprise.>",
+                "notifications.settings.>")
     handles = frozenset(FACT_EVENTS | set(EVENT_RULES))
 
     def define_tables(self) -> None:
@@ -52,6 +56,11 @@ class RulesStateProjection(Projection):
         self.grades = t("nr_grade", Column("county", String(6), primary_key=True),
                         Column("organization_id", String(64), primary_key=True), Column("year", Integer, primary_key=True),
                         Column("grade", String(12), nullable=False))
+        self.units = t("nr_unit", Column("county", String(6), primary_key=True),
+                       Column("enterprise_id", String(64), primary_key=True), Column("name", String(120)),
+                       Column("township_id", String(64)), Column("full_members", Integer, nullable=False, default=0),
+                       Column("operating", Integer, nullable=False, default=1),
+                       Column("organized", Integer, nullable=False, default=0), Column("qualified_since", Date))
         self.settings = t("nr_settings", Column("county", String(6), primary_key=True),
                           Column("effective_from", Date, primary_key=True), Column("body", Text, nullable=False))
 
@@ -82,6 +91,7 @@ class ConnFacts:
         self.orgs: dict[str, dict] = {}
         self.cases: dict[str, dict] = {}
         self.grades: dict[tuple[str, int], str] = {}
+        self.units: dict[str, dict] = {}
         self._settings: RuleSettings | None = None
         self.new_settings: list[dict] = []
 
@@ -96,6 +106,32 @@ class ConnFacts:
     def organization(self, organization_id: str) -> OrgFacts:
         row = self._org(organization_id)
         return OrgFacts(row.get("name"), row.get("township_id"))
+
+    def _unit(self, unit_id: str) -> dict:
+        if unit_id not in self.units:
+            t = self.p.units
+            row = self.conn.execute(select(t).where(t.c.county == self.county, t.c.enterprise_id == unit_id)).first()
+            self.units[unit_id] = dict(row._mapping) if row else {"county": self.county, "enterprise_id": unit_id,
+                                                                  "full_members": 0, "operating": 1, "organized": 0}
+        return self.units[unit_id]
+
+    def _fold_unit(self, t: str, e) -> None:
+        """Whether and since when a unit qualifies for its own organization and has none."""
+        unit = self._unit(e.enterprise_id)
+        if t == "EnterpriseRegistered":
+            unit.update(name=e.name, township_id=e.township_id, full_members=e.full_members,
+                        operating=int(e.operating_status == "operating"))
+        elif t == "EnterpriseHeadcountUpdated":
+            unit["full_members"] = e.full_members
+        elif t in ("EnterpriseClosed", "EnterpriseReopened"):
+            unit["operating"] = int(t == "EnterpriseReopened")
+        elif t == "EnterpriseBranchFounded":
+            unit["organized"] = 1
+        qualifies = unit["full_members"] >= QUALIFYING_FULL_MEMBERS and unit["operating"] and not unit["organized"]
+        if not qualifies:
+            unit["qualified_since"] = None
+        elif unit.get("qualified_since") is None:
+            unit["qualified_since"] = getattr(e, e.date_field)
 
     def case_organization(self, case_id: str) -> str | None:
         return self._case(case_id).get("organization_id")
@@ -151,6 +187,8 @@ class ConnFacts:
             self._case(e.case_id).update(organization_id=e.organization_id, open=0)
         elif t == "OrganizationClassified":
             self.grades[(e.organization_id, e.year)] = e.grade
+        elif t in UNIT_EVENTS:
+            self._fold_unit(t, e)
 
     def flush(self) -> None:
         p = self.p
@@ -158,9 +196,10 @@ class ConnFacts:
         upsert(self.conn, p.cases, [self._full(r, p.cases) for r in self.cases.values()], ("county", "case_id"))
         upsert(self.conn, p.grades, [{"county": self.county, "organization_id": o, "year": y, "grade": g}
                                      for (o, y), g in self.grades.items()], ("county", "organization_id", "year"))
+        upsert(self.conn, p.units, [self._full(r, p.units) for r in self.units.values()], ("county", "enterprise_id"))
         upsert(self.conn, p.settings, self.new_settings, ("county", "effective_from"))
 
     @staticmethod
     def _full(row: dict, table) -> dict:
-        defaults = {"dissolved": 0, "open": 1}
+        defaults = {"dissolved": 0, "open": 1, "full_members": 0, "operating": 1, "organized": 0}
         return {c.name: row.get(c.name, defaults.get(c.name)) for c in table.columns}

@@ -1,0 +1,213 @@
+"""The deliverer: sends what notifications.feed queued (services/notifications/deliveries.py) to webhooks
+and chat robots, with retries, and records every attempt.
+
+It runs for a county where this instance runs notifications.feed (the lease: exactly one instance
+drives a county's deliveries; a standby takes over when it dies, and picks up the pending rows).
+Each subscription is drained by its own task, so a slow or dead endpoint delays only itself, and
+never the live feed (which does not pass through here). A robot sends at most 20 messages a minute
+(钉钉/企业微信's limit): beyond that, what is due is merged into one digest rather than dropped.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import defaultdict, deque
+from datetime import UTC, datetime
+
+import httpx
+import orjson
+import structlog
+from sqlalchemy import select
+
+from shared.envelope import Metadata
+from shared.errors import DomainError
+from shared.messaging import stop_task
+from services.notifications import channels, deliveries as d, secrets
+from services.notifications.alerts import alert_disabled, alert_failed
+from services.notifications.domain import Subscription
+from services.notifications.projections.feed import FeedProjection
+from services.notifications.urls import check_url
+
+log = structlog.get_logger(__name__)
+SWEEP_S = 1.0
+ROBOT_PER_MINUTE = 20
+URL_CHECK_TTL_S = 60.0
+SYSTEM = Metadata(actor="system:notifications")
+
+
+class Deliverer:
+    def __init__(self, service):
+        self.service = service
+        self.wake = asyncio.Event()
+        self.busy: dict[tuple[str, str], asyncio.Task] = {}
+        self.sent: dict[tuple[str, str], deque] = defaultdict(deque)  # robot send times, per subscription
+        self._checked: dict[str, float] = {}
+        self._task: asyncio.Task | None = None
+        self._recorder: asyncio.Task | None = None
+        self._outcomes: list[tuple[list, dict, asyncio.Future]] = []
+        self._recorded = asyncio.Event()
+        self.http: httpx.AsyncClient | None = None
+
+    def start(self) -> None:
+        self.http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False,
+                                      trust_env=False, limits=httpx.Limits(max_connections=500,
+                                                                           max_keepalive_connections=200))
+        self._task = asyncio.create_task(self._loop(), name="notifications:deliverer")
+        self._recorder = asyncio.create_task(self._record_loop(), name="notifications:delivery-recorder")
+
+    async def stop(self) -> None:
+        if self._task:
+            await stop_task(self._task)
+        for task in list(self.busy.values()):
+            await stop_task(task)
+        if self._recorder:
+            await stop_task(self._recorder)
+        if self.http:
+            await self.http.aclose()
+
+    def poke(self, county: str | None = None) -> None:
+        loop = self._task.get_loop() if self._task else None
+        if loop is not None:
+            loop.call_soon_threadsafe(self.wake.set)
+
+    async def _loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SWEEP_S):
+                    await self.wake.wait()
+            self.wake.clear()
+            for county in [c for (name, c) in list(self.service.runners) if name == FeedProjection.name]:
+                try:
+                    await self._dispatch(county)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the database briefly away: the rows wait
+                    log.warning("notifications.dispatch_failed", county=county, error=str(exc))
+
+    async def _dispatch(self, county: str) -> None:
+        now = datetime.now(UTC)
+        rows = await asyncio.to_thread(self._read, lambda conn: d.due(conn, county, now))
+        by_sub: dict[str, list] = defaultdict(list)
+        for row in rows:
+            by_sub[row.subscription_id].append(row)
+        for sid, due_rows in by_sub.items():
+            key = (county, sid)
+            if key not in self.busy:
+                task = asyncio.create_task(self._drain(county, sid, due_rows), name=f"deliver:{county}:{sid}")
+                self.busy[key] = task
+                task.add_done_callback(lambda _t, k=key: (self.busy.pop(k, None), self.wake.set()))
+
+    def _read(self, fn):
+        with self.service.engine.connect() as conn:
+            return fn(conn)
+
+    def _write(self, fn):
+        with self.service.engine.begin() as conn:
+            return fn(conn)
+
+    async def _drain(self, county: str, sid: str, rows: list) -> None:
+        subs = self.service.projection(FeedProjection).subscriptions
+        sub = await asyncio.to_thread(self._read, lambda conn: conn.execute(
+            select(subs).where(subs.c.county == county, subs.c.subscription_id == sid)).first())
+        if sub is None or not sub.enabled or sub.removed:
+            await asyncio.to_thread(self._write, lambda conn: d.abandon_subscription(conn, county, sid))
+            return
+        try:
+            await self._url_allowed(sub.url)
+        except DomainError as exc:
+            await self._send_all(county, sub, rows, {"ok": False, "disable": True, "error": exc.detail})
+            return
+        if sub.channel == "webhook":
+            for row in rows:
+                if not await self._send_all(county, sub, [row], await self._webhook(sub, row)):
+                    return
+            return
+        window = self.sent[(county, sid)]
+        while window and time.monotonic() - window[0] > 60:
+            window.popleft()
+        room = ROBOT_PER_MINUTE - len(window)
+        if room <= 0:
+            return  # they stay due: the next sweep after the window moves sends them
+        batches = [[r] for r in rows] if len(rows) <= room else [rows[:200]]  # over the limit: one digest
+        for batch in batches:
+            window.append(time.monotonic())
+            if not await self._send_all(county, sub, batch, await self._robot(sub, batch)):
+                return
+
+    async def _url_allowed(self, url: str) -> None:
+        if time.monotonic() - self._checked.get(url, -1e9) < URL_CHECK_TTL_S:
+            return
+        await check_url(url, self.service.settings.webhook_allow_private_hosts)
+        self._checked[url] = time.monotonic()
+
+    def _secrets(self, sub) -> list[str]:
+        directory = self.service.settings.credentials_path
+        out = [secrets.unseal(directory, sub.secret_sealed)] if sub.secret_sealed else []
+        if sub.previous_secret_sealed and sub.previous_until and \
+                datetime.fromisoformat(sub.previous_until) > datetime.now(UTC):
+            out.append(secrets.unseal(directory, sub.previous_secret_sealed))
+        return out
+
+    async def _webhook(self, sub, row) -> dict:
+        req = channels.webhook_request(sub.url, row.notification_id, row.payload, self._secrets(sub), time.time())
+        return await self._post("webhook", req)
+
+    async def _robot(self, sub, batch: list) -> dict:
+        secret = next(iter(self._secrets(sub)), None)
+        items = [orjson.loads(r.payload) for r in batch]
+        req = channels.robot_request(sub.channel, sub.url, secret, sub.keyword, items, time.time())
+        return await self._post(sub.channel, req)
+
+    async def _post(self, channel: str, req: channels.Outgoing) -> dict:
+        started = time.perf_counter()
+        try:
+            resp = await self.http.post(req.url, content=req.body, headers=req.headers)
+            out = channels.outcome(channel, resp.status_code, resp.text, resp.headers.get("retry-after"), time.time())
+        except httpx.HTTPError as exc:
+            out = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        out["latency_ms"] = int((time.perf_counter() - started) * 1000)
+        return out
+
+    async def _record_loop(self) -> None:
+        """Attempts of every subscription's task are recorded together, one transaction per round (a
+        transaction per delivery would make the database the limit at a few hundred deliveries a second)."""
+        while True:
+            await self._recorded.wait()
+            self._recorded.clear()
+            pending, self._outcomes = self._outcomes, []
+            now = datetime.now(UTC)
+            try:
+                statuses = await asyncio.to_thread(self._write, lambda conn: [
+                    [d.record_attempt(conn, r, outcome, now) for r in rows] for rows, outcome, _ in pending])
+            except Exception as exc:  # not recorded: the deliveries stay pending and are sent again
+                for *_, done in pending:
+                    done.set_exception(exc)
+                continue
+            for (*_, done), status in zip(pending, statuses):
+                done.set_result(status)
+
+    async def _send_all(self, county: str, sub, batch: list, outcome: dict) -> bool:
+        """Record the outcome for every delivery in the batch; False when the subscription is disabled."""
+        now = datetime.now(UTC)
+        done = asyncio.get_running_loop().create_future()
+        self._outcomes.append((batch, outcome, done))
+        self._recorded.set()
+        statuses = await done
+        if outcome.get("disable"):
+            await self._disable(county, sub, outcome.get("error") or "disabled")
+            return False
+        if "failed" in statuses:
+            await asyncio.to_thread(self._write, lambda conn: alert_failed(conn, county, sub, now))
+            self.service.issuer.poke()
+        return outcome["ok"] or not outcome.get("retry_after")
+
+    async def _disable(self, county: str, sub, reason: str) -> None:
+        log.warning("notifications.subscription_disabled", county=county, subscription=sub.subscription_id,
+                    reason=reason[:200])
+        await self.service.repo.execute(county, Subscription, sub.subscription_id, SYSTEM,
+                                        lambda s: s.disable(reason))
+        now = datetime.now(UTC)
+        await asyncio.to_thread(self._write, lambda conn: (d.abandon_subscription(conn, county, sub.subscription_id),
+                                                           alert_disabled(conn, county, sub, reason, now)))
+        self.service.issuer.poke()
