@@ -17,6 +17,7 @@ from services.organizations.contracts import TOKEN_PATTERN, NoParameters
 from services.organizations.registry.projections.registry import RegistryProjection
 
 REGISTRY = "organizations.registry"
+MAX_OFFSET = 10_000_000
 
 
 class ListOrganizations(BaseModel):
@@ -28,7 +29,7 @@ class ListMembers(BaseModel):
     model_config = ConfigDict(extra="forbid")
     branch_id: str | None = Field(None, pattern=TOKEN_PATTERN, description="只列此支部 / only this branch")
     limit: int = Field(100, ge=1, le=500, description="每页条数 / page size")
-    offset: int = Field(0, ge=0, description="跳过条数 / rows to skip")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="跳过条数 / rows to skip")
 
 
 class GetMember(BaseModel):
