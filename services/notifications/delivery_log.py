@@ -66,8 +66,8 @@ class DeliveryLog(BaseModel):
 
 async def _subscription(ctx: Context, sid: str):
     state = (await ctx.service.repo.get(ctx.county, Subscription, sid)).state
-    state.check_exists()
     state.check_owned_by(ctx.actor.role, ctx.actor.township, ctx.actor.branch)
+    state.check_exists()
 
 
 async def on_replay_deliveries(ctx: Context, cmd: ReplayDeliveries) -> dict:

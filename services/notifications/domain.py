@@ -91,8 +91,10 @@ class Subscription(Aggregate):
             self.removed = True
 
     def check_exists(self) -> None:
-        if not self.exists or self.removed:
+        if not self.exists:
             raise DomainError("not_found", f"订阅 {self.id} 不存在 / subscription {self.id} does not exist", 404)
+        if self.removed:
+            raise DomainError("subscription_removed", f"订阅 {self.id} 已删除 / subscription {self.id} was removed", 409)
 
     def check_owned_by(self, role: str, township: str | None, branch: str | None) -> None:
         """A township operator changes only their township's subscriptions, a secretary only their branch's."""
@@ -136,6 +138,18 @@ class RuleSettingsAggregate(Aggregate):
 
     def apply(self, event: DomainEvent) -> None:
         self.mark_exists()
+
+
+def check_filters_in_scope(role: str, township: str | None, branch: str | None, filters: Filters) -> None:
+    """A township operator narrows only to their township; a branch secretary only to their branch."""
+    if role in COUNTY_WIDE:
+        return
+    if role == "township_operator" and set(filters.township_ids) <= {township}:
+        return
+    if role == "branch_secretary" and not filters.township_ids and set(filters.organization_ids) <= {branch}:
+        return
+    raise DomainError("forbidden", "订阅范围超出权限 / the filters name townships or organizations outside your scope", 403,
+                      [FieldError("filters", "outside your scope")])
 
 
 def scoped_filters(role: str, township: str | None, branch: str | None) -> tuple[str | None, str | None]:

@@ -15,7 +15,8 @@ from services.notifications import queries, secrets
 from services.notifications.commands import (AdoptNotificationRules, ChangeSubscription, CreateSubscription, MarkedRead,
                                              MarkRead, RemoveSubscription, RotateSecret, RulesAdopted,
                                              SubscriptionSaved)
-from services.notifications.domain import Reader, RuleSettingsAggregate, Subscription, scoped_filters
+from services.notifications.domain import (Reader, RuleSettingsAggregate, Subscription, check_filters_in_scope,
+                                           scoped_filters)
 from services.notifications.urls import check_url, refused
 
 
@@ -35,6 +36,7 @@ def _secret(ctx: Context, cmd_secret: str | None, channel: str) -> tuple[str | N
 async def on_create_subscription(ctx: Context, cmd: CreateSubscription) -> dict:
     """订阅：县委组织部订阅全县，乡镇只能订阅本乡镇，支部书记只能订阅本支部。"""
     ctx.require_write()
+    check_filters_in_scope(ctx.actor.role, ctx.actor.township, ctx.actor.branch, cmd.filters)
     await check_url(cmd.url, ctx.service.settings.webhook_allow_private_hosts)
     owner_township, owner_org = scoped_filters(ctx.actor.role, ctx.actor.township, ctx.actor.branch)
     sealed, shown = _secret(ctx, cmd.secret, cmd.channel)
@@ -49,14 +51,16 @@ async def on_create_subscription(ctx: Context, cmd: CreateSubscription) -> dict:
 async def _owned(ctx: Context, sid: str) -> Subscription:
     ctx.require_write()
     loaded = await ctx.service.repo.get(ctx.county, Subscription, sid)
+    loaded.state.check_owned_by(ctx.actor.role, ctx.actor.township, ctx.actor.branch)  # before: no hint it exists
     loaded.state.check_exists()
-    loaded.state.check_owned_by(ctx.actor.role, ctx.actor.township, ctx.actor.branch)
     return loaded.state
 
 
 async def on_change_subscription(ctx: Context, cmd: ChangeSubscription) -> dict:
     """修改订阅；enabled=true 重新启用被停用的订阅。"""
     await _owned(ctx, cmd.subscription_id)
+    if cmd.filters is not None:
+        check_filters_in_scope(ctx.actor.role, ctx.actor.township, ctx.actor.branch, cmd.filters)
     if cmd.url:
         await check_url(cmd.url, ctx.service.settings.webhook_allow_private_hosts)
     event = SubscriptionChanged(**cmd.model_dump())
@@ -89,7 +93,10 @@ async def on_remove_subscription(ctx: Context, cmd: RemoveSubscription) -> dict:
 
 
 async def on_mark_read(ctx: Context, cmd: MarkRead) -> dict:
-    """标为已读（收件箱）。"""
+    """标为已读（收件箱）：只能标记自己可见的通知。"""
+    ctx.require_write()
+    await ctx.service.caught_up(ctx.county, ctx.min_seq, "notifications.feed")
+    await queries.check_visible(ctx, cmd.notification_ids)
     up_to = await queries.latest_seq(ctx) if cmd.all else None
     if not cmd.notification_ids and up_to is None:
         return ok(MarkedRead(unread=await queries.unread_count(ctx), marked=0))

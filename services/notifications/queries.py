@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.sql import ColumnElement
 
 from shared.catalog.notifications import Filters
-from shared.errors import forbidden
+from shared.errors import DomainError, FieldError, forbidden
 from shared.messaging import ok
 from shared.service import Context
 from services.notifications.commands import (Feed, FeedQuery, Inbox, InboxQuery, NoParameters, Notification,
@@ -53,6 +53,19 @@ async def unread_count(ctx: Context) -> int:
     q = select(func.count()).select_from(n).where(n.c.county == ctx.county, scope_clause(ctx, n),
                                                    _unread_clause(ctx, p))
     return await _run(ctx, lambda conn: conn.execute(q).scalar() or 0)
+
+
+async def check_visible(ctx: Context, ids: list[str]) -> None:
+    """404 naming the first notification the caller cannot see (or that does not exist)."""
+    if not ids:
+        return
+    n = _feed(ctx).notifications
+    q = select(n.c.notification_id).where(n.c.county == ctx.county, scope_clause(ctx, n), n.c.notification_id.in_(ids))
+    seen = set(await _run(ctx, lambda conn: conn.execute(q).scalars().all()))
+    missing = next((i for i in ids if i not in seen), None)
+    if missing is not None:
+        raise DomainError("not_found", f"通知 {missing} 不存在 / no notification {missing} in your scope", 404,
+                          [FieldError("notification_ids", f"unknown: {missing}")])
 
 
 async def latest_seq(ctx: Context) -> int:

@@ -38,13 +38,14 @@ class Fixture:
 def paths(fx: Fixture) -> dict[str, str]:
     """Path parameters by name: every one points at the canary."""
     return {"county": fx.county, "member_id": "m-east-a", "organization_id": "east-a", "enterprise_id": "ent-east",
-            "case_id": "2025.east-a", "score_id": fx.score_id, "year": "2026"}
+            "case_id": "2025.east-a", "score_id": fx.score_id, "year": "2026", "subscription_id": "sub-east"}
 
 
 # query parameters (optional ones too): aimed at the canary where they name something
 QUERIES = {"township_id": "tw-east", "branch_id": "east-a", "organization_id": "east-a", "year": "2026",
            "as_of": "2026-06-30", "from_month": "2026-01-01", "to_month": "2026-03-01", "campaign": "2025",
-           "rated_kind": "member", "limit": "100", "offset": "0", "status": "open", "reason": "secretary_unfit"}
+           "rated_kind": "member", "limit": "100", "offset": "0", "status": "open", "reason": "secretary_unfit",
+           "after": "0", "live": "false"}  # the notification stream: what came after 0, then closed
 
 CSV = "text/csv"
 MEMBER_CSV = ("姓名,性别,出生日期,党员类型,入党日期,所在支部\n欧阳丁,男,1975-03-02,正式党员,2001-07-01,东风镇甲村党支部\n")
@@ -105,6 +106,15 @@ BODIES: dict[str, dict] = {
     "close_year": {"reason": "年度评定结束"},
     "reopen_year": {"reason": "补录"},
     "adopt_rules": {},  # filled from the rules in force (the whole table)
+    "create_subscription": {"subscription_id": "sub-probe", "name": "东风镇工作群", "channel": "webhook",
+                            "url": "http://127.0.0.1:9/hook", "filters": {"township_ids": ["tw-east"]}},
+    "change_subscription": {"name": "东风镇党委工作群", "filters": {"township_ids": ["tw-east"]}},
+    "rotate_secret": {"keep_previous_hours": 1},
+    "remove_subscription": None,
+    "replay_deliveries": {},
+    "mark_read": {},  # filled with a notification about east-a
+    "adopt_notification_rules": {"effective_from": "2027-01-01", "kinds_off": ["organization_founded"]},
+    "run_conditions": {"as_of": "2026-06-30"},
     "revoke_in_county": {"sub": "nobody-probe"},
     "revoke_everywhere": {"sub": "nobody-probe"},
 }
@@ -151,4 +161,18 @@ async def build(http, county: str, platform: dict, admin: dict) -> Fixture:
                                                  "name": name, "township_id": township, "full_members": 0})
     rules = await http.get(f"{base}/rules", headers=admin)
     fx.bodies["adopt_rules"] = {**rules.json()["in_force"], "effective_from": "2027-01-01"}
+    await ok("POST", f"{base}/subscriptions", {**BODIES["create_subscription"], "subscription_id": "sub-east"})
+    fx.bodies["mark_read"] = {"notification_ids": [await _notification_about(http, base, admin, "east-a")]}
     return fx
+
+
+async def _notification_about(http, base: str, admin: dict, organization_id: str) -> str:
+    import asyncio
+
+    for _ in range(200):  # notifications are issued a moment after the events behind them
+        items = (await http.get(f"{base}/notifications", headers=admin, params={"size": 100})).json()["items"]
+        found = [i["notification_id"] for i in items if i["organization_id"] == organization_id]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no notification about {organization_id}")

@@ -138,7 +138,7 @@ async def _kind(http, base, admin, kind: str):
 
 
 async def _status(http, base, admin, sid: str, status: str):
-    r = await http.get(f"{base}/subscriptions/{sid}/deliveries", headers=admin, params={"status": status})
+    r = await http.get(f"{base}/subscriptions/{sid}/deliveries", headers=admin, params={"delivery_status": status})
     return r.json()["items"]
 
 

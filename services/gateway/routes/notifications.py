@@ -37,9 +37,9 @@ async def inbox(edge: ReadEdge, page: Annotated[int, Query(ge=1, le=100_000)] = 
     return await edge.read(SERVICE, "inbox", {"page": page, "size": size, "unread_only": unread_only})
 
 
-@router.post("/notifications/read", summary="标为已读 / mark notifications read", response_model=written(nc.MarkedRead))
-async def mark_read(body: nc.MarkRead, edge: ReadEdge) -> dict[str, Any]:
-    # auditors may mark their own inbox: a read mark changes nothing of the county's records
+@router.post("/notifications/read", summary="标为已读 / mark notifications read", response_model=written(nc.MarkedRead),
+             responses=problems(404))
+async def mark_read(body: nc.MarkRead, edge: WriteEdge) -> dict[str, Any]:
     return await edge.write(SERVICE, "mark_read", bodies.command(nc.MarkRead, body.model_dump()))
 
 
@@ -48,28 +48,32 @@ async def mark_read(body: nc.MarkRead, edge: ReadEdge) -> dict[str, Any]:
 async def stream(request: Request, edge: ReadEdge,
                  last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0,
                                                              description="resume after this stream position")] = None,
-                 after: Annotated[int | None, Query(ge=0, description="the same as Last-Event-ID")] = None):
-    live = request.app.state.live
-    if live is None:
+                 after: Annotated[int | None, Query(ge=0, description="the same as Last-Event-ID")] = None,
+                 live: Annotated[bool, Query(description="false: send what came after `after` (default 0), then "
+                                                         "close — a catch-up without staying connected")] = True):
+    feed = request.app.state.live
+    if feed is None:
         raise DomainError("service_unavailable", "实时通知不可用 / the live feed is not available here", 503)
-    client, start_seq = await live.join(edge.county, edge.actor)
     resume = last_event_id if last_event_id is not None else after
+    if not live:
+        return EventSourceResponse(_replay(await _backlog(edge, resume or 0, None)), headers={"X-Accel-Buffering": "no"})
+    client, start_seq = await feed.join(edge.county, edge.actor)
     try:
         backlog = await _backlog(edge, resume, start_seq) if resume is not None else []
     except BaseException:
-        live.leave(edge.county, client)
+        feed.leave(edge.county, client)
         raise
     return EventSourceResponse(_events(request, edge.county, client, backlog), ping=request.app.state.sse_ping_s,
                                headers={"X-Accel-Buffering": "no"})
 
 
-async def _backlog(edge: Edge, after_seq: int, upto: int) -> list[dict]:
-    """What the client missed up to `upto` (the live part's start), from the service's feed."""
+async def _backlog(edge: Edge, after_seq: int, upto: int | None) -> list[dict]:
+    """What the client missed up to `upto` (the live part's start; None: all there is), from the feed."""
     out: list[dict] = []
-    while after_seq < upto:
+    while upto is None or after_seq < upto:
         reply = await edge.client.query(edge.county, SERVICE, "feed", edge.actor,
                                         {"after_seq": after_seq, "limit": 1000}, min_seq=upto)
-        items = [i for i in reply.data["items"] if i["seq"] <= upto]
+        items = [i for i in reply.data["items"] if upto is None or i["seq"] <= upto]
         out += items
         if len(reply.data["items"]) < 1000 or not items:
             break
@@ -79,6 +83,11 @@ async def _backlog(edge: Edge, after_seq: int, upto: int) -> list[dict]:
 
 def _event(item: dict) -> ServerSentEvent:
     return ServerSentEvent(data=orjson.dumps(item).decode(), id=str(item["seq"]), event="notification")
+
+
+async def _replay(backlog: list[dict]) -> AsyncIterator[ServerSentEvent]:
+    for item in backlog:
+        yield _event(item)
 
 
 async def _events(request: Request, county: str, client, backlog: list[dict]) -> AsyncIterator[ServerSentEvent]:
@@ -133,10 +142,10 @@ async def remove_subscription(edge: WriteEdge, subscription_id: SubscriptionPath
 
 @router.get("/subscriptions/{subscription_id}/deliveries", response_model=dl.DeliveryLog, responses=problems(404),
             summary="投递记录 / delivery log: every attempt's status, latency and truncated response")
-async def delivery_log(edge: ReadEdge, subscription_id: SubscriptionPath, status: dl.Status | None = None,
+async def delivery_log(edge: ReadEdge, subscription_id: SubscriptionPath, delivery_status: dl.Status | None = None,
                        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
                        size: Annotated[int, Query(ge=1, le=100)] = 20) -> Any:
-    return await edge.read(SERVICE, "delivery_log", {"subscription_id": subscription_id, "status": status,
+    return await edge.read(SERVICE, "delivery_log", {"subscription_id": subscription_id, "status": delivery_status,
                                                      "page": page, "size": size})
 
 
