@@ -119,11 +119,12 @@ def _titled(rx, name: str, part: str):
 
 
 def _set_last_attempt(svc, code: str) -> bool:
-    """Pretend the pending delivery already used every retry but the last (27 h are not waited for)."""
+    """Pretend the pending delivery already used every retry but the last (27 h are not waited for) — once
+    its first attempt failed and it waits for the next (not while an attempt is in flight)."""
     with svc.engine.begin() as conn:
         done = conn.execute(update(d.deliveries).where(
-            d.deliveries.c.county == code, d.deliveries.c.subscription_id == "flaky", d.deliveries.c.status == "pending")
-            .values(attempts=len(d.RETRY_AFTER_S))).rowcount
+            d.deliveries.c.county == code, d.deliveries.c.subscription_id == "flaky", d.deliveries.c.status == "pending",
+            d.deliveries.c.attempts == 1).values(attempts=len(d.RETRY_AFTER_S))).rowcount
     return done > 0
 
 
