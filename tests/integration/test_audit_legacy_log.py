@@ -18,6 +18,8 @@ from shared.eventstore import EventStore, county_subjects, stream_name
 from shared.messaging import COUNTY_ADDED
 from shared.signing import EventKeys
 from shared.verify import verify_county
+from shared.auth import Actor
+from tests.conftest import PLATFORM, Caller
 from tests.fixtures import legacy_log
 from tests.integration.scenario import expect_ok, snapshot
 
@@ -37,12 +39,62 @@ async def legacy(system, nc) -> int:
     marked = await mark_unsigned_streams(js)
     assert marked[stream_name(COUNTY)] == last + 1
     await nc.publish(COUNTY_ADDED, COUNTY.encode())
+    await rating(Caller(nc, PLATFORM), last)  # the services attached the county and folded its log
     return last
 
 
 async def rating(caller, seq: int) -> dict:
     return expect_ok(await caller.qry(COUNTY, "ratings", "member_rating", {"member_id": MEMBER, "year": 2025},
                                       min_seq=seq))["data"]
+
+
+INSPECTOR = Actor(sub="inspector-wu", role="auditor", county=COUNTY)  # 巡查组: reads only
+
+
+async def as_of(caller, query: str, **data) -> dict:
+    return expect_ok(await caller.qry(COUNTY, "ratings", query, data, actor=INSPECTOR))["data"]
+
+
+def stars_of(answer: dict) -> dict:
+    return {s["category"]: (s["points"], s["earned"]) for s in answer["stars"]}
+
+
+async def test_2025_as_the_county_knew_it_on_award_day_and_as_known_today(caller, legacy):
+    """The issue's example: a score back-dated into 2025 and recorded in February 2026 changes "2025 as known
+    today" but not "2025 as known on 2026-01-15"; a revocation of 2026-01-20 likewise."""
+    award_day = "2026-01-15T23:59:59+08:00"
+    member = {"rated_kind": "member", "rated_id": MEMBER, "as_of": "2025-12-31"}
+    then = await as_of(caller, "rating_as_of", **member, known_at=award_day)
+    assert stars_of(then) == {"lead_by_example": (7, True), "harmony": (6, True)} and then["total_stars"] == 2, then
+    harmony = next(p for p in then["provenance"] if p["category"] == "harmony")
+    assert harmony["counted"] and harmony["evidence_ref"] == "手册第2页" and harmony["recorded_by"] == \
+        "branch_secretary:wang"
+    assert harmony["revocation"] == {"reason": "复核：纠纷调解记录不实", "known_then": False,
+                                     "recorded_by": "county_admin:zhang", "recorded_at": "2026-01-20T02:00:00Z",
+                                     "seq": 9, "event_id": "0190a000-0000-7000-8000-000000000009"}
+    assert {p["score_id"] for p in then["provenance"]} == {"legacy-1", "legacy-2", "legacy-3"}  # not the late one
+    assert then["scheme"]["version"] == 1 and then["scheme"]["recorded_by"] == "county_admin:zhang"
+
+    now = await as_of(caller, "rating_as_of", **member)
+    assert stars_of(now) == {"lead_by_example": (12, True), "harmony": (0, False)} and now["total_stars"] == 1, now
+    mid_year = await as_of(caller, "rating_as_of", **{**member, "as_of": "2025-06-30"})
+    assert stars_of(mid_year)["lead_by_example"] == (4, False) and mid_year["total_stars"] == 0
+
+    then_dist = await as_of(caller, "star_distribution_as_of", as_of="2025-12-31", known_at=award_day,
+                            township_id=legacy_log.TOWNSHIP)
+    now_dist = await as_of(caller, "star_distribution_as_of", as_of="2025-12-31", branch_id=legacy_log.BRANCH)
+    assert then_dist["members"]["by_stars"] == {"2": 1} and now_dist["members"]["by_stars"] == {"1": 1}
+    assert then_dist["branches"][0]["branch_id"] == legacy_log.BRANCH
+    other = await as_of(caller, "star_distribution_as_of", as_of="2025-12-31", branch_id="another-branch")
+    assert other["members"]["rated"] == 0
+
+    page1 = await as_of(caller, "score_history", rated_kind="member", rated_id=MEMBER, year=2025, page_size=3)
+    page2 = await as_of(caller, "score_history", rated_kind="member", rated_id=MEMBER, year=2025, page=2, page_size=3)
+    assert page1["total"] == 4 and [e["score_id"] for e in page1["items"] + page2["items"]] == \
+        ["legacy-1", "legacy-2", "legacy-3", "legacy-4"]
+    assert page1["items"][1]["revoked"] and page1["items"][1]["revocation"]["reason"].startswith("复核")
+    known = await as_of(caller, "score_history", rated_kind="member", rated_id=MEMBER, year=2025, known_at=award_day)
+    assert known["total"] == 3 and not known["items"][1]["revoked"]
 
 
 async def test_the_old_log_rates_rebuilds_and_verifies_unchanged(system, caller, nc, settings, legacy):
