@@ -199,7 +199,7 @@ class ProjectionRunner:
                     if auth is not None and (refused := auth.check(self.county, seq, msg.subject, env)):
                         raise MalformedEvent(f"not authentic: {refused}")
                     ev = decode_parsed(seq, msg.subject, env)
-                    if ev.event is not None:
+                    if ev.event is not None or self.projection.keeps_unknown:
                         events.append(ev)
             except MalformedEvent as exc:
                 failure = (seq, str(exc))

@@ -38,8 +38,9 @@ class _Decoder:
     signature of each aggregate's last event at the end, before anything is swapped in: a valid head
     vouches for the intact chain below it (shared/verify.py), at one Ed25519 check per aggregate."""
 
-    def __init__(self, handles: frozenset[str], county: str = "", authenticator: Any = None):
-        self.handles, self.county, self.auth = handles, county, authenticator
+    def __init__(self, handles: frozenset[str], county: str = "", authenticator: Any = None,
+                 keeps_unknown: bool = False):
+        self.handles, self.county, self.auth, self.keeps_unknown = handles, county, authenticator, keeps_unknown
         self.heads: dict[str, tuple[int, dict]] = {}  # subject -> (seq, hash/sig/key id of its last event)
 
     def check_heads(self) -> None:
@@ -64,7 +65,7 @@ class _Decoder:
                     heads[subject] = (seq, {"hash": env["hash"], "sig": env.get("sig"), "key_id": env.get("key_id")})
                 if env["type"] in handles:
                     ev = decode_parsed(seq, subject, env)
-                    if ev.event is not None:
+                    if ev.event is not None or self.keeps_unknown:
                         yield ev
             except MalformedEvent as exc:
                 raise MalformedEvent(f"rebuild stopped at seq {seq}: {exc}") from None
@@ -78,7 +79,7 @@ async def replay(nc: NATS, engine: Engine, projection: Projection, county: str, 
     folds a batch and another writes the previous one (see RebuildFold)."""
     own = await replay_connection(nc)
     source = MergedLog(own or nc, county, projection.subjects, consumer, last)
-    decoder = _Decoder(projection.handles, county, authenticator)
+    decoder = _Decoder(projection.handles, county, authenticator, projection.keeps_unknown)
     if authenticator is not None:
         await authenticator.prime(county)
     conn = writing = None

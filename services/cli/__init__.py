@@ -8,6 +8,7 @@ One module per command group; each registers its typer commands on the one app (
     ratings.py   score
     log.py       verify, rebuild
     audit.py     audit verify | export | compare | keys | rotate-key
+    audit_replay.py  audit rating | distribution | scores (as of a date, as known at a time)
     security.py  revoke-tokens, credentials (and the first-run admin token of `start`)
     asyncapi.py  asyncapi
 
@@ -22,10 +23,11 @@ from services.cli import reports
 from services.cli import ratings
 from services.cli import log
 from services.cli import audit
+from services.cli import audit_replay
 from services.cli import security
 from services.cli import asyncapi
 
-GROUPS = (system, imports, reports, ratings, log, audit, security, asyncapi)
+GROUPS = (system, imports, reports, ratings, log, audit, audit_replay, security, asyncapi)
 
 __all__ = ["app", "main"]
 

@@ -37,7 +37,7 @@ def print_report(report, as_json: bool, what: str) -> None:
     else:
         err.print(f"[red]BROKEN[/] {what}: {len(report.breaks) + report.more_breaks} break(s) in {report.checked} events")
         for brk in report.breaks:
-            err.print(f"  {brk.describe()}")
+            err.print(f"  {brk.describe()}", markup=False)
         if report.more_breaks:
             err.print(f"  … and {report.more_breaks} more")
     if not report.ok:
@@ -122,3 +122,25 @@ def rotate_key(writer: str = typer.Argument(..., help="organizations, ratings, n
         raise typer.Exit(2)
     old, new = rotate_writer_key(settings_for(data_dir).credentials_path, writer, revoke=revoke)
     out.print(f"{writer}: new key {new}; {old} retired{' and revoked' if revoke else ''}")
+
+
+@audit.command("compare")
+def compare(county: str = typer.Option(..., help="county code"), as_json: bool = typer.Option(False, "--json"),
+            data_dir: Optional[Path] = DATA_DIR) -> None:
+    """Compare the county's stream with its archive copy (SQL); name every differing sequence; exit 1 if any."""
+    from services.cli.common import call
+    from shared.auth import Actor
+    settings = settings_for(data_dir)
+    reply = run_or_exit(call(settings, county, "qry", "organizations", "archive_compare",
+                             Actor(sub="cli-audit", role="auditor", county=county), {}))
+    d = reply["data"]
+    if as_json:
+        out.print_json(json.dumps(d, ensure_ascii=False))
+    elif not d["differences"]:
+        out.print(f"[green]OK[/] county {county}: {d['checked']} events up to seq {d['upto']}, stream and archive agree")
+    else:
+        err.print(f"[red]DIFFERENT[/] county {county}: {len(d['differences']) + d['more_differences']} difference(s)")
+        for x in d["differences"]:
+            err.print(f"  seq {x['seq']} {x['subject'] or ''} [{x['kind']}]: {x['detail']}", markup=False)
+    if d["differences"]:
+        raise typer.Exit(1)

@@ -22,7 +22,7 @@ def _iso_date_only(value: Any) -> Any:
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 
-def _known_at(value: Any) -> Any:
+def parse_known_at(value: Any) -> Any:
     """A recorded time: YYYY-MM-DD means the end of that day in China Standard Time (what the county knew
     that day); a date-time must carry its offset (Z or +08:00), since a bare one is ambiguous."""
     if value is None or isinstance(value, datetime):
@@ -43,4 +43,4 @@ def _known_at(value: Any) -> Any:
                      "or a date-time with its offset, e.g. 2026-01-15T10:00:00+08:00")
 
 
-KnownAt = Annotated[datetime, BeforeValidator(_known_at)]
+KnownAt = Annotated[datetime, BeforeValidator(parse_known_at)]

@@ -4,12 +4,17 @@ still rates, rebuilds and verifies the same; new events through the system are s
 appended after the marking is refused (issue 11 items 3 and 6)."""
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import date
 
 import orjson
 import pytest
 from nats.js.api import StreamConfig
 
+from typer.testing import CliRunner
+
+from services.cli import app as cli
 from services.ratings.projections.stars import StarsProjection
 from shared.authenticity import mark_unsigned_streams
 from shared.catalog.ratings import MemberScored
@@ -19,7 +24,7 @@ from shared.messaging import COUNTY_ADDED
 from shared.signing import EventKeys
 from shared.verify import verify_county
 from shared.auth import Actor
-from tests.conftest import PLATFORM, Caller
+from tests.conftest import PLATFORM, Caller, cli_env
 from tests.fixtures import legacy_log
 from tests.integration.scenario import expect_ok, snapshot
 
@@ -129,3 +134,21 @@ async def test_the_old_log_rates_rebuilds_and_verifies_unchanged(system, caller,
                                            orjson.dumps(env))).seq
     report = await verify_county(EventStore(nc), COUNTY, keys)
     assert [(b.seq, b.kind) for b in report.breaks] == [(forged, "unsigned")], report.as_dict()
+
+
+async def test_the_cli_replays_as_an_auditor(system, settings, tmp_path, legacy):
+    (tmp_path / "runtime.json").write_text(json.dumps({"nats_url": system.nats_url}))
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["audit", *args, "--county", COUNTY, "--data-dir", str(tmp_path)],
+                                  env=cli_env(settings))
+
+    result = await asyncio.to_thread(run, "rating", "--member", MEMBER, "--as-of", "2025-12-31",
+                                     "--known-at", "2026-01-15")
+    assert result.exit_code == 0 and "2 stars" in result.output and "(later)" in result.output, result.output
+    result = await asyncio.to_thread(run, "scores", "--member", MEMBER, "--year", "2025", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["total"] >= 4, result.output
+    result = await asyncio.to_thread(run, "distribution", "--as-of", "2025-12-31", "--known-at", "2026-01-15")
+    assert result.exit_code == 0 and "members 1 rated {'2': 1}" in result.output, result.output
+    result = await asyncio.to_thread(run, "rating", "--member", MEMBER, "--known-at", "yesterday")
+    assert result.exit_code == 2 and "--known-at" in result.output

@@ -1,19 +1,22 @@
 """A log nobody can forge without a writer key, and a verifier that names the damage (issue 11 items 3–5):
 the attacks of the issue tried against a real nats-server — a forged score with a valid-looking chain, an
 unsigned event, a copied event, garbage bytes, a deleted message, a deleted stream, an edited byte in an
-export — each reported at its own sequence and aggregate; the projection refuses the forgery."""
+export — each reported at its own sequence and aggregate; the projection refuses the forgery; the archive
+copy and `dangjian audit compare`."""
 from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import orjson
 from nats.js.api import StreamConfig
+from sqlalchemy import delete, update
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from services.cli import app as cli
+from shared.archive import ArchiveProjection
 from shared.catalog.organizations import TownshipAdded
 from shared.catalog.ratings import MemberScored
 from shared.envelope import Metadata, seal, subject_for
@@ -21,7 +24,8 @@ from shared.eventstore import EventStore, county_subjects, stream_name
 from shared.signing import SIGNED_FROM, EventKeys, Signer
 from shared.verify import verify_county
 from tests.conftest import cli_env, new_county
-from tests.integration.scenario import make_county
+from tests.integration.scenario import expect_ok, make_county
+from tests.integration.test_read_models_contract import register_unit
 from tests.integration.test_rebuild import score
 
 
@@ -31,7 +35,7 @@ def raised(member: str, points: int = 10) -> MemberScored:
 
 
 async def test_a_forged_score_is_named_by_verify_refused_by_the_projection_and_by_the_writer(system, caller, nc,
-                                                                                              settings):
+                                                                                              settings, tmp_path):
     c = await make_county(caller, branches=1, members_per_branch=2)
     await score(caller, c.code, "member", c.members[0], "member_corps", 2, "a0")
     store, keys = EventStore(nc), EventKeys.load(settings.credentials_path)
@@ -56,6 +60,11 @@ async def test_a_forged_score_is_named_by_verify_refused_by_the_projection_and_b
     assert [(b.seq, b.kind, b.aggregate) for b in report.breaks] == [
         (forged_seq, "forged", f"points/2026.member.{c.members[0]}"),
         (unsigned_seq, "unsigned", f"points/2026.member.{c.members[1]}")], report.as_dict()
+    (tmp_path / "runtime.json").write_text(json.dumps({"nats_url": system.nats_url}))
+    result = await asyncio.to_thread(CliRunner().invoke, cli, ["audit", "verify", "--county", c.code, "--data-dir",
+                                                               str(tmp_path)], env=cli_env(settings))
+    assert result.exit_code == 1, result.output
+    assert f"seq {forged_seq} points/2026.member.{c.members[0]} [forged]" in result.output, result.output
 
     runner = system.service("ratings").runners[("ratings.stars", c.code)]
     for _ in range(100):
@@ -142,3 +151,45 @@ async def test_export_verifies_offline_with_the_public_keys_and_names_an_edited_
     manifest.write_text(json.dumps({**doc, "count": doc["count"] - 1}))
     result = run(*offline)
     assert result.exit_code == 1 and "manifest's signature does not verify" in result.output, result.output
+
+
+async def test_the_archive_keeps_a_second_copy_and_compare_names_each_difference(system, caller, settings, tmp_path):
+    c = await make_county(caller, branches=1, members_per_branch=2)
+    last = (await score(caller, c.code, "member", c.members[0], "member_corps", 2, "r0"))["seq"]
+    (tmp_path / "runtime.json").write_text(json.dumps({"nats_url": system.nats_url}))
+
+    def compare():
+        return CliRunner().invoke(cli, ["audit", "compare", "--county", c.code, "--data-dir", str(tmp_path)],
+                                  env=cli_env(settings))
+
+    organizations = system.service("organizations")
+    await organizations.caught_up(c.code, last, ArchiveProjection.name)
+    result = await asyncio.to_thread(compare)
+    assert result.exit_code == 0 and f"{last} events up to seq {last}, stream and archive agree" in result.output, \
+        result.output
+    table = organizations.projection(ArchiveProjection).events
+    with organizations.engine.begin() as conn:  # the copy damaged: one row lost, one row altered
+        conn.execute(delete(table).where(table.c.county == c.code, table.c.seq == 2))
+        conn.execute(update(table).where(table.c.county == c.code, table.c.seq == last)
+                     .values(envelope=table.c.envelope + " "))
+        conn.execute(update(table).where(table.c.county == c.code, table.c.seq == 3)
+                     .values(envelope='{"points": 99}'))
+    result = await asyncio.to_thread(compare)
+    assert result.exit_code == 1
+    assert "seq 2 " in result.output and "[missing_in_archive]" in result.output, result.output
+    assert "seq 3 " in result.output and "[different]" in result.output
+    assert f"seq {last} " not in result.output  # the same JSON, only spaced differently: not a difference
+
+
+async def test_coverage_as_known_at_a_recorded_time(system, caller):
+    c = await make_county(caller, branches=1, members_per_branch=1, preset="")
+    before = datetime.now(UTC)
+    await asyncio.sleep(0.01)
+    r = await register_unit(caller, c)  # registered on 2025-01-10 (business date), recorded now
+    def in_scope(report: dict) -> int:
+        return sum(row["in_scope"] for row in report["rows"] if row["dimension"] == "county")
+    known_now = expect_ok(await caller.qry(c.code, "organizations", "coverage", {"as_of": "2025-12-31"},
+                                           min_seq=r["seq"]))["data"]
+    known_before = expect_ok(await caller.qry(c.code, "organizations", "coverage", {
+        "as_of": "2025-12-31", "known_at": before.isoformat()}))["data"]
+    assert in_scope(known_now) == 1 and in_scope(known_before) == 0, (known_now, known_before)
