@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -19,11 +20,13 @@ from services.ratings.asof import Book, Knowledge, rate, replay_book, scheme_as_
 from services.ratings.audit_replies import RatingAsOf, ScoreHistory, StarDistributionAsOf
 from services.ratings.commands import RatingYearNumber, Token
 from services.ratings.domain import points_aggregate_id, scheme_aggregate_id
+from services.ratings.directory import placement
 from services.ratings.handlers import today
 from services.ratings.projections.stars import StarsProjection
+from services.ratings.queries import OUTSIDE_READ
 from shared.catalog.ratings import RatedKind
 from shared.envelope import subject_for
-from shared.errors import not_found
+from shared.errors import forbidden
 from shared.messaging import ok
 from shared.routes import Context, Routes
 
@@ -75,10 +78,9 @@ def _iso(ts: datetime) -> str:
     return ts.isoformat().replace("+00:00", "Z")
 
 
-async def _book(ctx: Context, kind: str, rated_id: str, year: int, k: Knowledge | None) -> tuple[Book, bool]:
+async def _book(ctx: Context, kind: str, rated_id: str, year: int, k: Knowledge | None) -> Book:
     subject = subject_for(ctx.county, "ratings", "points", points_aggregate_id(year, kind, rated_id))
-    events = await ctx.service.store.load(ctx.county, subject)
-    return replay_book(events, k), bool(events)
+    return replay_book(await ctx.service.store.load(ctx.county, subject), k)
 
 
 def _organizations(ctx: Context) -> dict[str, tuple[str | None, str | None]]:
@@ -89,16 +91,12 @@ def _organizations(ctx: Context) -> dict[str, tuple[str | None, str | None]]:
     return {r.organization_id: (r.name, r.township_id) for r in rows}
 
 
-async def _exists(ctx: Context, kind: str, rated_id: str) -> bool:
-    """Registered (ratings' directory), for a 404 rather than an empty answer."""
-    p = ctx.service.projection(StarsProjection)
-    table, key = (p.members, p.members.c.member_id) if kind == "member" else \
-        (p.organizations, p.organizations.c.organization_id)
-
-    def check() -> bool:
-        with ctx.service.engine.connect() as conn:
-            return conn.execute(select(key).where(table.c.county == ctx.county, key == rated_id)).first() is not None
-    return await asyncio.to_thread(check)
+async def check_reader_sees(ctx: Context, kind: str, rated_id: str) -> None:
+    """404 for someone not registered in the county; 403 outside the reader's township or branch (README:
+    Read rules) — placed where the directory has them now."""
+    branch, township = await placement(ctx, ctx.service.projection(StarsProjection), kind, rated_id)
+    if not ctx.actor.sees_whole_county and not ctx.actor.sees(township, branch):
+        raise forbidden(f"{OUTSIDE_READ}: {kind} {rated_id}")
 
 
 async def _schemes(ctx: Context, year: int, kind: str, k: Knowledge) -> dict[str, tuple]:
@@ -118,11 +116,10 @@ def _in_force(schemes: dict[str, tuple], township: str | None) -> tuple | None:
 async def on_rating_as_of(ctx: Context, q: RatingAsOfQuery) -> dict:
     """A rating as of a business date as known at a recorded time, with each score's provenance."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)  # the directory (names, townships)
+    await check_reader_sees(ctx, q.rated_kind, q.rated_id)
     k = knowledge(q.as_of, q.known_at)
     year = q.year or k.as_of.year
-    book, any_events = await _book(ctx, q.rated_kind, q.rated_id, year, k)
-    if not any_events and not await _exists(ctx, q.rated_kind, q.rated_id):
-        raise not_found(f"{q.rated_kind}_not_found", f"本县无此对象 / {q.rated_kind} {q.rated_id} not found", "rated_id")
+    book = await _book(ctx, q.rated_kind, q.rated_id, year, k)
     branch = book.branch_id if q.rated_kind == "member" else q.rated_id
     orgs = await asyncio.to_thread(_organizations, ctx)
     township = orgs.get(branch or "", (None, None))[1]
@@ -144,10 +141,9 @@ async def on_rating_as_of(ctx: Context, q: RatingAsOfQuery) -> dict:
 async def on_score_history(ctx: Context, q: ScoreHistoryQuery) -> dict:
     """积分手册: every score entry of the year in the order recorded, with who revoked it, paged."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)  # the directory (names, townships)
+    await check_reader_sees(ctx, q.rated_kind, q.rated_id)
     k = Knowledge(date.max, q.known_at.astimezone(UTC)) if q.known_at else None
-    book, any_events = await _book(ctx, q.rated_kind, q.rated_id, q.year, k)
-    if not any_events and not await _exists(ctx, q.rated_kind, q.rated_id):
-        raise not_found(f"{q.rated_kind}_not_found", f"本县无此对象 / {q.rated_kind} {q.rated_id} not found", "rated_id")
+    book = await _book(ctx, q.rated_kind, q.rated_id, q.year, k)
     first = (q.page - 1) * q.page_size
     return ok({"rated_kind": q.rated_kind, "rated_id": q.rated_id, "year": q.year,
                "known_at": _iso(k.known_at) if k else None, "total": len(book.entries), "page": q.page,
@@ -165,11 +161,25 @@ async def on_star_distribution_as_of(ctx: Context, q: DistributionAsOfQuery) -> 
         books[ev.aggregate_id].append(ev)
     schemes = {kind: await _schemes(ctx, year, kind, k) for kind in ("member", "organization")}
     orgs = await asyncio.to_thread(_organizations, ctx)
-    return ok(await asyncio.to_thread(_distribution, books, schemes, orgs, k, year, q))
+    visible = None if ctx.actor.sees_whole_county else ctx.actor.sees  # their township's or branch's only
+    if visible is not None and _filter_outside(ctx, q, orgs):
+        raise forbidden(f"{OUTSIDE_READ}: {q.township_id or q.branch_id}")
+    return ok(await asyncio.to_thread(_distribution, books, schemes, orgs, k, year, q, visible))
+
+
+def _filter_outside(ctx: Context, q: DistributionAsOfQuery, orgs: dict) -> bool:
+    """A township or branch filter naming what the reader may not see (403 rather than an empty answer)."""
+    if q.branch_id and not ctx.actor.sees(orgs.get(q.branch_id, (None, None))[1], q.branch_id):
+        return True
+    if q.township_id:
+        mine = ctx.actor.township if ctx.actor.role == "township_operator" else \
+            orgs.get(ctx.actor.branch or "", (None, None))[1]
+        return q.township_id != mine
+    return False
 
 
 def _distribution(books: dict[str, list], schemes: dict, orgs: dict, k: Knowledge, year: int,
-                  q: DistributionAsOfQuery) -> dict:
+                  q: DistributionAsOfQuery, visible: Callable[[str | None, str | None], bool] | None = None) -> dict:
     members: list[tuple[str | None, int]] = []
     own: dict[str, tuple[int, str | None]] = {}
     for aggregate_id, evs in books.items():
@@ -179,7 +189,8 @@ def _distribution(books: dict[str, list], schemes: dict, orgs: dict, k: Knowledg
             continue  # nothing known about it then
         branch = book.branch_id if kind == "member" else rated_id
         township = orgs.get(branch or "", (None, None))[1]
-        if (q.township_id and township != q.township_id) or (q.branch_id and branch != q.branch_id):
+        if (q.township_id and township != q.township_id) or (q.branch_id and branch != q.branch_id) or \
+                (visible is not None and not visible(township, branch)):
             continue
         found = _in_force(schemes[kind], township)
         rating = rate(found[0] if found else None, book.points_by_category())
