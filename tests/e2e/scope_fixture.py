@@ -45,6 +45,7 @@ def paths(fx: Fixture) -> dict[str, str]:
 QUERIES = {"township_id": "tw-east", "branch_id": "east-a", "organization_id": "east-a", "year": "2026",
            "as_of": "2026-06-30", "from_month": "2026-01-01", "to_month": "2026-03-01", "campaign": "2025",
            "rated_kind": "member", "limit": "100", "offset": "0", "status": "open", "reason": "secretary_unfit",
+           "known_at": "2030-01-01",
            "after": "0", "live": "false"}  # the notification stream: what came after 0, then closed
 
 CSV = "text/csv"
