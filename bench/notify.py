@@ -28,8 +28,8 @@ from pathlib import Path
 import nats
 import orjson
 
-from common import (BENCH_META, County, ServicesProcess, append_all, arguments, bench_token, command, emit,
-                    member_envelopes, request, say)
+from common import (BENCH_META, County, ServicesProcess, append_all, arguments, bench_signers, bench_token, command,
+                    emit, member_envelopes, request, say)
 from shared.auth import Actor
 from shared.catalog.organizations import OrganizationEstablished
 from shared.envelope import seal, subject_for
@@ -61,7 +61,7 @@ def dump(proc: subprocess.Popen) -> dict:
     return orjson.loads(proc.stdout.readline())
 
 
-async def setup(nc, n: int) -> tuple[County, list[str]]:
+async def setup(nc, n: int, signers: dict) -> tuple[County, list[str]]:
     c = County(COUNTY)
     await command(nc, COUNTY, "organizations", "add_county", {"county_code": COUNTY, "name": "银海区"})
     townships = [(await command(nc, COUNTY, "organizations", "add_township", {"name": f"第{t}镇"}))["data"]["township_id"]
@@ -74,11 +74,12 @@ async def setup(nc, n: int) -> tuple[County, list[str]]:
         ev = OrganizationEstablished(organization_id=org_id, name=f"第{b}村党支部", organization_type="branch",
                                      host_unit_type="village", township_id=townships[b % TOWNSHIPS],
                                      approved_by="中共侨港镇委员会", approved_on=date(2020, 3, 1))
-        items.append((subject_for(COUNTY, "org", "organization", org_id), seal(COUNTY, org_id, ev, BENCH_META, None), 0))
+        items.append((subject_for(COUNTY, "org", "organization", org_id), seal(COUNTY, org_id, ev, BENCH_META, None,
+                                                                                        signer=signers["org"]), 0))
         c.branches.append(org_id)
     store = EventStore(nc)
     await append_all(store, COUNTY, items)
-    await append_all(store, COUNTY, member_envelopes(c, MEMBERS))
+    await append_all(store, COUNTY, member_envelopes(c, MEMBERS, signer=signers["org"]))
     await command(nc, COUNTY, "ratings", "define_scheme", {"year": 2026, "name": "2026年党员星级管理", "preset": "532"})
     return c, townships
 
@@ -147,6 +148,7 @@ async def main() -> None:
         nc = None
         try:
             data, http_port, rx_port = Path(tmp) / "data", free_port(), free_port()
+            signers = bench_signers(data / "credentials")
             env = {"DANGJIAN_WEBHOOK_ALLOW_PRIVATE_HOSTS": "true", "DANGJIAN_HTTP_PORT": str(http_port)}
             procs += [ServicesProcess(server.url, data, names=("organizations", "ratings"), env=env),
                       ServicesProcess(server.url, data, names=("notifications",), env=env),
@@ -155,7 +157,7 @@ async def main() -> None:
             for p in procs[:2]:
                 await p.ready(nc)
             say(f"nats-server {server.url} (fsync {fsync}); services, notifications, gateway :{http_port} started")
-            c, townships = await setup(nc, args.n)
+            c, townships = await setup(nc, args.n, signers)
             say(f"county {COUNTY}: {TOWNSHIPS} townships, {len(c.branches)} branches, {MEMBERS} members, scheme 532")
             rx = peer("receivers", "--port", str(rx_port), "--secret", SECRET)
             procs.append(rx)

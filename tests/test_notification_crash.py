@@ -23,6 +23,7 @@ from shared.natsconf import authorization_block
 from shared.natsserver import EmbeddedNats
 from shared.provisioning import ensure_buckets
 from shared.settings import Settings
+from shared.signing import Signer
 from tests.conftest import new_county, token_for
 from tests.e2e.receivers import Receivers
 
@@ -69,13 +70,13 @@ async def test_killing_the_service_mid_delivery_loses_nothing(tmp_path, credenti
         reply = await command("create_subscription", {"subscription_id": "hook", "name": "hook", "channel": "webhook",
                                                       "url": f"{rx.url}/hook/hook", "secret": SECRET})
         assert reply["ok"], reply
-        meta = Metadata("test:crash")
+        meta, signer = Metadata("test:crash"), Signer.load(credentials.directory, "organizations")  # as it writes them
         for i in range(COUNT):
             ev = OrganizationEstablished(organization_id=f"o{i}", name=f"第{i}村党支部", organization_type="branch",
                                          host_unit_type="village", township_id="t", approved_by="镇党委",
                                          approved_on=date(2026, 1, 1))
             await store.append(county, subject_for(county, "org", "organization", f"o{i}"),
-                               [seal(county, f"o{i}", ev, meta, None)], 0)
+                               [seal(county, f"o{i}", ev, meta, None, signer=signer)], 0)
         for _ in range(600):
             if len(rx.got["hook"]) >= 20:
                 break

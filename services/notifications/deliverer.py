@@ -181,6 +181,8 @@ class Deliverer:
                 statuses = await asyncio.to_thread(self._write, lambda conn: [
                     [d.record_attempt(conn, r, outcome, now) for r in rows] for rows, outcome, _ in pending])
             except Exception as exc:  # not recorded: the deliveries stay pending and are sent again
+                log.warning("notifications.record_failed", deliveries=len(pending), error=str(exc)[:300])
+                await asyncio.sleep(1.0)  # not a tight loop of sends while the database refuses
                 for *_, done in pending:
                     done.set_exception(exc)
                 continue

@@ -12,7 +12,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, and_, select, update
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, and_, func, select, update
 from sqlalchemy.engine import Connection
 
 from shared.db import upsert
@@ -91,11 +91,15 @@ def due(conn: Connection, county: str, now: datetime, limit: int = 1000) -> list
 
 
 def record_attempt(conn: Connection, row, outcome: dict, now: datetime) -> str:
-    """Log the attempt and move the delivery on; answers its new status."""
+    """Log the attempt and move the delivery on; answers its new status. The log numbers every attempt
+    ever made (a replay restarts the retry schedule, `attempts`, not the log)."""
     attempt = row.attempts + 1
+    logged = conn.execute(select(func.max(attempts.c.attempt)).where(
+        attempts.c.county == row.county, attempts.c.notification_id == row.notification_id,
+        attempts.c.subscription_id == row.subscription_id)).scalar() or 0
     conn.execute(attempts.insert().values(
         county=row.county, notification_id=row.notification_id, subscription_id=row.subscription_id,
-        attempt=attempt, at=now, status_code=outcome.get("status"), latency_ms=outcome.get("latency_ms"),
+        attempt=logged + 1, at=now, status_code=outcome.get("status"), latency_ms=outcome.get("latency_ms"),
         response=(outcome.get("response") or "")[:RESPONSE_KEPT] or None, error=outcome.get("error")))
     values: dict = {"attempts": attempt, "last_status": outcome.get("status"), "last_error": outcome.get("error")}
     if outcome["ok"]:

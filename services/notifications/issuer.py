@@ -93,7 +93,7 @@ class Issuer:
         event = NotificationIssued.model_validate(payload)
         meta = Metadata(actor="system:notifications", correlation_id=row.causation_id or event.notification_id,
                         causation_id=row.causation_id)
-        env = seal(county, event.notification_id, event, meta, None)
+        env = seal(county, event.notification_id, event, meta, None, signer=self.service.repo.signer)
         subject = subject_for(county, "notifications", "notification", event.notification_id)
         try:
             await self.service.store.append(county, subject, [env], 0)
