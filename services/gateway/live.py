@@ -18,8 +18,10 @@ from typing import Any
 import orjson
 import structlog
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 
 from shared.auth import Actor
+from shared.errors import DomainError
 from shared.eventstore import stream_name
 from services.notifications.domain import visible_to
 
@@ -52,7 +54,11 @@ class CountyFeed:
         self.sub = None
 
     async def start(self) -> None:
-        info = await self.js.stream_info(stream_name(self.county))
+        try:
+            info = await self.js.stream_info(stream_name(self.county))
+        except NotFoundError:
+            raise DomainError("county_not_found", f"县 {self.county} 未开通 / county {self.county} is not set up",
+                              404) from None
         self.last_seq = info.state.last_seq
         self.sub = await self.js.subscribe(
             f"pb.{self.county}.evt.notifications.notification.>", stream=stream_name(self.county),

@@ -169,7 +169,7 @@ async def test_robots_are_signed_rate_limited_into_a_digest_and_disabled_on_conf
         return {n for g in rx.got[robot] for n in names if n in g.get("text", "")}
 
     for robot in ("ding", "wx", "fei"):
-        await eventually(lambda r=robot: covered(r) == set(names), what=f"{robot} covers all 25")
+        await eventually(lambda r=robot: covered(r) == set(names), timeout=45, what=f"{robot} covers all 25")
         assert len(rx.got[robot]) <= 20  # 20 a minute: the rest merged, never dropped
     assert any("汇总" in g["text"] for g in rx.got["ding"])
     assert all("党建" in g["text"] for g in rx.got["ding"])

@@ -89,6 +89,8 @@ async def test_the_feed_refuses_what_it_must(http, token):
     other = token("county_admin", "110101")
     r = await http.get(f"/api/v1/counties/{code}/notifications/stream", headers=other)
     assert r.status_code == 403
+    r = await http.get("/api/v1/counties/710101/notifications/stream", headers=token("county_admin", "710101"))
+    assert r.status_code == 404 and r.json()["code"] == "county_not_found"
     r = await http.get(f"/api/v1/counties/{code}/notifications", headers=admin, params={"size": 1000})
     assert r.status_code == 422 and r.json()["errors"][0]["field"].endswith("size")
 
