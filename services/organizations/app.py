@@ -4,6 +4,8 @@ its five bounded contexts list in their HANDLERS, and running their projections.
 from shared.service import Routes, Service
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
+from services.organizations.development import handlers as development
+from services.organizations.development.projections.development import DevelopmentProjection
 from services.organizations.enterprises import handlers as enterprises
 from services.organizations.enterprises.projections.coverage import CoverageProjection
 from services.organizations.lifecycle import handlers as lifecycle
@@ -11,8 +13,8 @@ from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules)
-PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, development)
+PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, DevelopmentProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
