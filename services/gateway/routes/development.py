@@ -25,7 +25,8 @@ from services.organizations.development.queries import (ApplicantEntry, Applican
 SERVICE = "organizations"
 router = APIRouter(prefix="/api/v1/counties/{county}", tags=["development"], responses=PROBLEM_RESPONSES)
 
-IdPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="申请人（党员）编号 / applicant (member) id")]
+ApplicantPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="申请人编号 / applicant id")]
+MemberPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="预备党员编号 / probationary member id")]
 IdQuery = Annotated[str | None, Query(pattern=TOKEN_PATTERN)]
 StageQuery = Annotated[Stage | None, Query(description="阶段 / stage")]
 AsOfQuery = Annotated[IsoDate | None, Query(description="业务日期 YYYY-MM-DD；默认今天 / business date; default today")]
@@ -37,34 +38,49 @@ async def receive_application(body: dc.ReceiveApplication, edge: WriteEdge) -> d
     return await edge.write(SERVICE, "receive_application", body.model_dump(mode="json"))
 
 
-def _step(base: str, segment: str, model: type[BaseModel], key: str, command: str, summary: str) -> None:
-    body_model = body_of(model, key)
+def _applicant_step(segment: str, model: type[BaseModel], command: str, summary: str) -> None:
+    body_model = body_of(model, "applicant_id")
 
-    async def endpoint(body: body_model, edge: WriteEdge, target: IdPath) -> dict[str, Any]:  # type: ignore[valid-type]
-        data = bodies.command(model, {**body.model_dump(exclude_unset=True), key: target}, {key: "path.id"})
+    async def endpoint(body: body_model, edge: WriteEdge,  # type: ignore[valid-type]
+                       applicant_id: ApplicantPath) -> dict[str, Any]:
+        data = bodies.command(model, {**body.model_dump(exclude_unset=True), "applicant_id": applicant_id},
+                              {"applicant_id": "path.applicant_id"})
         return await edge.write(SERVICE, command, data)
 
-    router.add_api_route(f"/{base}/{{target}}/{segment}", endpoint, methods=["POST"], name=command,
+    router.add_api_route(f"/applicants/{{applicant_id}}/{segment}", endpoint, methods=["POST"], name=command,
                          response_model=written(dc.DevelopmentStep), summary=summary, description=model.__doc__)
 
 
-for _base, _segment, _model, _key, _command, _summary in [
-    ("applicants", "activist", dc.DesignateActivist, "applicant_id", "designate_activist",
+def _probation_step(segment: str, model: type[BaseModel], command: str, summary: str) -> None:
+    body_model = body_of(model, "member_id")
+
+    async def endpoint(body: body_model, edge: WriteEdge, member_id: MemberPath) -> dict[str, Any]:  # type: ignore[valid-type]
+        data = bodies.command(model, {**body.model_dump(exclude_unset=True), "member_id": member_id},
+                              {"member_id": "path.member_id"})
+        return await edge.write(SERVICE, command, data)
+
+    router.add_api_route(f"/members/{{member_id}}/{segment}", endpoint, methods=["POST"], name=command,
+                         response_model=written(dc.DevelopmentStep), summary=summary, description=model.__doc__)
+
+
+for _segment, _model, _command, _summary in [
+    ("activist", dc.DesignateActivist, "designate_activist",
      "确定入党积极分子 / designate an activist (with training contacts)"),
-    ("applicants", "candidate", dc.DesignateCandidate, "applicant_id", "designate_candidate",
-     "确定发展对象 / designate a development candidate"),
-    ("applicants", "admission", dc.AdmitProbationaryMember, "applicant_id", "admit_probationary_member",
+    ("candidate", dc.DesignateCandidate, "designate_candidate", "确定发展对象 / designate a development candidate"),
+    ("admission", dc.AdmitProbationaryMember, "admit_probationary_member",
      "接收预备党员 / admit as a probationary member (branch meeting + upper approval)"),
-    ("applicants", "discontinuation", dc.DiscontinueDevelopment, "applicant_id", "discontinue_development",
+    ("discontinuation", dc.DiscontinueDevelopment, "discontinue_development",
      "终止培养 / end the development, with a reason"),
-    ("members", "confirmation", dc.ConfirmMembership, "member_id", "confirm_membership",
-     "预备党员转正 / make a probationary member full"),
-    ("members", "probation-extension", dc.ExtendProbation, "member_id", "extend_probation",
-     "延长预备期 / extend the probation once"),
-    ("members", "probation-cancellation", dc.CancelProbation, "member_id", "cancel_probation",
+]:
+    _applicant_step(_segment, _model, _command, _summary)
+
+for _segment, _model, _command, _summary in [
+    ("confirmation", dc.ConfirmMembership, "confirm_membership", "预备党员转正 / make a probationary member full"),
+    ("probation-extension", dc.ExtendProbation, "extend_probation", "延长预备期 / extend the probation once"),
+    ("probation-cancellation", dc.CancelProbation, "cancel_probation",
      "取消预备党员资格 / cancel a probationary membership"),
 ]:
-    _step(_base, _segment, _model, _key, _command, _summary)
+    _probation_step(_segment, _model, _command, _summary)
 
 
 def _filter(branch_id: str | None, township_id: str | None, stage: str | None) -> dict[str, Any]:
@@ -87,7 +103,7 @@ async def applicants_export(edge: ReadEdge, branch_id: IdQuery = None, township_
 
 @router.get("/applicants/{applicant_id}", response_model=ApplicantEntry,
             summary="申请人（预备党员）详情 / one applicant's or probationary member's steps")
-async def get_applicant(edge: ReadEdge, applicant_id: IdPath) -> Any:
+async def get_applicant(edge: ReadEdge, applicant_id: ApplicantPath) -> Any:
     return await edge.read(SERVICE, "get_applicant", {"applicant_id": applicant_id})
 
 

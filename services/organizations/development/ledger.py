@@ -56,12 +56,8 @@ def _applicant_rows(ctx: Context) -> list[dict]:
 
 # -- pure ----------------------------------------------------------------------------------------
 def visible(actor: Actor, org: dict | None) -> bool:
-    """A branch secretary sees their branch, a township operator their township, the county all."""
-    if actor.role == "branch_secretary":
-        return org is not None and org["organization_id"] == actor.branch
-    if actor.role == "township_operator":
-        return org is not None and org["township_id"] == actor.township
-    return True
+    """Rows of a branch the reader may see (README: Read rules): `Actor.sees` by the branch's township."""
+    return actor.sees(org["township_id"] if org else None, org["organization_id"] if org else None)
 
 
 def with_probation_end(row: dict, probation_months: Callable[[date], int]) -> dict:
