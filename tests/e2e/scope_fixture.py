@@ -106,9 +106,10 @@ BODIES: dict[str, dict] = {
     "close_year": {"reason": "年度评定结束"},
     "reopen_year": {"reason": "补录"},
     "adopt_rules": {},  # filled from the rules in force (the whole table)
-    # 发展党员: steps on applicant app-east-a (any order: a step out of order is 409); probation
+    # 发展党员: steps on applicant app-east-a of east-c (east-a is merged and dissolved by the probes above;
+    # any order: a step out of order is 409); probation
     # decisions on full member m-east-a are 409 (not probationary) — only the scope is at stake
-    "receive_application": {"name": "欧阳己", "gender": "女", "birth_date": "1998-03-08", "branch_id": "east-a",
+    "receive_application": {"name": "欧阳己", "gender": "女", "birth_date": "1998-03-08", "branch_id": "east-c",
                             "applied_on": "2020-01-01", "received_by": "欧阳甲", "applicant_id": "app-probe"},
     "designate_activist": {"designated_on": "2021-01-01", "decided_by": "支部委员会",
                            "training_contacts": ["欧阳甲", "欧阳乙"]},
@@ -163,7 +164,7 @@ async def build(http, county: str, platform: dict, admin: dict) -> Fixture:
         await ok("POST", f"{base}/enterprises", {**BODIES["register_enterprise"], "enterprise_id": eid, "uscc": uscc,
                                                  "name": name, "township_id": township, "full_members": 0})
     await ok("POST", f"{base}/applicants", {"applicant_id": "app-east-a", "name": "欧阳庚", "gender": "男",
-                                            "birth_date": "1996-01-01", "branch_id": "east-a",
+                                            "birth_date": "1996-01-01", "branch_id": "east-c",
                                             "applied_on": "2020-01-01", "received_by": "欧阳甲"})
     rules = await http.get(f"{base}/rules", headers=admin)
     fx.bodies["adopt_rules"] = {**rules.json()["in_force"], "effective_from": "2027-01-01"}

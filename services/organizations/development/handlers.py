@@ -62,9 +62,10 @@ async def on_admit_probationary_member(ctx: Context, cmd: AdmitProbationaryMembe
     """接收预备党员: the applicant's events and the member's registration in one atomic batch."""
     _check_upper_approval(ctx)
     applicant = await _state(ctx, Applicant, cmd.applicant_id)
+    if applicant.exists:  # scope first: a refusal says nothing about another township's applicant
+        scope.check_may_manage_branch(ctx.actor, await _state(ctx, Organization, applicant.branch_id))
     check_stage(applicant, "candidate")
     branch = await _state(ctx, Organization, applicant.branch_id)
-    scope.check_may_manage_branch(ctx.actor, branch)
     rules, day = (await rules_in_force(ctx, cmd.branch_meeting_on)).development, today()
 
     def decide(states: list[Aggregate]) -> Decision:
