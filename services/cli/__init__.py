@@ -9,6 +9,7 @@ One module per command group; each registers its typer commands on the one app (
     log.py       verify, rebuild
     security.py  revoke-tokens, credentials (and the first-run admin token of `start`)
     asyncapi.py  asyncapi
+    accounts.py  create-admin
 
 To add a group: write `services/cli/<group>.py` with `@app.command(...)` functions (helpers for talking to
 the running system are in services/cli/common.py) and add it to the import below.
@@ -22,8 +23,9 @@ from services.cli import ratings
 from services.cli import log
 from services.cli import security
 from services.cli import asyncapi
+from services.cli import accounts
 
-GROUPS = (system, imports, reports, ratings, log, security, asyncapi)
+GROUPS = (system, imports, reports, ratings, log, security, asyncapi, accounts)
 
 __all__ = ["app", "main"]
 
