@@ -11,9 +11,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
-from services.gateway import problems
+from services.gateway import pages, problems
 from services.gateway.client import ServiceClient
 from services.gateway.edge import SeqTracker
 from services.gateway.middleware import EdgeMiddleware
@@ -66,11 +66,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     for module in (accounts, organizations, campaigns, enterprises, coverage, ratings, health, tokens):
         app.include_router(module.router)
 
-    index = (STATIC / "index.html").read_text(encoding="utf-8")
-
-    @app.get("/", include_in_schema=False)
-    async def dashboard() -> HTMLResponse:
-        return HTMLResponse(index)
-
+    app.include_router(pages.router)  # the workbench (server-rendered, cookie session)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -1,0 +1,74 @@
+"""Chinese first, English alongside: page texts and the translation of validation messages (Pydantic's
+English messages become Chinese for people; the API keeps the English too)."""
+from __future__ import annotations
+
+import re
+
+LANGS = ("zh", "en")
+
+# Pydantic's messages (pydantic_core) → Chinese; {n} / {v} carry the number or value of the message.
+_MESSAGES: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p, zh in [
+    (r"^Field required$", "必填"),
+    (r"^String should have at most (\d+) characters?$", "最多 {0} 个字符"),
+    (r"^String should have at least (\d+) characters?$", "至少 {0} 个字符"),
+    (r"^String should match pattern '.*'$", "格式不正确"),
+    (r"^Input should be a valid integer.*$", "应为整数"),
+    (r"^Input should be a valid number.*$", "应为数字"),
+    (r"^Input should be a valid date.*$", "应为有效日期（如 2026-01-31）"),
+    (r"^Input should be greater than or equal to (\S+)$", "不能小于 {0}"),
+    (r"^Input should be less than or equal to (\S+)$", "不能大于 {0}"),
+    (r"^Input should be greater than (\S+)$", "应大于 {0}"),
+    (r"^Input should be less than (\S+)$", "应小于 {0}"),
+    (r"^Input should be (.+)$", "应为 {0} 之一"),
+    (r"^Value error, (.*)$", "{0}"),
+    (r"^Extra inputs are not permitted$", "不允许的字段"),
+]]
+_HAS_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def chinese(message: str) -> str:
+    """The Chinese of a validation message ('String should have at most 40 characters' → '最多 40 个字符');
+    a message that is Chinese already (the domain's "中文 / English") keeps its Chinese part."""
+    if _HAS_CHINESE.search(message):
+        return message.split(" / ", 1)[0]
+    for pattern, zh in _MESSAGES:
+        m = pattern.match(message)
+        if m:
+            return zh.format(*m.groups())
+    return message
+
+
+def bilingual(message: str) -> str:
+    """'最多 40 个字符 / String should have at most 40 characters' (the English kept for integrations)."""
+    zh = chinese(message)
+    return message if zh == message else f"{zh} / {message}"
+
+
+TEXT = {
+    "zh": {"title": "党建工作台", "login": "登录", "logout": "退出", "login_name": "登录名", "password": "密码",
+           "overview": "总览", "coverage": "覆盖情况", "ratings": "星级管理", "rectification": "整顿台账",
+           "enterprises": "两新组织", "accounts": "账号", "change_password": "修改密码", "new_password": "新密码",
+           "current_password": "当前密码", "save": "保存", "county": "县（区）", "as_of": "统计日期",
+           "targets": "目标任务", "rate": "完成率", "target": "要求", "shortfall": "差距单位", "met": "已达标",
+           "not_met": "未达标", "stars": "星级分布", "members_rated": "参评党员", "cases": "整顿案例",
+           "listed": "列入", "rectified": "销号", "conversion": "转化率", "overdue": "超期未销号",
+           "elections": "换届提醒", "due": "换届期限", "none": "暂无", "lang": "English",
+           "organization_coverage": "组织覆盖率", "work_coverage": "工作覆盖率", "township": "乡镇",
+           "in_scope": "应建单位", "organized": "已建", "notifications": "最新通知", "star_n": "{0}星"},
+    "en": {"title": "Party-building workbench", "login": "Sign in", "logout": "Sign out", "login_name": "Login",
+           "password": "Password", "overview": "Overview", "coverage": "Coverage", "ratings": "Star ratings",
+           "rectification": "Rectification", "enterprises": "Enterprises", "accounts": "Accounts",
+           "change_password": "Change password", "new_password": "New password",
+           "current_password": "Current password", "save": "Save", "county": "County", "as_of": "As of",
+           "targets": "Targets", "rate": "Achieved", "target": "Target", "shortfall": "Falling short",
+           "met": "met", "not_met": "not met", "stars": "Star distribution", "members_rated": "Members rated",
+           "cases": "Rectification cases", "listed": "Listed", "rectified": "Rectified", "conversion": "Conversion",
+           "overdue": "Overdue", "elections": "Elections due", "due": "Due", "none": "None", "lang": "中文",
+           "organization_coverage": "Organization coverage", "work_coverage": "Work coverage",
+           "township": "Township", "in_scope": "In scope", "organized": "Organized",
+           "notifications": "Recent notifications", "star_n": "{0} stars"},
+}
+
+
+def texts(lang: str) -> dict[str, str]:
+    return TEXT["en" if lang == "en" else "zh"]

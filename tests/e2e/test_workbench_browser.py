@@ -1,0 +1,112 @@
+"""The workbench in a real browser (Debian chromium, Playwright): sign-in and lockout, the county
+overview with its charts at 1366×768 and phone width, field errors in Chinese in place, a county
+outside the account's scope. Screenshots of each page are saved in test-artifacts/."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from services.organizations.enterprises.uscc import uscc_from_parts
+from shared.auth import Actor, issue_token
+from tests.conftest import new_county
+from tests.e2e.browser import DESKTOP, PHONE, browser, shot  # noqa: F401  (fixture)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+async def seed_county(http, settings) -> tuple[str, dict[str, str]]:
+    """A county with two townships, a branch with a scored member, and an enterprise (via the API)."""
+    admin = {"Authorization": f"Bearer {issue_token(settings.secret(), Actor(sub='seed', role='platform_admin'))}"}
+    code, year = new_county(), date.today().year
+    C = f"/api/v1/counties/{code}"
+
+    async def ok(method: str, url: str, body: dict) -> dict:
+        r = await http.request(method, url, json=body, headers=admin)
+        assert r.status_code in (200, 201), r.text
+        return r.json()
+
+    await ok("POST", "/api/v1/counties", {"county_code": code, "name": "工作台县"})
+    await ok("POST", f"{C}/townships", {"township_id": "qiaogang", "name": "侨港镇"})
+    await ok("POST", f"{C}/townships", {"township_id": "yintan", "name": "银滩镇"})
+    await ok("POST", f"{C}/organizations", {"organization_id": "qg-village", "name": "侨港镇侨港村党支部",
+             "organization_type": "branch", "host_unit_type": "village", "township_id": "qiaogang",
+             "approved_by": "中共侨港镇委员会", "approved_on": "2019-05-04"})
+    await ok("POST", f"{C}/members", {"member_id": "zxl", "name": "张秀玲", "gender": "女", "birth_date": "1980-05-01",
+             "membership_status": "正式党员", "joined_on": "2010-07-01", "branch_id": "qg-village"})
+    await ok("PUT", f"{C}/star-schemes/{year}", {"name": f"{year}年党员星级管理", "preset": "beihai-5"})
+    await ok("POST", f"{C}/members/zxl/scores", {"year": year, "category": "lead_by_example", "points": 10,
+             "reason": "带头参与防汛抢险", "occurred_on": f"{year}-01-01", "idempotency_key": "seed-1"})
+    await ok("POST", f"{C}/enterprises", {"enterprise_id": "seafood", "uscc": uscc_from_parts("450503", f"E{code}1"),
+             "name": "侨港海产品加工有限公司", "unit_type": "非公企业", "township_id": "qiaogang", "industry": "制造业",
+             "employees": 45, "full_members": 3, "registered_on": "2025-01-15"})
+    return code, admin
+
+
+async def test_sign_in_lockout_overview_and_scope(browser, http, gateway, settings):
+    code, admin = await seed_county(http, settings)
+    li, wang = unique("li"), unique("wang")
+    for login, role, extra in ((li, "county_admin", {}), (wang, "township_operator", {"township_id": "yintan"})):
+        r = await http.post(f"/api/v1/counties/{code}/accounts", headers=admin, json={
+            "login": login, "name": "李" if login == li else "王", "role": role, "password": "Gongzuo-2026", **extra})
+        assert r.status_code == 201, r.text
+
+    context = await browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=gateway)
+    page = await context.new_page()
+    try:
+        await page.goto("/")
+        assert page.url.endswith("/login?next=/")
+        await shot(page, "login")
+        # five wrong passwords: the message says the account is locked, the right password no longer works
+        for attempt in range(5):
+            await page.fill("input[name=login]", wang)
+            await page.fill("input[name=password]", f"wrong-{attempt}")
+            await page.click("main button[type=submit]")
+        assert "锁定" in await page.text_content("#form-error")
+        await page.fill("input[name=login]", wang)
+        await page.fill("input[name=password]", "Gongzuo-2026")
+        await page.click("main button[type=submit]")
+        assert "锁定" in await page.text_content("#form-error")
+        await shot(page, "login-locked")
+
+        await page.fill("input[name=login]", li)
+        await page.fill("input[name=password]", "Gongzuo-2026")
+        await page.click("main button[type=submit]")
+        await page.wait_for_selector("body[data-charts-ready]")
+        assert page.url.endswith(f"/counties/{code}")
+        assert await page.locator("#chart-stars canvas").count() == 1
+        assert "侨港镇" in await page.text_content("#targets") or "%" in await page.text_content("#targets")
+        cookies = await context.cookies()
+        session = next(c for c in cookies if c["name"] == "dangjian_session")
+        assert session["httpOnly"] and session["sameSite"] == "Strict"
+        assert await page.evaluate("document.cookie.includes('dangjian_session')") is False
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= DESKTOP["width"], "no horizontal scrolling at 1366×768"
+        await shot(page, "overview-1366")
+        await page.set_viewport_size(PHONE)
+        await page.reload()
+        await page.wait_for_selector("body[data-charts-ready]")
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+        await shot(page, "overview-phone")
+        await page.set_viewport_size(DESKTOP)
+
+        # another county is outside the account's scope
+        response = await page.goto(f"/counties/{new_county()}")
+        assert response.status == 403 and "无权" in await page.text_content("main")
+
+        # a field error in Chinese, in place
+        await page.goto("/password")
+        await page.fill("input[name=password]", "Gongzuo-2026")
+        await page.fill("input[name=new_password]", "short")
+        await page.click("main button[type=submit]")
+        assert "至少 8 个字符" in await page.text_content("#new_password-error")
+        await shot(page, "password-field-error")
+
+        await page.goto(f"/counties/{code}")
+        await page.click("text=退出")
+        assert "/login" in page.url
+        await page.goto(f"/counties/{code}")
+        assert "/login" in page.url  # the session ended
+    finally:
+        await context.close()
