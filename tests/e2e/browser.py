@@ -21,7 +21,7 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed after the module: no browser left running for later tests
 async def browser():
     path = chromium_path()
     if path is None:

@@ -103,6 +103,25 @@ async def test_sign_in_lockout_overview_and_scope(browser, http, gateway, settin
         assert "至少 8 个字符" in await page.text_content("#new_password-error")
         await shot(page, "password-field-error")
 
+        # recording a score: a field error in place first, then the star it earns
+        await page.goto(f"/counties/{code}/ratings")
+        await page.click("#branches a:has-text('侨港村')")
+        await page.click("#members a:has-text('张秀玲')")
+        assert await page.text_content("#total-stars") == "1"
+        await page.select_option("select[name=category]", index=1)
+        await page.fill("input[name=reason]", "帮扶困难群众")
+        await page.click("#record-score")
+        assert "应为整数" in await page.text_content("#points-error")
+        await page.fill("input[name=points]", "10")
+        await page.click("#record-score")
+        await page.wait_for_selector("#total-stars")
+        assert await page.text_content("#total-stars") == "2"
+        assert "帮扶困难群众" in await page.text_content("#scores")
+        await shot(page, "member-rating")
+        await page.fill("#scores form.revoke input[name=revoke_reason] >> nth=0", "重复记录")
+        await page.click("#scores form.revoke button >> nth=0")
+        assert await page.text_content("#total-stars") == "1"
+
         await page.goto(f"/counties/{code}")
         await page.click("text=退出")
         assert "/login" in page.url

@@ -54,7 +54,12 @@ TEXT = {
            "listed": "列入", "rectified": "销号", "conversion": "转化率", "overdue": "超期未销号",
            "elections": "换届提醒", "due": "换届期限", "none": "暂无", "lang": "English",
            "organization_coverage": "组织覆盖率", "work_coverage": "工作覆盖率", "township": "乡镇",
-           "in_scope": "应建单位", "organized": "已建", "notifications": "最新通知", "star_n": "{0}星"},
+           "in_scope": "应建单位", "organized": "已建", "notifications": "最新通知", "star_n": "{0}星",
+           "search": "查询", "total": "共", "prev": "上一页", "next": "下一页", "branch": "支部", "member": "党员",
+           "own_stars": "本组织星级", "record_score": "记录积分", "category": "星级类别", "points": "分值",
+           "reason": "事由", "occurred_on": "发生日期", "revoke": "撤销", "revoked": "已撤销", "scores": "积分记录",
+           "total_stars": "已获星数", "total_points": "总积分", "year": "年度", "members": "党员",
+           "recorded_by": "记录人", "earned": "已获得", "star_class": "类别"},
     "en": {"title": "Party-building workbench", "login": "Sign in", "logout": "Sign out", "login_name": "Login",
            "password": "Password", "overview": "Overview", "coverage": "Coverage", "ratings": "Star ratings",
            "rectification": "Rectification", "enterprises": "Enterprises", "accounts": "Accounts",
@@ -66,7 +71,13 @@ TEXT = {
            "overdue": "Overdue", "elections": "Elections due", "due": "Due", "none": "None", "lang": "中文",
            "organization_coverage": "Organization coverage", "work_coverage": "Work coverage",
            "township": "Township", "in_scope": "In scope", "organized": "Organized",
-           "notifications": "Recent notifications", "star_n": "{0} stars"},
+           "notifications": "Recent notifications", "star_n": "{0} stars",
+           "search": "Search", "total": "Total", "prev": "Previous", "next": "Next", "branch": "Branch",
+           "member": "Member", "own_stars": "Own stars", "record_score": "Record a score", "category": "Star",
+           "points": "Points", "reason": "Reason", "occurred_on": "Occurred on", "revoke": "Revoke",
+           "revoked": "revoked", "scores": "Scores", "total_stars": "Stars earned", "total_points": "Points",
+           "year": "Year", "members": "Members", "recorded_by": "Recorded by", "earned": "earned",
+           "star_class": "Class"},
 }
 
 

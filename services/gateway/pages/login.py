@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from services.gateway.auth import SESSION_COOKIE
+from services.gateway.pages.forms import field_errors
 from services.gateway.pages.i18n import chinese
 from services.gateway.pages.web import SignInNeeded, check_form, page_actor, render, to_login
 from services.gateway.routes.accounts import _revoke, set_session, sign_in
@@ -13,10 +14,6 @@ from services.organizations.accounts.commands import ChangePassword, SignIn
 from shared.errors import DomainError
 
 router = APIRouter()
-
-
-def _field_errors(exc: ValidationError) -> dict[str, str]:
-    return {str(e["loc"][0]): chinese(e["msg"]) for e in exc.errors() if e["loc"]}
 
 
 def _safe_next(target: str | None) -> str:
@@ -37,7 +34,7 @@ async def login_submit(request: Request) -> Response:
         cmd = SignIn(login=login, password=str(form.get("password", "")))
         issued = await sign_in(request, cmd.model_dump())
     except ValidationError as exc:
-        return render(request, "login.html", status_code=422, next=target, errors=_field_errors(exc), login=login)
+        return render(request, "login.html", status_code=422, next=target, errors=field_errors(exc), login=login)
     except DomainError as exc:
         return render(request, "login.html", status_code=exc.status, next=target, login=login,
                       errors={"form": chinese(exc.detail)})
@@ -81,7 +78,7 @@ async def password_submit(request: Request) -> Response:
                              new_password=str(form.get("new_password", "")))
         await request.app.state.client.public("organizations", "change_password", cmd.model_dump())
     except ValidationError as exc:
-        return render(request, "password.html", actor=actor, status_code=422, errors=_field_errors(exc))
+        return render(request, "password.html", actor=actor, status_code=422, errors=field_errors(exc))
     except DomainError as exc:
         errors = {e.field: chinese(e.message) for e in exc.errors} or {"form": chinese(exc.detail)}
         return render(request, "password.html", actor=actor, status_code=exc.status, errors=errors)

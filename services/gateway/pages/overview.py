@@ -4,14 +4,12 @@ parallel, each with the same scope as the API."""
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.gateway.auth import COUNTY_PATTERN
-from services.gateway.pages.web import SignInNeeded, edge_for, page_actor, render, to_login
+from services.gateway.pages.web import SignInNeeded, county_page, edge_for, page_actor, render, to_login
 from services.gateway.routes.ratings import this_year
 from shared.errors import DomainError
 
@@ -53,12 +51,11 @@ async def home(request: Request) -> Response:
 @router.get("/counties/{county}")
 async def overview(request: Request, county: str) -> Response:
     try:
-        actor = page_actor(request)
+        actor, denied = county_page(request, county)
     except SignInNeeded:
         return to_login(request)
-    if not re.match(COUNTY_PATTERN, county) or not actor.in_county(county):
-        return render(request, "error.html", actor=actor, status_code=403,
-                      message=f"无权访问县 {county} / this county is outside your scope")
+    if denied:
+        return denied
     year = this_year()
     edge = edge_for(request, actor, county)
     data, problems = await gather_reads(edge, {**READS, "stars": ("ratings", "star_distribution", {"year": year})})

@@ -2,6 +2,7 @@
 the language, the CSRF token for forms, and rendering a template."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from services.gateway.auth import actor_of, check_csrf, csrf_token, session_token
+from services.gateway.auth import COUNTY_PATTERN, actor_of, check_csrf, csrf_token, session_token
 from services.gateway.edge import Edge, make_edge
 from services.gateway.pages.i18n import texts
 from shared.auth import Actor
@@ -44,6 +45,15 @@ def page_actor(request: Request) -> Actor:
         return actor_of(request, token)
     except DomainError:
         raise SignInNeeded() from None
+
+
+def county_page(request: Request, county: str) -> tuple[Actor, Response | None]:
+    """The signed-in person and, when the county is outside their scope, the 403 page to answer."""
+    actor = page_actor(request)
+    if not re.match(COUNTY_PATTERN, county) or not actor.in_county(county):
+        return actor, render(request, "error.html", actor=actor, status_code=403,
+                             message=f"无权访问县 {county} / this county is outside your scope")
+    return actor, None
 
 
 def check_form(request: Request, form: Any) -> None:
