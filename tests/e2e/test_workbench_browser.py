@@ -46,8 +46,9 @@ async def seed_county(http, settings) -> tuple[str, dict[str, str]]:
 
 async def test_sign_in_lockout_overview_and_scope(browser, http, gateway, settings):
     code, admin = await seed_county(http, settings)
-    li, wang = unique("li"), unique("wang")
-    for login, role, extra in ((li, "county_admin", {}), (wang, "township_operator", {"township_id": "yintan"})):
+    li, wang, zhao = unique("li"), unique("wang"), unique("zhao")
+    for login, role, extra in ((li, "county_admin", {}), (wang, "township_operator", {"township_id": "yintan"}),
+                               (zhao, "township_operator", {"township_id": "yintan"})):
         r = await http.post(f"/api/v1/counties/{code}/accounts", headers=admin, json={
             "login": login, "name": "李" if login == li else "王", "role": role, "password": "Gongzuo-2026", **extra})
         assert r.status_code == 201, r.text
@@ -122,10 +123,33 @@ async def test_sign_in_lockout_overview_and_scope(browser, http, gateway, settin
         await page.click("#scores form.revoke button >> nth=0")
         assert await page.text_content("#total-stars") == "1"
 
+        # coverage drill-down with an as-of date, and the enterprises table
+        await page.goto(f"/counties/{code}/coverage?dimension=industry&as_of={date.today().isoformat()}")
+        await page.wait_for_selector("body[data-charts-ready]")
+        assert "制造业" in await page.text_content("#rows")
+        await shot(page, "coverage")
+        await page.goto(f"/counties/{code}/enterprises?industry=制造业")
+        assert "侨港海产品加工有限公司" in await page.text_content("#units")
+        await shot(page, "enterprises")
+
         await page.goto(f"/counties/{code}")
         await page.click("text=退出")
         assert "/login" in page.url
         await page.goto(f"/counties/{code}")
         assert "/login" in page.url  # the session ended
+
+        # a township operator of 银滩镇 sees nothing of 侨港镇, whatever the URL asks for
+        await page.fill("input[name=login]", zhao)
+        await page.fill("input[name=password]", "Gongzuo-2026")
+        await page.click("main button[type=submit]")
+        await page.wait_for_selector("body[data-charts-ready]")
+        assert "侨港" not in await page.text_content("main")
+        await shot(page, "overview-township-operator")
+        await page.goto(f"/counties/{code}/enterprises?township_id=qiaogang")
+        assert "侨港海产品" not in await page.text_content("main")
+        await page.goto(f"/counties/{code}/ratings")
+        assert "侨港村" not in await page.text_content("main")
+        await page.goto(f"/counties/{code}/coverage")
+        assert "侨港" not in await page.text_content("main")
     finally:
         await context.close()

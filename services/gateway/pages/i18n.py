@@ -59,7 +59,12 @@ TEXT = {
            "own_stars": "本组织星级", "record_score": "记录积分", "category": "星级类别", "points": "分值",
            "reason": "事由", "occurred_on": "发生日期", "revoke": "撤销", "revoked": "已撤销", "scores": "积分记录",
            "total_stars": "已获星数", "total_points": "总积分", "year": "年度", "members": "党员",
-           "recorded_by": "记录人", "earned": "已获得", "star_class": "类别"},
+           "recorded_by": "记录人", "earned": "已获得", "star_class": "类别",
+           "dimension": "维度", "dim_township": "乡镇", "dim_industry": "行业", "dim_size_band": "规模",
+           "dim_unit_type": "单位类型", "trend": "月度趋势", "download_xlsx": "下载Excel统计表",
+           "all": "全部", "unit_type": "单位类型", "industry": "行业", "status": "状态", "unit_name": "单位名称",
+           "employees": "从业人员", "full_members": "正式党员", "v_operating": "正常经营", "v_suspended": "停业",
+           "v_deregistered": "注销", "v_private_enterprise": "非公企业", "v_social_organization": "社会组织"},
     "en": {"title": "Party-building workbench", "login": "Sign in", "logout": "Sign out", "login_name": "Login",
            "password": "Password", "overview": "Overview", "coverage": "Coverage", "ratings": "Star ratings",
            "rectification": "Rectification", "enterprises": "Enterprises", "accounts": "Accounts",
@@ -77,7 +82,12 @@ TEXT = {
            "points": "Points", "reason": "Reason", "occurred_on": "Occurred on", "revoke": "Revoke",
            "revoked": "revoked", "scores": "Scores", "total_stars": "Stars earned", "total_points": "Points",
            "year": "Year", "members": "Members", "recorded_by": "Recorded by", "earned": "earned",
-           "star_class": "Class"},
+           "star_class": "Class", "dimension": "By", "dim_township": "Township", "dim_industry": "Industry",
+           "dim_size_band": "Size band", "dim_unit_type": "Unit type", "trend": "Monthly trend",
+           "download_xlsx": "Download Excel table", "all": "all", "unit_type": "Unit type", "industry": "Industry",
+           "status": "Status", "unit_name": "Unit", "employees": "Employees", "full_members": "Full members",
+           "v_operating": "operating", "v_suspended": "suspended", "v_deregistered": "deregistered",
+           "v_private_enterprise": "private enterprise", "v_social_organization": "social organization"},
 }
 
 

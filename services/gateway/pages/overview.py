@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from services.gateway.pages.scope import narrow
 from services.gateway.pages.web import SignInNeeded, county_page, edge_for, page_actor, render, to_login
 from services.gateway.routes.ratings import this_year
 from shared.errors import DomainError
@@ -58,7 +59,12 @@ async def overview(request: Request, county: str) -> Response:
         return denied
     year = this_year()
     edge = edge_for(request, actor, county)
-    data, problems = await gather_reads(edge, {**READS, "stars": ("ratings", "star_distribution", {"year": year})})
+    reads = {**READS, "stars": ("ratings", "star_distribution", {"year": year})}
+    if actor.role == "township_operator":
+        reads["organizations"] = ("organizations", "list_organizations", {"township_id": actor.township})
+    data, problems = await gather_reads(edge, reads)
+    branches = {o["organization_id"] for o in (data.get("organizations") or {}).get("items", [])}
+    data = narrow(actor, data, branches)
     names = {t["township_id"]: t["name"] for t in (data.get("townships") or {}).get("items", [])}
     return render(request, "overview.html", actor=actor, county=county, year=year, data=data, problems=problems,
                   charts=_charts(data), township_names=names)

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from services.gateway.pages.forms import field_errors, refusal_errors
+from services.gateway.pages.scope import narrow
 from services.gateway.pages.tables import table
 from services.gateway.pages.web import SignInNeeded, check_form, county_page, edge_for, render, to_login
 from services.gateway.routes.ratings import this_year
@@ -36,7 +37,11 @@ async def branches(request: Request, county: str) -> Response:
     if denied:
         return denied
     year = _year(request)
-    dist = await edge_for(request, actor, county).read("ratings", "star_distribution", {"year": year})
+    edge = edge_for(request, actor, county)
+    dist = await edge.read("ratings", "star_distribution", {"year": year})
+    if actor.role == "township_operator":
+        orgs = await edge.read("organizations", "list_organizations", {"township_id": actor.township})
+        dist = narrow(actor, {"stars": dist}, {o["organization_id"] for o in orgs["items"]})["stars"]
     rows = [{**b, "name": b["name"] or b["branch_id"]} for b in dist["branches"]]
     tbl = table(request, rows, ("name", "members_rated", "own_stars"), ("name", "branch_id"), "name", keep=("year",))
     return render(request, "ratings.html", actor=actor, county=county, year=year, dist=dist, tbl=tbl)

@@ -13,7 +13,7 @@
   var axisPct = { type: 'value', max: 1, axisLabel: { formatter: pct } };
   chart('chart-targets', {
     tooltip: { valueFormatter: pct }, grid: { left: 8, right: 8, containLabel: true },
-    xAxis: { type: 'category', data: data.targets.map(function (t) { return t.name; }), axisLabel: { interval: 0, width: 80, overflow: 'break' } },
+    xAxis: { type: 'category', data: data.targets.map(function (t) { return t.name; }), axisLabel: { interval: 0, width: 80, overflow: 'truncate', rotate: window.innerWidth < 600 ? 40 : 0 } },
     yAxis: axisPct,
     series: [{ type: 'bar', name: '完成率', data: data.targets.map(function (t) { return t.achieved; }), itemStyle: { color: '#c8161d' } },
              { type: 'scatter', name: '要求', symbol: 'rect', symbolSize: [30, 3], data: data.targets.map(function (t) { return t.rate; }) }]
