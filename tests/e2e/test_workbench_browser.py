@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from openpyxl import load_workbook
+
 from services.organizations.enterprises.uscc import uscc_from_parts
 from shared.auth import Actor, issue_token
 from tests.conftest import new_county
-from tests.e2e.browser import DESKTOP, PHONE, browser, shot  # noqa: F401  (fixture)
+from tests.e2e.browser import ARTIFACTS, DESKTOP, PHONE, browser, shot  # noqa: F401  (fixture)
 
 
 def unique(prefix: str) -> str:
@@ -41,6 +43,8 @@ async def seed_county(http, settings) -> tuple[str, dict[str, str]]:
     await ok("POST", f"{C}/enterprises", {"enterprise_id": "seafood", "uscc": uscc_from_parts("450503", f"E{code}1"),
              "name": "侨港海产品加工有限公司", "unit_type": "非公企业", "township_id": "qiaogang", "industry": "制造业",
              "employees": 45, "full_members": 3, "registered_on": "2025-01-15"})
+    await ok("POST", f"{C}/rectification-cases", {"organization_id": "qg-village", "campaign": str(year),
+             "reasons": ["weak_service"], "screened_on": f"{year}-01-05", "decided_on": f"{year}-01-15"})
     return code, admin
 
 
@@ -131,6 +135,52 @@ async def test_sign_in_lockout_overview_and_scope(browser, http, gateway, settin
         await page.goto(f"/counties/{code}/enterprises?industry=制造业")
         assert "侨港海产品加工有限公司" in await page.text_content("#units")
         await shot(page, "enterprises")
+        await page.goto(f"/counties/{code}/rectification?status=open")
+        await page.click("#cases a:has-text('侨港村')")
+        assert "列入整顿" in await page.text_content("#timeline")
+        assert "整顿方案" in await page.text_content("#next-step")
+        await shot(page, "rectification-case")
+
+        # an import with a bad row: refused as a whole, the row's error in place and in a workbook
+        await page.goto(f"/counties/{code}/imports")
+        csv = ("姓名,性别,出生日期,党员类型,入党日期,所在支部\n"
+               "李卫东,男,1975-03-02,正式党员,2001-07-01,侨港镇侨港村党支部\n"
+               "黄海燕,女,1982-13-40,正式党员,2008-07-01,侨港镇侨港村党支部\n")
+        await page.set_input_files("#import-members input[type=file]", files=[
+            {"name": "members.csv", "mimeType": "text/csv", "buffer": csv.encode()}])
+        await page.click("#import-members button[type=submit]")
+        await page.wait_for_selector("#import-members .download:not([hidden])")
+        assert "row 3" in await page.text_content("#import-members .errors")
+        await shot(page, "import-errors")
+        async with page.expect_download() as info:
+            await page.click("#import-members .download a")
+        path = ARTIFACTS / "import-errors.xlsx"
+        await (await info.value).save_as(path)
+        sheet = load_workbook(path).active
+        assert sheet.cell(1, 2).value == "错误" and sheet.cell(3, 3).value == "黄海燕" and sheet.cell(3, 2).value
+        assert not sheet.cell(2, 2).value  # the good row has no error
+        async with page.expect_download() as info:
+            await page.click("#import-members a:has-text('模板')")
+        assert (await info.value).suggested_filename.endswith(".xlsx")
+
+        # accounts: the English validation message of a 41-character name is shown in Chinese, in place
+        await page.goto(f"/counties/{code}/accounts")
+        newcomer = unique("chen")
+        await page.fill("#new-account input[name=login]", newcomer)
+        await page.fill("#new-account input[name=name]", "陈" * 41)
+        await page.fill("#new-account input[name=password]", "Gongzuo-2026")
+        await page.select_option("#new-account select[name=role]", "auditor")
+        await page.click("#new-account button[type=submit]")
+        assert await page.text_content("#name-error") == "最多 40 个字符"
+        await page.fill("#new-account input[name=name]", "陈审计")
+        await page.fill("#new-account input[name=password]", "Gongzuo-2026")
+        await page.click("#new-account button[type=submit]")
+        row = page.locator("#accounts tr", has_text=newcomer)
+        assert "审计员" in await row.text_content()
+        await row.locator("input[name=reason]").fill("调离")
+        await row.locator("button").click()
+        assert "已停用" in await page.locator("#accounts tr", has_text=newcomer).text_content()
+        await shot(page, "accounts")
 
         await page.goto(f"/counties/{code}")
         await page.click("text=退出")

@@ -37,6 +37,7 @@ def test_a_role_keeps_only_the_scope_it_needs():
 
 def test_the_fifth_failure_in_a_row_locks_until_the_lockout_ends():
     account, now = opened(), datetime(2026, 12, 1, 8, tzinfo=UTC)
+    assert account.signed_in(now) == []  # a sign-in changes nothing unless it ends a run of failures
     for i in range(MAX_FAILURES - 1):
         fold(account, account.sign_in_failed(now))
         assert not account.locked(now)

@@ -21,6 +21,7 @@ from services.gateway.routes.tokens import _revoke
 from services.organizations.accounts.commands import (LOGIN_PATTERN, AccountView, ChangePassword, CreateAccount,
                                                       DisableAccount, RescopeAccount, ResetPassword, SessionIssued,
                                                       SignIn)
+from services.organizations.accounts.queries import AccountList
 from shared.auth import Actor
 
 SERVICE = "organizations"
@@ -100,6 +101,12 @@ async def change_password(body: ChangePassword, request: Request, response: Resp
              responses=problems(409), summary="开设账号 / open an account in the county (county admin)")
 async def create_account(body: CreateAccount, edge: WriteEdge) -> dict[str, Any]:
     return await edge.write(SERVICE, "create_account", body.model_dump())
+
+
+@router.get("/counties/{county}/accounts", response_model=AccountList,
+            summary="本县账号 / the county's accounts (county admin)")
+async def list_accounts(county: CountyPath, request: Request, actor: Annotated[Actor, Depends(county_writer)]) -> Any:
+    return (await request.app.state.client.query(county, SERVICE, "list_accounts", actor, {})).data
 
 
 @router.get("/counties/{county}/accounts/{login}", response_model=AccountView, responses=problems(404),

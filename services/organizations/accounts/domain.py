@@ -98,6 +98,8 @@ class Account(Aggregate):
         return [SignInFailed(at=now, locked_until=now + LOCKOUT if locks else None)]
 
     def signed_in(self, now: datetime) -> list[DomainEvent]:
+        """Recorded only when it ends a run of failures: sign-ins are not account changes, and an
+        aggregate that grew with every sign-in would load ever slower."""
         if self.disabled:
             raise DomainError("account_disabled", "账号已停用 / this account is disabled", 403)
-        return [SignedIn(at=now)]
+        return [SignedIn(at=now)] if self.failures or self.locked_until else []

@@ -15,6 +15,7 @@ from services.organizations.accounts.commands import (AccountRef, AccountView, C
                                                       DisableAccount, EnableAccount, RescopeAccount, ResetPassword,
                                                       SessionIssued, SignIn)
 from services.organizations.accounts.domain import COUNTY_ROLES, Account
+from services.organizations.accounts.queries import AccountList, ListAccounts, accounts_of
 from services.organizations.accounts.passwords import hash_password, spend_as_if_checked, verify_password
 from services.organizations.registry.domain import Organization, Township
 
@@ -68,17 +69,20 @@ async def on_create_account(ctx: Context, cmd: CreateAccount) -> dict:
     township = None if platform else await _scope_in_county(ctx, cmd.role, cmd.township_id, cmd.branch_id)
     password_hash = await hash_password(cmd.password)
     out = await ctx.service.repo.execute(PLATFORM, Account, cmd.login, ctx.meta, lambda a: a.create(
-        cmd.login, cmd.name, cmd.role, None if platform else ctx.county, township, cmd.branch_id, password_hash),
-        lambda a, _: view(a).model_dump(mode="json"))
-    return ok(out.result, out.seq)
+        cmd.login, cmd.name, cmd.role, None if platform else ctx.county, township, cmd.branch_id, password_hash))
+    return ok(view(await _account(ctx, cmd.login)), out.seq)
+
+
+async def _account(ctx: Context, login: str) -> Account:
+    """The account as stored now (also right after a write whose acknowledgement was lost and retried)."""
+    return (await ctx.service.repo.get(PLATFORM, Account, login)).state
 
 
 async def _change(ctx: Context, login: str, decide) -> dict:
     _require_admin(ctx)
     await _managed(ctx, login)
-    out = await ctx.service.repo.execute(PLATFORM, Account, login, ctx.meta, decide,
-                                         lambda a, _: view(a).model_dump(mode="json"))
-    return ok(out.result, out.seq)
+    out = await ctx.service.repo.execute(PLATFORM, Account, login, ctx.meta, decide)
+    return ok(view(await _account(ctx, login)), out.seq)
 
 
 async def on_disable_account(ctx: Context, cmd: DisableAccount) -> dict:
@@ -115,6 +119,14 @@ async def on_account(ctx: Context, cmd: AccountRef) -> dict:
     return ok(view(await _managed(ctx, cmd.login)))
 
 
+async def on_list_accounts(ctx: Context, q: ListAccounts) -> dict:
+    """本县账号 (admins): every account of the county, or the platform admins on the platform subject."""
+    _require_admin(ctx)
+    county = None if ctx.county == PLATFORM else ctx.county
+    items = [view(a) for a in await accounts_of(ctx, county) if q.include_disabled or not a.disabled]
+    return ok(AccountList(total=len(items), items=items))
+
+
 async def _authenticate(ctx: Context, login: str, password: str) -> Account:
     """The account once its password is checked; each failure is recorded, the fifth in a row locks."""
     repo, meta = ctx.service.repo, Metadata(actor=f"sign-in:{login}", correlation_id=ctx.correlation_id or new_id())
@@ -126,8 +138,9 @@ async def _authenticate(ctx: Context, login: str, password: str) -> Account:
     if account.locked(now):
         raise _locked(account)
     if not await verify_password(account.password_hash, password):
-        out = await repo.execute(PLATFORM, Account, login, meta, lambda a: a.sign_in_failed(now), lambda a, _: a)
-        raise _locked(out.result) if out.result.locked(now) else DomainError("bad_credentials", BAD_CREDENTIALS, 401)
+        await repo.execute(PLATFORM, Account, login, meta, lambda a: a.sign_in_failed(now))
+        account = await _account(ctx, login)
+        raise _locked(account) if account.locked(now) else DomainError("bad_credentials", BAD_CREDENTIALS, 401)
     return account
 
 
@@ -141,9 +154,8 @@ async def on_sign_in(ctx: Context, cmd: SignIn) -> dict:
     """登录: checks the password (lockout after repeated failures) and mints a token for the account."""
     await _authenticate(ctx, cmd.login, cmd.password)
     meta = Metadata(actor=f"sign-in:{cmd.login}", correlation_id=ctx.correlation_id or new_id())
-    out = await ctx.service.repo.execute(PLATFORM, Account, cmd.login, meta,
-                                         lambda a: a.signed_in(datetime.now(UTC)), lambda a, _: a)
-    account: Account = out.result
+    out = await ctx.service.repo.execute(PLATFORM, Account, cmd.login, meta, lambda a: a.signed_in(datetime.now(UTC)))
+    account = await _account(ctx, cmd.login)
     actor = Actor(sub=account.id, role=account.role, county=account.county, township=account.township,
                   branch=account.branch)
     ttl = timedelta(minutes=cmd.ttl_minutes)
@@ -171,9 +183,8 @@ async def on_change_password(ctx: Context, cmd: ChangePassword) -> dict:
     password_hash = await hash_password(cmd.new_password)
     meta = Metadata(actor=f"account:{cmd.login}", correlation_id=ctx.correlation_id or new_id())
     out = await ctx.service.repo.execute(PLATFORM, Account, cmd.login, meta,
-                                         lambda a: a.set_password(password_hash, by_owner=True),
-                                         lambda a, _: view(a).model_dump(mode="json"))
-    return ok(out.result, out.seq)
+                                         lambda a: a.set_password(password_hash, by_owner=True))
+    return ok(view(await _account(ctx, cmd.login)), out.seq)
 
 
 HANDLERS = (  # (kind, name, handler, reply): subject pb.<county|platform>.<kind>.organizations.<name>
@@ -183,6 +194,7 @@ HANDLERS = (  # (kind, name, handler, reply): subject pb.<county|platform>.<kind
     ("cmd", "rescope_account", on_rescope_account, AccountView),
     ("cmd", "reset_password", on_reset_password, AccountView),
     ("qry", "account", on_account, AccountView),
+    ("qry", "list_accounts", on_list_accounts, AccountList),
     ("cmd", "sign_in", on_sign_in, SessionIssued),
     ("cmd", "change_password", on_change_password, AccountView),
 )
