@@ -1,8 +1,10 @@
 """Wiring of the organizations service: one service on the bus, named "organizations", answering
 `pb.<county>.cmd.organizations.<name>` and `pb.<county>.qry.organizations.<name>` for every subject
 its bounded contexts list in their HANDLERS, and running their projections."""
+from shared.archive import ArchiveProjection
 from shared.service import Routes, Service
 from services.organizations.accounts import handlers as accounts
+from services.organizations.archive import handlers as archive
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
 from services.organizations.enterprises import handlers as enterprises
@@ -12,8 +14,8 @@ from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, accounts)
-PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, accounts)
+PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:

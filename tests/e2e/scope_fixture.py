@@ -44,7 +44,8 @@ def paths(fx: Fixture) -> dict[str, str]:
 # query parameters (optional ones too): aimed at the canary where they name something
 QUERIES = {"township_id": "tw-east", "branch_id": "east-a", "organization_id": "east-a", "year": "2026",
            "as_of": "2026-06-30", "from_month": "2026-01-01", "to_month": "2026-03-01", "campaign": "2025",
-           "rated_kind": "member", "limit": "100", "offset": "0", "status": "open", "reason": "secretary_unfit"}
+           "rated_kind": "member", "limit": "100", "offset": "0", "status": "open", "reason": "secretary_unfit",
+           "known_at": "2030-01-01"}
 
 PROBE_ACCOUNT = "probe-east"  # an account of tw-east (accounts: docs/decisions/019)
 # sign-in, bearer tokens for a password, password change and sign-out act on the account the body's
