@@ -3,8 +3,10 @@ overview with its charts at 1366×768 and phone width, field errors in Chinese i
 outside the account's scope. Screenshots of each page are saved in test-artifacts/."""
 from __future__ import annotations
 
+import asyncio
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
+from urllib.parse import urlencode
 
 from openpyxl import load_workbook
 
@@ -123,9 +125,20 @@ async def test_sign_in_lockout_overview_and_scope(browser, http, gateway, settin
         assert await page.text_content("#total-stars") == "2"
         assert "帮扶困难群众" in await page.text_content("#scores")
         await shot(page, "member-rating")
+        between = datetime.now(UTC).isoformat()  # recorded, not yet revoked
+        await asyncio.sleep(1)
         await page.fill("#scores form.revoke input[name=revoke_reason] >> nth=0", "重复记录")
         await page.click("#scores form.revoke button >> nth=0")
         assert await page.text_content("#total-stars") == "1"
+
+        # the audit view: as known just before the revocation, two stars; as known now, one, and the revocation
+        await page.goto(f"/counties/{code}/audit?" + urlencode({"kind": "member", "id": "zxl", "known_at": between}))
+        assert await page.text_content("#audit-stars") == "2"
+        await page.goto(f"/counties/{code}/audit?kind=member&id=zxl")
+        assert await page.text_content("#audit-stars") == "1"
+        events = await page.text_content("#audit-events")
+        assert "重复记录" in events and "帮扶困难群众" in events and f"county_admin:{li}" in events
+        await shot(page, "audit")
 
         # coverage drill-down with an as-of date, and the enterprises table
         await page.goto(f"/counties/{code}/coverage?dimension=industry&as_of={date.today().isoformat()}")

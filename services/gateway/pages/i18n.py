@@ -78,7 +78,9 @@ TEXT = {
            "role_branch_secretary": "支部书记", "role_auditor": "审计员", "role_platform_admin": "平台管理员",
            "imports": "数据导入", "import_members": "导入党员", "import_enterprises": "导入两新组织",
            "template": "下载Excel模板", "file": "文件（.csv 或 .xlsx）", "upload": "上传导入",
-           "error_workbook": "下载错误清单（Excel）"},
+           "error_workbook": "下载错误清单（Excel）", "audit": "审计查询", "kind": "对象", "rated_id": "编号",
+           "known_at": "当时所知（记录时间）", "state_then": "当时的状态", "events_behind": "依据的事件",
+           "recorded_at": "记录时间", "counted": "计入", "later": "此后才撤销"},
     "en": {"title": "Party-building workbench", "login": "Sign in", "logout": "Sign out", "login_name": "Login",
            "password": "Password", "overview": "Overview", "coverage": "Coverage", "ratings": "Star ratings",
            "rectification": "Rectification", "enterprises": "Enterprises", "accounts": "Accounts",
@@ -112,7 +114,10 @@ TEXT = {
            "role_branch_secretary": "branch secretary", "role_auditor": "auditor",
            "role_platform_admin": "platform admin", "imports": "Imports", "import_members": "Import members",
            "import_enterprises": "Import enterprises", "template": "Download the Excel template",
-           "file": "File (.csv or .xlsx)", "upload": "Upload", "error_workbook": "Download the errors (Excel)"},
+           "file": "File (.csv or .xlsx)", "upload": "Upload", "error_workbook": "Download the errors (Excel)",
+           "audit": "Audit", "kind": "Of", "rated_id": "Id", "known_at": "Known at (recorded time)",
+           "state_then": "State then", "events_behind": "Events behind it", "recorded_at": "Recorded at",
+           "counted": "Counted", "later": "revoked only later"},
 }
 
 
