@@ -7,6 +7,8 @@ from services.organizations.accounts import handlers as accounts
 from services.organizations.archive import handlers as archive
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
+from services.organizations.development import handlers as development
+from services.organizations.development.projections.development import DevelopmentProjection
 from services.organizations.enterprises import handlers as enterprises
 from services.organizations.enterprises.projections.coverage import CoverageProjection
 from services.organizations.lifecycle import handlers as lifecycle
@@ -14,8 +16,8 @@ from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, accounts)
-PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, development, accounts)
+PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, DevelopmentProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
