@@ -11,6 +11,7 @@ One module per command group; each registers its typer commands on the one app (
     audit_replay.py  audit rating | distribution | scores (as of a date, as known at a time)
     security.py  revoke-tokens, credentials (and the first-run admin token of `start`)
     asyncapi.py  asyncapi
+    accounts.py  create-admin
     notifications.py  notifications subscriptions|deliveries|replay
 
 To add a group: write `services/cli/<group>.py` with `@app.command(...)` functions (helpers for talking to
@@ -27,9 +28,10 @@ from services.cli import audit
 from services.cli import audit_replay
 from services.cli import security
 from services.cli import asyncapi
+from services.cli import accounts
 from services.cli import notifications
 
-GROUPS = (system, imports, reports, ratings, log, audit, audit_replay, security, asyncapi, notifications)
+GROUPS = (system, imports, reports, ratings, log, audit, audit_replay, security, asyncapi, accounts, notifications)
 
 __all__ = ["app", "main"]
 
