@@ -26,6 +26,7 @@ class Receivers:
     def __init__(self):
         self.secrets: dict[str, list[str]] = {}            # webhook endpoint -> secrets it accepts
         self.plan: dict[str, deque] = defaultdict(deque)   # endpoint -> statuses to answer next (then 200)
+        self.refuse_titles: dict[str, set[str]] = defaultdict(set)  # endpoint -> 500 for titles containing these
         self.got: dict[str, list[dict]] = defaultdict(list)
         self.refused: list[str] = []
         self.robot_secret: dict[str, str] = {}             # robot name -> its signing secret
@@ -44,6 +45,9 @@ class Receivers:
             return Response(status_code=400)
         if self.delay:
             await asyncio.sleep(self.delay)
+        title = orjson.loads(body)["data"]["title"]
+        if any(part in title for part in self.refuse_titles[name]):
+            return Response("nope", status_code=500)
         plan = self.plan[name].popleft() if self.plan[name] else 200
         status, retry = plan if isinstance(plan, tuple) else (plan, None)
         if 200 <= status < 300:

@@ -101,13 +101,13 @@ async def test_webhooks_are_signed_retried_disabled_rotated_logged_and_replayed(
     await eventually(lambda: _titled(rx, "steady", "北暮村"), what="the previous secret still verifies")
 
     # after the last retry: failed, an alert, and a replay that delivers it
-    rx.plan["flaky"].extend([500] * 3)
+    rx.refuse_titles["flaky"].add("南万村")
     await establish(http, code, admin, "南万村党支部")
     svc = system.service("notifications")
     await eventually(lambda: _set_last_attempt(svc, code), what="a pending flaky delivery")
     await eventually(lambda: _status(http, base, admin, "flaky", "failed"), timeout=45, what="failed")
     await eventually(lambda: _kind(http, base, admin, "delivery_failed"), what="failure alert")
-    rx.plan["flaky"].clear()
+    rx.refuse_titles["flaky"].clear()
     r = await http.post(f"{base}/subscriptions/flaky/replay", headers=admin, json={})
     assert r.status_code == 200 and r.json()["queued"] == 1, r.text
     await eventually(lambda: _titled(rx, "flaky", "南万村"), what="replayed")
@@ -124,7 +124,8 @@ def _set_last_attempt(svc, code: str) -> bool:
     with svc.engine.begin() as conn:
         done = conn.execute(update(d.deliveries).where(
             d.deliveries.c.county == code, d.deliveries.c.subscription_id == "flaky", d.deliveries.c.status == "pending",
-            d.deliveries.c.attempts == 1).values(attempts=len(d.RETRY_AFTER_S))).rowcount
+            d.deliveries.c.attempts == 1, d.deliveries.c.payload.contains("南万村"))
+            .values(attempts=len(d.RETRY_AFTER_S))).rowcount
     return done > 0
 
 
