@@ -1,9 +1,11 @@
 """Wiring of the organizations service: one service on the bus, named "organizations", answering
 `pb.<county>.cmd.organizations.<name>` and `pb.<county>.qry.organizations.<name>` for every subject
-its five bounded contexts list in their HANDLERS, and running their projections."""
+its bounded contexts list in their HANDLERS, and running their projections."""
 from shared.service import Routes, Service
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
+from services.organizations.centres import handlers as centres
+from services.organizations.centres.projections.centres import CentresProjection
 from services.organizations.enterprises import handlers as enterprises
 from services.organizations.enterprises.projections.coverage import CoverageProjection
 from services.organizations.lifecycle import handlers as lifecycle
@@ -11,8 +13,8 @@ from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules)
-PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, centres)
+PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, CentresProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
