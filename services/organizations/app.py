@@ -9,12 +9,17 @@ from services.organizations.centres.projections.centres import CentresProjection
 from services.organizations.enterprises import handlers as enterprises
 from services.organizations.enterprises.projections.coverage import CoverageProjection
 from services.organizations.lifecycle import handlers as lifecycle
+from services.organizations.posts import handlers as posts
+from services.organizations.posts.projections.posts import PostsProjection
 from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
+from services.organizations.rooms import handlers as rooms
+from services.organizations.rooms.projections.rooms import RoomsProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, centres)
-PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, CentresProjection)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, centres, posts, rooms)
+PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, CentresProjection, PostsProjection,
+               RoomsProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
