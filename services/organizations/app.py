@@ -1,7 +1,9 @@
 """Wiring of the organizations service: one service on the bus, named "organizations", answering
 `pb.<county>.cmd.organizations.<name>` and `pb.<county>.qry.organizations.<name>` for every subject
 its bounded contexts list in their HANDLERS, and running their projections."""
+from shared.archive import ArchiveProjection
 from shared.service import Routes, Service
+from services.organizations.archive import handlers as archive
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
 from services.organizations.centres import handlers as centres
@@ -17,9 +19,9 @@ from services.organizations.rooms import handlers as rooms
 from services.organizations.rooms.projections.rooms import RoomsProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, centres, posts, rooms)
-PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, CentresProjection, PostsProjection,
-               RoomsProjection)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, centres, posts, rooms)
+PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, CentresProjection,
+               PostsProjection, RoomsProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
