@@ -113,6 +113,15 @@ async def test_a_district_with_50_centres_49_to_standard(http, token):
     upgrades = (await http.get(f"{base}/centre-upgrades", headers=admin, params={"year": 2025})).json()
     assert (upgrades["planned"], upgrades["done"], upgrades["items"][0]["items"]) == (1, 1, ["扩建至260平方米"])
 
+    # read rules: a township operator's figures are their township's, a branch secretary gets none
+    operator = token("township_operator", code, township="qiaogang")
+    own = (await http.get(f"{base}/centre-coverage", headers=operator, params={"as_of": "2025-06-30"})).json()
+    qiaogang = [p for p in places if p[2] == "qiaogang"]
+    assert (own["total"]["places"], own["total"]["covered"]) == (1 + len(qiaogang), len(qiaogang))  # v00 is there
+    assert {c["township_id"] for c in (await http.get(f"{base}/centres", headers=operator)).json()["items"]} == {
+        "qiaogang"}
+    problem(await http.get(f"{base}/centre-coverage", headers=token("branch_secretary", code, branch="v00")), 403)
+
     # the registry as Excel: every centre, with its last inspection and plaque
     r = await http.get(f"{base}/centres.xlsx", headers=admin)
     assert r.status_code == 200

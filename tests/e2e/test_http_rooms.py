@@ -42,8 +42,8 @@ async def test_a_district_s_118_rooms_774_delegates_146_liaison_staff(http, toke
     rows_of_gaode = len(room_sheet(1).splitlines()) - 1
     assert (r.json()["rooms"], r.json()["delegates"], r.json()["unchanged_rows"]) == (0, 0, rows_of_gaode)
     p = problem(await http.post(f"{base}/rooms/import", headers=token("township_operator", code, township="qiaogang"),
-                                files={"file": ("工作室.csv", room_sheet(1), "text/csv")}), 422)
-    assert p["errors"][0]["field"] == "row 2"  # another township's rooms: refused row by row, nothing imported
+                                files={"file": ("工作室.csv", room_sheet(1), "text/csv")}), 403)
+    assert "本乡镇" in p["detail"]  # another township's rooms: the file is refused as a whole
 
     rooms = (await http.get(f"{base}/rooms", headers=admin, params={"township_id": "qiaogang"})).json()
     assert rooms["rooms"] == 30 and all(room["head"] and room["head"].endswith("-0") for room in rooms["items"])

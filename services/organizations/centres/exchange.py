@@ -39,6 +39,8 @@ async def import_centres(ctx: Context, cmd: ImportCentres,
     content = file_content(cmd)
     townships, organizations = await asyncio.gather(township_lookup(ctx), branch_lookup(ctx))
     plan = parse_centre_file(cmd.filename or "centres.csv", content, townships, organizations)
+    for row in plan.rows:  # outside the actor's township: refused as a whole (403), like the unit import
+        check_scope(ctx, row.township_id)
     errors = [FieldError(f"row {e.row}: {e.field}", e.message) for e in plan.errors]
     if not plan.rows and not errors:
         raise invalid("empty_file", "file", "文件中没有党群服务中心数据 / the file has no centre rows")

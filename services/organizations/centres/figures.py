@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from shared.catalog.organizations import TownshipAdded
 from shared.service import Context
+from services.organizations import scope
 from services.organizations.centres.coverage import coverage, places_as_of
 from services.organizations.centres.domain import CentreStandardsBook, fold_as_of
 from services.organizations.centres.projections.centres import CentresProjection
@@ -27,13 +28,18 @@ async def _events(ctx: Context, aggregate: str) -> list:
 
 async def coverage_as_of(ctx: Context, on: date) -> dict[str, Any]:
     """The centres, townships, villages and communities as they stood on `on` (business dates), counted
-    against the standards in force on `on`."""
+    against the standards in force on `on` — the county's, or a township operator's own township's."""
+    scope.check_not_branch_secretary_read(ctx.actor, "党群服务中心覆盖情况 / centre coverage")
     centre_events, organization_events, township_events, county, book = await asyncio.gather(
         _events(ctx, "centre"), _events(ctx, "organization"), _events(ctx, "township"),
         ctx.service.repo.get(ctx.county, County, ctx.county), standards_book(ctx))
     townships = {e.township_id: e.name for e in township_events if isinstance(e, TownshipAdded)}
     places = places_as_of(ctx.county, county.state.name or ctx.county, townships, organization_events, on)
-    return coverage(fold_as_of(centre_events, on).values(), places, book.in_force(on), on)
+    centres = fold_as_of(centre_events, on).values()
+    if not ctx.actor.sees_whole_county:  # a township's own figures (README: Read rules)
+        places = [p for p in places if p.level != "county" and p.township_id == ctx.actor.township]
+        centres = [c for c in centres if c.township_id == ctx.actor.township]
+    return coverage(centres, places, book.in_force(on), on)
 
 
 def rows(ctx: Context, table: str, **where: Any) -> list[dict]:

@@ -125,7 +125,8 @@ async def on_centre_standards(ctx: Context, q: AsOf) -> dict:
 
 
 async def on_centre_coverage(ctx: Context, q: AsOf) -> dict:
-    """达标率 and 覆盖率 by level as of a date (default today), folded from the log."""
+    """达标率 and 覆盖率 by level as of a date (default today), folded from the log; over the reader's
+    township for a township operator, refused to a branch secretary (README: Read rules)."""
     report = await figures.coverage_as_of(ctx, q.as_of or today())
     return ok(CentreCoverage.model_validate(report).model_dump(mode="json"))
 
@@ -142,7 +143,14 @@ def _split(value: str | None) -> list[str]:
 async def centre_entries(ctx: Context, township_id: str | None = None, level: str | None = None) -> list[dict]:
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
     found = await asyncio.to_thread(figures.rows, ctx, "centres", township_id=township_id, level=level)
-    return sorted((_entry(r) for r in found), key=lambda r: (r["level"], r["township_id"] or "", r["name"]))
+    return sorted((_entry(r) for r in found if _sees(ctx, r)), key=lambda r: (r["level"], r["township_id"] or "",
+                                                                              r["name"]))
+
+
+def _sees(ctx: Context, centre: dict) -> bool:
+    """README: Read rules — a township operator reads their township's centres, a branch secretary the
+    centre of the village or community their branch heads."""
+    return ctx.actor.sees(centre["township_id"], centre["organization_id"])
 
 
 async def on_list_centres(ctx: Context, q: ListCentres) -> dict:
@@ -155,7 +163,7 @@ async def on_list_centre_upgrades(ctx: Context, q: ListUpgrades) -> dict:
     """A year's upgrade plans with their progress (逾期 = past due and not done)."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
     centres = {r["centre_id"]: r for r in await asyncio.to_thread(figures.rows, ctx, "centres",
-                                                                  township_id=q.township_id)}
+                                                                  township_id=q.township_id) if _sees(ctx, r)}
     plans = await asyncio.to_thread(figures.rows, ctx, "upgrades", year=q.year)
     day, items = today(), []
     for p in plans:

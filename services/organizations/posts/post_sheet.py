@@ -123,6 +123,8 @@ async def import_posts(ctx: Context, cmd: ImportPosts, post_id_of: Callable[[str
     branch_ids = sorted({r.post.branch_id for r in rows})
     branches = {b.state.id: b.state for b in await ctx.service.repo.load_many(
         ctx.county, [(Organization, b) for b in branch_ids])}
+    for branch in branches.values():  # a branch outside the actor's scope refuses the file as a whole (403)
+        scope.check_may_manage_branch(ctx.actor, branch)
     member_lists = await asyncio.gather(*(member_ids_of(ctx, b) for b in branch_ids))
     members: dict[str, list[Member]] = {}
     for branch_id, ids in zip(branch_ids, member_lists):

@@ -16,6 +16,7 @@ from services.organizations.clock import today
 from services.organizations.contracts import TOKEN_PATTERN, Workbook
 from services.organizations.posts.post_sheet import ledger_xlsx
 from services.organizations.posts.projections.posts import PostsProjection
+from services.organizations.registry.domain import Organization
 from services.organizations.registry.queries import branch_lookup
 
 
@@ -79,6 +80,17 @@ class CommitmentList(BaseModel):
     items: list[CommitmentEntry] = Field(description="按支部、姓名 / by branch and name")
 
 
+async def visible(ctx: Context, items: list[dict]) -> list[dict]:
+    """README: Read rules — a township operator reads the posts and commitments of their township's
+    branches, a branch secretary their own branch's."""
+    if ctx.actor.sees_whole_county:
+        return items
+    branches = await ctx.service.repo.load_many(ctx.county, [(Organization, b) for b in
+                                                             sorted({i["branch_id"] for i in items})])
+    seen = {b.state.id for b in branches if ctx.actor.sees(b.state.township_id, b.state.id)}
+    return [i for i in items if i["branch_id"] in seen]
+
+
 def _p(ctx: Context) -> PostsProjection:
     return ctx.service.projection(PostsProjection)
 
@@ -116,7 +128,7 @@ def commitment_entries(ctx: Context, q: ListCommitments) -> list[dict]:
 async def on_list_posts(ctx: Context, q: ListPosts) -> dict:
     """设岗定责: the posts of the county (or of one branch) and who holds them."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
-    items = await asyncio.to_thread(post_entries, ctx, q.branch_id)
+    items = await visible(ctx, await asyncio.to_thread(post_entries, ctx, q.branch_id))
     holders = {h["member_id"] for i in items for h in i["holders"]}
     return ok({"total": len(items), "members_on_posts": len(holders), "items": items})
 
@@ -124,7 +136,7 @@ async def on_list_posts(ctx: Context, q: ListPosts) -> dict:
 async def on_list_commitments(ctx: Context, q: ListCommitments) -> dict:
     """公开承诺 and 践诺评议 of a year, with the evidence reference of each review."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
-    items = await asyncio.to_thread(commitment_entries, ctx, q)
+    items = await visible(ctx, await asyncio.to_thread(commitment_entries, ctx, q))
     return ok({"year": q.year, "made": len(items), "reviewed": sum(i["reviewed_on"] is not None for i in items),
                "fulfilled": sum(bool(i["fulfilled"]) for i in items), "items": items})
 
@@ -132,8 +144,8 @@ async def on_list_commitments(ctx: Context, q: ListCommitments) -> dict:
 async def on_posts_export(ctx: Context, q: ListCommitments) -> dict:
     """设岗定责台账 as Excel: posts and holders (its first sheet imports again), the year's commitments."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
-    posts = await asyncio.to_thread(post_entries, ctx, q.branch_id)
-    commitments = await asyncio.to_thread(commitment_entries, ctx, q)
+    posts = await visible(ctx, await asyncio.to_thread(post_entries, ctx, q.branch_id))
+    commitments = await visible(ctx, await asyncio.to_thread(commitment_entries, ctx, q))
     names = {oid: name for name, oid in (await branch_lookup(ctx)).items() if name != oid}
     content = await asyncio.to_thread(ledger_xlsx, posts, commitments, names)
     return ok(Workbook(filename=f"设岗定责台账_{ctx.county}_{q.year}_{today().isoformat()}.xlsx",

@@ -106,6 +106,7 @@ def room_entries(ctx: Context, township_id: str | None) -> list[dict]:
         people: dict[str, list[dict]] = {}
         for row in conn.execute(select(p.people).where(p.people.c.county == ctx.county)):
             people.setdefault(row.room_id, []).append(dict(row._mapping))
+    rooms = [r for r in rooms if ctx.actor.sees(r["township_id"])]  # README: Read rules (no branch holds a room)
     for room in rooms:
         inside = sorted(people.get(room["room_id"], []), key=lambda x: x["name"])
         room["delegates"] = [x for x in inside if x["role"] == "delegate"]
@@ -114,38 +115,45 @@ def room_entries(ctx: Context, township_id: str | None) -> list[dict]:
     return sorted(rooms, key=lambda x: (x["township_id"] or "", x["name"]))
 
 
-def activity_entries(ctx: Context, year: int, room_id: str | None = None) -> list[dict]:
+def activity_entries(ctx: Context, year: int, room_id: str | None = None, rooms: set[str] | None = None) -> list[dict]:
+    """A year's activities (of one room, and of the `rooms` the reader sees)."""
     a = _p(ctx).activities.c
     stmt = select(_p(ctx).activities).where(a.county == ctx.county, a.held_on >= date(year, 1, 1),
                                             a.held_on <= date(year, 12, 31))
     if room_id:
         stmt = stmt.where(a.room_id == room_id)
     with ctx.service.engine.connect() as conn:
-        items = [{**r._mapping, "delegate_ids": orjson.loads(r.delegate_ids)} for r in conn.execute(stmt)]
+        items = [{**r._mapping, "delegate_ids": orjson.loads(r.delegate_ids)} for r in conn.execute(stmt)
+                 if rooms is None or r.room_id in rooms]
     return sorted(items, key=lambda x: (x["held_on"], x["activity_id"]))
 
 
 def figures(rooms: list[dict], activities: list[dict]) -> tuple[dict, list[dict]]:
-    """(the county row, one row per township) of rooms, people in them and the year's activities."""
+    """(the county row, one row per township) of rooms, people in them and the year's activities; a
+    county-level room (no township) counts in the county row only."""
     township_of = {r["room_id"]: r["township_id"] for r in rooms}
-    rows: dict[str | None, dict] = {}
+    county, townships = _figure_row(None), {}
 
-    def row(key: str | None) -> dict:
-        return rows.setdefault(key, {"township_id": key, "rooms": 0, "delegates": 0, "liaison_staff": 0,
-                                     "receptions": 0, "visits": 0, "people": 0, "issues_raised": 0,
-                                     "issues_resolved": 0})
+    def rows_of(township: str | None) -> tuple[dict, ...]:
+        if township is None:
+            return (county,)
+        return county, townships.setdefault(township, _figure_row(township))
     for room in rooms:
-        for r in (row(None), row(room["township_id"])):
+        for r in rows_of(room["township_id"]):
             r["rooms"] += 1
             r["delegates"] += len(room["delegates"])
             r["liaison_staff"] += len(room["liaison_staff"])
     for a in activities:
-        for r in (row(None), row(township_of.get(a["room_id"]))):
+        for r in rows_of(township_of.get(a["room_id"])):
             r["receptions" if a["kind"] == "reception" else "visits"] += 1
             for k in ("people", "issues_raised", "issues_resolved"):
                 r[k] += a[k]
-    county = row(None)
-    return county, sorted((r for k, r in rows.items() if k is not None), key=lambda r: r["township_id"])
+    return county, [townships[t] for t in sorted(townships)]
+
+
+def _figure_row(township: str | None) -> dict:
+    return {"township_id": township, "rooms": 0, "delegates": 0, "liaison_staff": 0, "receptions": 0, "visits": 0,
+            "people": 0, "issues_raised": 0, "issues_resolved": 0}
 
 
 async def on_list_rooms(ctx: Context, q: ListRooms) -> dict:
@@ -160,21 +168,23 @@ async def on_room_figures(ctx: Context, q: RoomYear) -> dict:
     """The county's rooms, delegates, liaison staff and the year's receptions and visits, by township."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
     rooms = await asyncio.to_thread(room_entries, ctx, None)
-    county, townships = figures(rooms, await asyncio.to_thread(activity_entries, ctx, q.year))
+    activities = await asyncio.to_thread(activity_entries, ctx, q.year, None, {r["room_id"] for r in rooms})
+    county, townships = figures(rooms, activities)
     return ok({"year": q.year, "county": county, "townships": townships})
 
 
 async def on_list_room_activities(ctx: Context, q: RoomYear) -> dict:
     """接待与走访 of a year, optionally of one room."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
-    return ok({"year": q.year, "items": await asyncio.to_thread(activity_entries, ctx, q.year, q.room_id)})
+    rooms = {r["room_id"] for r in await asyncio.to_thread(room_entries, ctx, None)}
+    return ok({"year": q.year, "items": await asyncio.to_thread(activity_entries, ctx, q.year, q.room_id, rooms)})
 
 
 async def on_rooms_export(ctx: Context, q: RoomYear) -> dict:
     """党代表工作室台账 as Excel: one row per person (imports again), and the year's activities."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
     rooms = await asyncio.to_thread(room_entries, ctx, None)
-    activities = await asyncio.to_thread(activity_entries, ctx, q.year, q.room_id)
+    activities = await asyncio.to_thread(activity_entries, ctx, q.year, q.room_id, {r["room_id"] for r in rooms})
     names = {tid: name for name, tid in (await township_lookup(ctx)).items() if name != tid}
     content = await asyncio.to_thread(registry_xlsx, rooms, activities, names)
     return ok(Workbook(filename=f"党代表工作室台账_{ctx.county}_{q.year}_{today().isoformat()}.xlsx",

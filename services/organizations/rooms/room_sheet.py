@@ -163,6 +163,8 @@ async def import_rooms(ctx: Context, cmd: ImportRooms) -> tuple[RoomImport, int]
     errors = [FieldError(f"row {e.row}: {e.field}", e.message) for e in row_problems]
     if not rows and not errors:
         raise invalid("empty_file", "file", "文件中没有工作室数据 / the file has no rows")
+    for row in rows:  # a township outside the actor's refuses the file as a whole (403)
+        scope.check_in_township(ctx.actor, row.township_id)
     refs = [(Room, r) for r in sorted({room_id_of(ctx.county, row.room) for row in rows})]
     day, known = today(), set(townships.values())
 
