@@ -17,8 +17,8 @@ from services.gateway import problems
 from services.gateway.client import ServiceClient
 from services.gateway.edge import SeqTracker
 from services.gateway.middleware import EdgeMiddleware
-from services.gateway.routes import (audit, campaigns, centres, coverage, enterprises, health, organizations, posts,
-                                     ratings, rooms, tokens)
+from services.gateway.routes import (audit, campaigns, centres, coverage, development, enterprises, health,
+                                     organizations, posts, ratings, rooms, tokens)
 from shared import bus
 from shared.auth import TokenVerifier
 from shared.revocations import RevocationList
@@ -65,7 +65,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     app.openapi = problems.openapi_with_problems(app)
     app.add_middleware(EdgeMiddleware, max_body=MAX_BODY_BYTES)
     for module in (organizations, campaigns, enterprises, coverage, centres, posts, rooms, ratings, audit, health,
-                   tokens):
+                   tokens, development):
         app.include_router(module.router)
 
     index = (STATIC / "index.html").read_text(encoding="utf-8")

@@ -8,6 +8,8 @@ from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
 from services.organizations.centres import handlers as centres
 from services.organizations.centres.projections.centres import CentresProjection
+from services.organizations.development import handlers as development
+from services.organizations.development.projections.development import DevelopmentProjection
 from services.organizations.enterprises import handlers as enterprises
 from services.organizations.enterprises.projections.coverage import CoverageProjection
 from services.organizations.lifecycle import handlers as lifecycle
@@ -19,9 +21,9 @@ from services.organizations.rooms import handlers as rooms
 from services.organizations.rooms.projections.rooms import RoomsProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, centres, posts, rooms)
-PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, CentresProjection,
-               PostsProjection, RoomsProjection)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, development, centres, posts, rooms)
+PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, DevelopmentProjection,
+               CentresProjection, PostsProjection, RoomsProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
