@@ -148,6 +148,9 @@ def check_member_of_branch(member: Member, branch_id: str) -> None:
     if not member.exists or member.branch_id != branch_id:
         raise invalid("member_not_in_branch", "member_id", "党员不属于设岗的党支部 / the member's relationship is not "
                                                            "held by the post's branch")
+    if not member.in_good_standing:  # 党籍异动: deceased, left, expelled, suspended
+        raise invalid("member_not_in_good_standing", "member_id", f"{member.name} 党籍状态为 {member.standing}，不能上岗 / "
+                                                                  "the member is not in good standing")
 
 
 def holds_office(member: Member, branch: Organization) -> bool:
