@@ -3,6 +3,7 @@
 its bounded contexts list in their HANDLERS, and running their projections."""
 from shared.archive import ArchiveProjection
 from shared.service import Routes, Service
+from services.organizations.accounts import handlers as accounts
 from services.organizations.archive import handlers as archive
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
@@ -21,14 +22,14 @@ from services.organizations.rooms import handlers as rooms
 from services.organizations.rooms.projections.rooms import RoomsProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, development, centres, posts, rooms)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, development, accounts, centres, posts, rooms)
 PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, DevelopmentProjection,
                CentresProjection, PostsProjection, RoomsProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
     for kind, name, handler, reply in context.HANDLERS:
-        routes.add(kind, name, handler, reply)
+        routes.add(kind, name, handler, reply, public=name in getattr(context, "PUBLIC", ()))
 
 
 def create_service() -> Service:
