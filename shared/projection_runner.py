@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from shared.acks import stream_seq
 from shared.checkpoints import locked_checkpoint, read_checkpoint, write_checkpoint
-from shared.envelope import MalformedEvent, StoredEvent, decode_parsed, parse_envelope
+from shared.envelope import MalformedEvent, StoredEvent, decode_wire
 from shared.eventstore import stream_name
 from shared.messaging import stop_task
 from shared.projection import Projection
@@ -189,11 +189,9 @@ class ProjectionRunner:
             if seq <= last_seq:
                 continue  # already applied before a crash: never twice
             try:
-                env = parse_envelope(msg.data)
-                if env["type"] in handles:
-                    ev = decode_parsed(seq, msg.subject, env)
-                    if ev.event is not None:
-                        events.append(ev)
+                ev = decode_wire(seq, msg.subject, msg.data, handles)
+                if ev is not None:
+                    events.append(ev)
             except MalformedEvent as exc:
                 failure = (seq, str(exc))
                 break
