@@ -113,3 +113,14 @@ def test_the_template_is_a_workbook_with_the_columns(http):
     r = http.get(f"{URL}/import/template", headers=token("township_operator", township="qiaogang"))
     assert r.status_code == 200 and r.headers["content-type"] == XLSX
     assert [c.value for c in load_workbook(io.BytesIO(r.content)).active[1]] == TEMPLATE_COLUMNS
+
+
+def test_when_no_entry_is_recorded_the_request_is_refused_with_each_entrys_errors(http, fake):
+    stand_in(fake)
+    r = http.post(f"{URL}/batch", json={"scores": [entry(0, points=0), entry(1, points=0)]}, headers=token())
+    errors = assert_problem(r, 422, "invalid_input")["errors"]
+    assert [e["field"] for e in errors] == ["body.scores.0.points", "body.scores.1.points"]
+    table = "对象编号,类别,分值,事由,发生日期\nm1,member_corps,0,带头参与防汛抢险,2026-07-20\nm2,member_corps,x,y,2026-07-20\n"
+    r = http.post(f"{URL}/import", files={"file": ("t.csv", table.encode(), "text/csv")}, headers=token())
+    errors = assert_problem(r, 422, "invalid_input")["errors"]
+    assert [e["field"] for e in errors] == ["file.row2.points", "file.row3.points"]

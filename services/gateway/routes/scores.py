@@ -20,7 +20,7 @@ from services.gateway.edge import SEQ_HEADER, ReadEdge, WriteEdge
 from services.gateway.files import XLSX, XLSX_RESPONSES, content_disposition, upload_data
 from services.gateway.problems import PROBLEM_RESPONSES, invalid_input
 from services.ratings.replies import EntryRefusal, EntryResult
-from shared.errors import FieldError
+from shared.errors import DomainError, FieldError
 
 SERVICE = "ratings"
 PER_REQUEST = 1_000   # entries per record_scores request (one atomic batch in the service)
@@ -93,12 +93,28 @@ async def record_entries(edge: Any, entries: list[dict[str, Any]], field_prefix:
             "seq": seq}
 
 
+def nothing_recorded(refusals: list[tuple[str, dict]]) -> DomainError:
+    """When every entry was refused the request as a whole is: with the entries' common status and code
+    (a token outside the scope of every row is a 403, as for a single score), else 422; one field error
+    per problem of each entry (`where` names the entry)."""
+    statuses = {e["status"] for _, e in refusals}
+    codes = {e["code"] for _, e in refusals}
+    errors = [FieldError(f["field"], f["message"]) for where, e in refusals
+              for f in (e["errors"] or [{"field": where, "message": e["detail"]}])]
+    return DomainError(codes.pop() if len(codes) == 1 else "entries_refused",
+                       "没有一条记录通过，见各条原因 / no entry was recorded; see each entry's errors",
+                       statuses.pop() if len(statuses) == 1 else 422, errors)
+
+
 @router.post("/scores/batch", response_model=ScoreBatchResult,
              summary="批量记分（JSON） / record up to 10,000 scores, one result each")
 async def record_batch(body: ScoreBatch, edge: WriteEdge) -> dict[str, Any]:
     """Each entry is decided like a single score (validation, the caller's scope, idempotency key); the
-    answer lists every entry's outcome. Sending the batch again records nothing twice."""
+    answer lists every entry's outcome. Sending the batch again records nothing twice. When no entry at all
+    is recorded the answer is the refusal (problem+json) with each entry's errors."""
     answer = await record_entries(edge, body.scores)
+    if answer["refused"] == len(body.scores):
+        raise nothing_recorded([(f"body.scores.{r['index']}", r["error"]) for r in answer["results"]])
     if answer["seq"]:
         edge.response.headers["Dangjian-Seq"] = str(answer["seq"])
     return answer
@@ -114,7 +130,7 @@ async def import_scores(edge: WriteEdge, file: Annotated[UploadFile, File(descri
     """Each row is a score of its own (validation, the caller's scope, idempotency): a refused row refuses
     only itself. Columns as in the template (`GET …/scores/import/template`); a row without 幂等键 is keyed
     by its content, so importing the same table again records nothing twice."""
-    upload = await upload_data(file)
+    upload = await upload_data(file)  # the same checks as every import (type, size, not empty)
     content = base64.b64decode(upload["content_b64"])
     rows, errors = await asyncio.to_thread(score_sheet.read_scores, upload["filename"], content)
     if not rows and any(e.row == 1 for e in errors):  # no header, missing columns, unreadable file
@@ -125,6 +141,9 @@ async def import_scores(edge: WriteEdge, file: Annotated[UploadFile, File(descri
     for (number, _), r in zip(rows, answer["results"]):
         outcomes.append({**r, "row": number})
     outcomes.sort(key=lambda o: o["row"])
+    if all(not o["ok"] for o in outcomes):
+        raise nothing_recorded([(f"file.row{o['row']}", {**o["error"], "errors": [
+            {**e, "field": f"file.row{o['row']}.{e['field']}"} for e in o["error"]["errors"]]}) for o in outcomes])
     if answer["seq"]:
         edge.response.headers[SEQ_HEADER] = str(answer["seq"])
     if accept and XLSX in accept:
