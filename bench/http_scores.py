@@ -1,7 +1,7 @@
 """Scores through HTTP: the path a user takes. The whole system runs as `dangjian start` runs it (services
 and gateway in one process of its own) on the benchmark's nats-server (fsync on every write).
 
-    .venv/bin/python bench/http.py [--n 20000] [--bulk 200000] [--clients 64]
+    .venv/bin/python bench/http_scores.py [--n 20000] [--bulk 200000] [--clients 64]
 
 Setup: a county with a township, 50 branches (commands) and 20,000 members (sealed events), the 2026
 member scheme "532" (command). Measured, each followed by waiting until the read-models caught up:
@@ -113,6 +113,9 @@ async def bulk_scores(url: str, members: list[str], first: int, n: int, headers:
         async with gate:
             r = await client.post(f"{url}/api/v1/counties/{COUNTY}/scores/batch", json={"scores": entries})
         refused += r.json()["refused"] if r.status_code == 200 else len(entries)
+        if r.status_code != 200 or r.json()["refused"]:
+            why = r.text if r.status_code != 200 else next(x for x in r.json()["results"] if not x["ok"])
+            say(f"  refused in a batch ({r.status_code}): {str(why)[:300]}")
 
     async with httpx.AsyncClient(headers=headers, timeout=120) as client:
         started = time.perf_counter()
@@ -121,7 +124,7 @@ async def bulk_scores(url: str, members: list[str], first: int, n: int, headers:
 
 
 async def main() -> None:
-    args = arguments("http", 20_000, extra=[
+    args = arguments("http_scores", 20_000, extra=[
         (("--bulk",), dict(type=int, default=200_000, help="scores sent in batches of 10,000 (default 200,000)")),
         (("--clients",), dict(type=int, default=64, help="concurrent HTTP clients for single scores (default 64)")),
     ])
@@ -167,7 +170,7 @@ async def main() -> None:
                 f"read-model caught up), {refused} refused; cpu {bulk_cpu}")
             say(f"read-model holds {rows} score rows (expected {args.n + args.bulk})")
             ok = not single_failures and not refused and rows == args.n + args.bulk
-            figures = {"bench": "http", "http_commands_per_s": round(http_rate), "bulk_scores_per_s": round(bulk_rate),
+            figures = {"bench": "http_scores", "http_commands_per_s": round(http_rate), "bulk_scores_per_s": round(bulk_rate),
                        "raw_events_per_s": round(raw_rate), "http_raw_ratio": round(http_rate / raw_rate, 3),
                        "bulk_raw_ratio": round(bulk_rate / raw_rate, 3), "n": args.n, "bulk": args.bulk,
                        "clients": args.clients, "single_failures": single_failures, "bulk_refused": refused,
