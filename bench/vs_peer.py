@@ -95,7 +95,8 @@ def main() -> None:
         "rebuild_events_per_s": rb["events_per_s"],
         "peer_rebuild_events_per_s": peer_rb["rebuild_events_per_s"],
         "rebuild_ratio": round(rb["events_per_s"] / peer_rb["rebuild_events_per_s"], 3),
-        "rebuild_peak_rss_mb": rb["peak_rss_mb"],
+        "rebuild_peak_rss_mb": rb.get("rebuild_peak_rss_mb") or rb["peak_rss_mb"],
+        "process_peak_rss_mb": rb["peak_rss_mb"],  # ours with the write phase and the raw read, as the peer's
         "peer_rebuild_peak_rss_mb": peer_rb["peak_rss_mb"],
         "commands_raw_events_per_s": cmd["raw_events_per_s"], "commands_raw_ratio": cmd["ratio"],
         "rebuild_raw_events_per_s": rb["raw_events_per_s"], "rebuild_raw_ratio": rb["ratio"],
