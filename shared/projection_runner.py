@@ -1,11 +1,9 @@
 """The projection runner: keeps one projection of one county up to date from its durable consumer.
 
-The hot loop talks to NATS with nats-py directly (hand-written pull on
-$JS.API.CONSUMER.MSG.NEXT with a reply-inbox callback; fetch() and per-message frameworks are
-several times slower, see docs/decisions/004-projection-runner.md). Each batch of events and the
-checkpoint row are committed in ONE transaction; the SQL checkpoint is the truth, so a crash
-anywhere neither loses nor double-applies an event: re-delivered events at or below the checkpoint
-are skipped.
+The hot loop talks to NATS with nats-py directly (hand-written pull on $JS.API.CONSUMER.MSG.NEXT with a
+reply-inbox callback; fetch() and per-message frameworks are several times slower, see decision 004). Each
+batch of events and the checkpoint row are committed in ONE transaction; the SQL checkpoint is the truth, so
+a crash anywhere neither loses nor double-applies an event: re-delivered events at or below it are skipped.
 """
 from __future__ import annotations
 
@@ -196,13 +194,8 @@ class ProjectionRunner:
                 continue  # already applied before a crash: never twice
             try:
                 if one_pass:  # nothing needs the envelope as a dict: decoded from bytes in one pass
-                    ev = decode_wire(seq, msg.subject, msg.data, handles)
-                    if ev is not None:
-                        events.append(ev)
-                    last_seq = seq
-                    continue
-                env = parse_envelope(msg.data)
-                if env["type"] in handles:
+                    events += filter(None, (decode_wire(seq, msg.subject, msg.data, handles),))
+                elif (env := parse_envelope(msg.data))["type"] in handles:
                     if auth is not None and (refused := auth.check(self.county, seq, msg.subject, env)):
                         raise MalformedEvent(f"not authentic: {refused}")
                     ev = decode_parsed(seq, msg.subject, env)
