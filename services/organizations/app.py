@@ -3,7 +3,7 @@
 its five bounded contexts list in their HANDLERS, and running their projections."""
 from shared.archive import ArchiveProjection
 from shared.service import Routes, Service
-from services.organizations.archive import handlers as archive
+from services.organizations.audit import handlers as audit
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
 from services.organizations.enterprises import handlers as enterprises
@@ -13,7 +13,7 @@ from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, audit)
 PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection)
 
 routes = Routes("organizations", writes=("org",))

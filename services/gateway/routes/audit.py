@@ -1,5 +1,7 @@
 """Audit replay (巡查、纪检): ratings and the star distribution as of a business date as known at a recorded
-time, with provenance; the paged score history → the ratings service (docs/decisions/016-audit-log.md)."""
+time, with provenance; the paged score history → the ratings service; an organization's status
+(lifecycle, classification, rectification) as of / as known at → the organizations service
+(docs/decisions/016-audit-log.md)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -10,6 +12,7 @@ from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge
 from services.gateway.params import IsoDate, KnownAt
 from services.gateway.problems import PROBLEM_RESPONSES, problems
+from services.organizations.audit.handlers import OrganizationStatusAsOf
 from services.ratings.audit_replies import RatingAsOf, ScoreHistory, StarDistributionAsOf
 
 SERVICE = "ratings"
@@ -77,3 +80,11 @@ async def star_distribution_as_of(edge: ReadEdge, year: YearQuery = None, as_of:
                                   branch_id: IdQuery = None) -> Any:
     return await edge.read(SERVICE, "star_distribution_as_of", {"year": year, "township_id": township_id,
                                                                 "branch_id": branch_id, **_when(as_of, known_at)})
+
+
+@router.get("/organizations/{organization_id}/status", response_model=OrganizationStatusAsOf, responses=problems(404),
+            summary="党组织状态（存续、分类定级、整顿；某日、当时所知） / an organization's status as of a date, as known at a time")
+async def organization_status_as_of(edge: ReadEdge, organization_id: IdPath, as_of: AsOfQuery = None,
+                                    known_at: KnownAtQuery = None) -> Any:
+    return await edge.read("organizations", "organization_status_as_of", {"organization_id": organization_id,
+                                                                          **_when(as_of, known_at)})
