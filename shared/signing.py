@@ -201,6 +201,7 @@ def _publish(directory: Path, writer: str, key: Ed25519PrivateKey, retire: str |
 def ensure_writer_keys(directory: Path, writers: tuple[str, ...]) -> None:
     """Generate a missing writer key and publish its public half (first start of the embedded default)."""
     directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     for writer in writers:
         path = directory / private_key_file(writer)
         if not path.exists():

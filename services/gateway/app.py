@@ -59,6 +59,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     app.state.verifier = TokenVerifier(settings.verify_key(), settings.max_token_ttl)  # public key only
     app.state.revocations = RevocationList()
     app.state.client = client
+    app.state.event_keys_path = settings.credentials_path  # event-keys.json: public, served to auditors
     app.state.seq_tracker = SeqTracker()
     problems.install(app)
     app.openapi = problems.openapi_with_problems(app)

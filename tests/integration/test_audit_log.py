@@ -254,3 +254,17 @@ async def test_a_byte_edited_in_the_stored_log_is_named_at_its_sequence(settings
     finally:
         server.stop()
     assert [(b.seq, b.kind) for b in report.breaks][:1] == [(6, "gap")], report.as_dict()
+
+
+async def test_an_organizations_own_rating_as_of_a_date(system, caller):
+    c = await make_county(caller, branches=1, members_per_branch=1)
+    await score(caller, c.code, "organization", c.branches[0], "leadership_team", 10, "o1")  # occurred 2026-06-01
+
+    async def rating(as_of: str) -> dict:
+        return expect_ok(await caller.qry(c.code, "ratings", "rating_as_of", {
+            "rated_kind": "organization", "rated_id": c.branches[0], "as_of": as_of}))["data"]
+
+    june, may = await rating("2026-06-30"), await rating("2026-05-31")
+    assert june["points_by_category"] == {"leadership_team": 10} and june["total_stars"] == 1, june
+    assert june["branch_id"] == c.branches[0] and june["township_id"] == c.township and june["scheme"]["version"] == 2
+    assert may["points_by_category"] == {} and may["total_stars"] == 0 and len(may["provenance"]) == 0

@@ -35,3 +35,13 @@ def test_score_history_pages_are_bounded(http, fake):
     r = http.get(f"/api/v1/counties/{COUNTY}/audit/members/zhang-xiuling/scores",
                  params={"year": 2025, "page_size": 501}, headers=token(role="auditor"))
     assert "page_size" in " ".join(fields(assert_problem(r, 422, "invalid_input")))
+
+
+def test_the_event_keys_are_published_to_auditors(http, fake, tmp_path):
+    from shared.signing import ensure_writer_keys
+    ensure_writer_keys(http.app.state.event_keys_path, ("ratings",))
+    r = http.get(f"/api/v1/counties/{COUNTY}/audit/event-keys", headers=token(role="auditor"))
+    assert r.status_code == 200, r.text
+    [(kid, key)] = r.json()["keys"].items()
+    assert kid.startswith("ratings-") and key["writer"] == "ratings" and len(key["public_key"]) == 43
+    assert fake.calls == []
