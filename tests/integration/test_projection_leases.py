@@ -55,9 +55,9 @@ async def test_standby_answers_reads_and_takes_over_when_the_owner_stops(setting
     await store.add_county_stream(county)
     fast = settings.model_copy(update={"lease_ttl_s": 1.5, "nats_user": "operator"})  # an ad-hoc service
     first, second = (Service(Routes("leasetest"), projections=[TownshipCount]) for _ in range(2))
-    await first.start(nats_server.url, fast)
-    await second.start(nats_server.url, fast)
-    try:
+    try:  # started inside: a start that fails half-way is still stopped
+        await first.start(nats_server.url, fast)
+        await second.start(nats_server.url, fast)
         key = ("test.townships", county)
         assert key in first.runners and key in second.standby and key not in second.runners
 
@@ -112,8 +112,8 @@ async def test_an_instance_without_the_projection_follows_member_transfers(syste
 
     c = await make_county(caller, branches=2, members_per_branch=1)
     extra = create_service()
-    await extra.start(nats_server.url, settings.model_copy(update={"run_projections": False}))
     try:
+        await extra.start(nats_server.url, settings.model_copy(update={"run_projections": False}))
         assert not extra.runners and ("ratings.stars", c.code) in extra.standby
         ctx = Context(c.code, Actor(sub="t", role="county_admin", county=c.code), {}, None, None, extra)
         stars = extra.projection(StarsProjection)
@@ -136,9 +136,9 @@ async def test_a_rebuild_sent_to_a_standby_is_done_by_the_owner(settings, nats_s
     await store.add_county_stream(county)
     owner, standby = (Service(Routes("leasetest"), projections=[TownshipCount]) for _ in range(2))
     adhoc = settings.model_copy(update={"nats_user": "operator"})  # no credential of its own
-    await owner.start(nats_server.url, adhoc)
-    await standby.start(nats_server.url, adhoc)
     try:
+        await owner.start(nats_server.url, adhoc)
+        await standby.start(nats_server.url, adhoc)
         seq = await add_townships(store, county, 0, 4, settings.credentials_path)
         await standby.caught_up(county, seq)
         result = await standby.rebuild(county, TownshipCount)  # forwarded: only the owner may swap
