@@ -6,6 +6,8 @@ from shared.service import Routes, Service
 from services.organizations.audit import handlers as audit
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
+from services.organizations.development import handlers as development
+from services.organizations.development.projections.development import DevelopmentProjection
 from services.organizations.enterprises import handlers as enterprises
 from services.organizations.enterprises.projections.coverage import CoverageProjection
 from services.organizations.lifecycle import handlers as lifecycle
@@ -13,8 +15,8 @@ from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, audit)
-PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, audit, development)
+PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, DevelopmentProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
