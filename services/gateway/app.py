@@ -61,6 +61,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     app.state.verifier = TokenVerifier(settings.verify_key(), settings.max_token_ttl)  # public key only
     app.state.revocations = RevocationList()
     app.state.client = client
+    app.state.event_keys_path = settings.credentials_path  # event-keys.json: public, served to auditors
     app.state.seq_tracker = SeqTracker()
     app.state.score_coalescer = ScoreCoalescer(lambda: app.state.client)
     problems.install(app)
