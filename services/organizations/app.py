@@ -4,7 +4,7 @@ its bounded contexts list in their HANDLERS, and running their projections."""
 from shared.archive import ArchiveProjection
 from shared.service import Routes, Service
 from services.organizations.accounts import handlers as accounts
-from services.organizations.archive import handlers as archive
+from services.organizations.audit import handlers as audit
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
 from services.organizations.centres import handlers as centres
@@ -22,7 +22,7 @@ from services.organizations.rooms import handlers as rooms
 from services.organizations.rooms.projections.rooms import RoomsProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, development, accounts, centres, posts, rooms)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, audit, development, accounts, centres, posts, rooms)
 PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, DevelopmentProjection,
                CentresProjection, PostsProjection, RoomsProjection)
 
