@@ -18,6 +18,7 @@ from collections import defaultdict
 
 import orjson
 
+MEASURED = "organization_flagged_weak"  # the notification of the benchmark's status changes
 arrivals: dict[str, list[float]] = defaultdict(list)
 counters = {"refused": 0, "events": 0, "dropped_streams": 0}
 
@@ -52,7 +53,8 @@ async def receivers(port: int, secret: str) -> None:
         key = (request.path_params["i"], request.headers["webhook-id"])
         if key not in seen:  # de-duplication by webhook-id, as a receiver should
             seen.add(key)
-            arrivals[payload["data"]["organization_id"]].append(at)
+            if payload["data"]["kind"] == MEASURED:
+                arrivals[payload["data"]["organization_id"]].append(at)
         return Response(status_code=204)
 
     app = Starlette(routes=[Route("/hook/{i}", receive, methods=["POST"])])
@@ -83,9 +85,10 @@ async def sse(url: str, tokens: list[str], clients: int) -> None:
                     all_open.set()
                 async for line in resp.aiter_lines():
                     if line.startswith("data:"):
-                        at = time.time()
+                        at, item = time.time(), orjson.loads(line[5:])
                         counters["events"] += 1
-                        arrivals[orjson.loads(line[5:])["organization_id"]].append(at)
+                        if item["kind"] == MEASURED:
+                            arrivals[item["organization_id"]].append(at)
         counters["dropped_streams"] += 1
 
     tasks = [asyncio.create_task(client(tokens[i % len(tokens)])) for i in range(clients)]
