@@ -9,14 +9,19 @@ from services.organizations.campaigns.projections.campaigns import CampaignsProj
 from services.organizations.development import handlers as development
 from services.organizations.development.projections.development import DevelopmentProjection
 from services.organizations.enterprises import handlers as enterprises
+from services.organizations.membership import handlers as membership
+from services.organizations.membership.projections.membership import MembershipProjection
+from services.organizations.mobile import handlers as mobile
+from services.organizations.mobile.projections.mobile import MobileProjection
 from services.organizations.enterprises.projections.coverage import CoverageProjection
 from services.organizations.lifecycle import handlers as lifecycle
 from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, development)
-PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, DevelopmentProjection)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, development, membership, mobile)
+PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, DevelopmentProjection,
+               MembershipProjection, MobileProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
