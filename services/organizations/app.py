@@ -1,8 +1,9 @@
 """Wiring of the organizations service: one service on the bus, named "organizations", answering
 `pb.<county>.cmd.organizations.<name>` and `pb.<county>.qry.organizations.<name>` for every subject
-its five bounded contexts list in their HANDLERS, and running their projections."""
+its bounded contexts list in their HANDLERS, and running their projections."""
 from shared.archive import ArchiveProjection
 from shared.service import Routes, Service
+from services.organizations.accounts import handlers as accounts
 from services.organizations.archive import handlers as archive
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
@@ -19,14 +20,14 @@ from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, development, membership, mobile)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, development, accounts, membership, mobile)
 PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, DevelopmentProjection,
                MembershipProjection, MobileProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
     for kind, name, handler, reply in context.HANDLERS:
-        routes.add(kind, name, handler, reply)
+        routes.add(kind, name, handler, reply, public=name in getattr(context, "PUBLIC", ()))
 
 
 def create_service() -> Service:

@@ -39,7 +39,7 @@ def paths(fx: Fixture) -> dict[str, str]:
     """Path parameters by name: every one points at the canary."""
     return {"county": fx.county, "member_id": "m-east-a", "organization_id": "east-a", "enterprise_id": "ent-east",
             "case_id": "2025.east-a", "score_id": fx.score_id, "year": "2026", "applicant_id": "app-east-a",
-            "service_point_id": "sp-1"}
+            "service_point_id": "sp-1", "login": PROBE_ACCOUNT}
 
 
 # query parameters (optional ones too): aimed at the canary where they name something
@@ -49,6 +49,10 @@ QUERIES = {"township_id": "tw-east", "branch_id": "east-a", "organization_id": "
            "known_at": "2030-01-01", "stage": "applicant", "within_days": "30",
            "service_point_id": "sp-1", "destination": "广东省深圳市", "state": "mobile"}
 
+PROBE_ACCOUNT = "probe-east"  # an account of tw-east (accounts: docs/decisions/019)
+# sign-in, bearer tokens for a password, password change and sign-out act on the account the body's
+# password (or the caller's own token) proves: no county, township or branch to aim at
+NOT_SCOPED = {"open_session", "issue_bearer", "change_password", "close_session"}
 CSV = "text/csv"
 MEMBER_CSV = ("姓名,性别,出生日期,党员类型,入党日期,所在支部\n欧阳丁,男,1975-03-02,正式党员,2001-07-01,东风镇甲村党支部\n")
 ENTERPRISE_CSV = ("统一社会信用代码,单位名称,类型,乡镇,行业,从业人员,正式党员,登记日期\n"
@@ -132,6 +136,11 @@ BODIES: dict[str, dict] = {
     "import_service_points": {"file": ("points.csv", "站点名称,所在地,依托单位,联系人,设立日期\n探针二站,浙江省杭州市,杭州商会,林芳,2024-01-01\n", CSV)},
     "cancel_probation": {"branch_meeting_on": "2024-01-02", "reason": "不具备党员条件", **APPROVAL},
     "revoke_in_county": {"sub": "nobody-probe"},
+    "create_account": {"login": "probe-new", "name": "探针", "role": "auditor", "password": "Probe-2026!"},
+    "disable_account": {"reason": "探针"},
+    "enable_account": {},
+    "rescope_account": {"role": "township_operator", "township_id": "tw-east"},
+    "reset_password": {"password": "Probe-2026!"},
     "revoke_everywhere": {"sub": "nobody-probe"},
 }
 
@@ -155,6 +164,8 @@ async def build(http, county: str, platform: dict, admin: dict) -> Fixture:
     for mid, (name, branch) in MEMBERS.items():
         await ok("POST", f"{base}/members", {"member_id": mid, "name": name, "gender": "女", "joined_on": "2010-07-01",
                                              "membership_status": "正式党员", "branch_id": branch})
+    await ok("POST", f"{base}/accounts", {"login": PROBE_ACCOUNT, "name": "东风镇操作员", "role": "township_operator",
+                                          "township_id": "tw-east", "password": "Probe-2026!"})
     await ok("PUT", f"{base}/star-schemes/2026", {"name": "2026年党员星级", "preset": "beihai-5"})
     await ok("PUT", f"{base}/star-schemes/2026", {"name": "2026年村党组织星级", "preset": "532",
                                                   "rated_kind": "organization"})
