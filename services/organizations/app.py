@@ -4,9 +4,11 @@ its bounded contexts list in their HANDLERS, and running their projections."""
 from shared.archive import ArchiveProjection
 from shared.service import Routes, Service
 from services.organizations.accounts import handlers as accounts
-from services.organizations.archive import handlers as archive
+from services.organizations.audit import handlers as audit
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
+from services.organizations.centres import handlers as centres
+from services.organizations.centres.projections.centres import CentresProjection
 from services.organizations.development import handlers as development
 from services.organizations.development.projections.development import DevelopmentProjection
 from services.organizations.enterprises import handlers as enterprises
@@ -16,13 +18,18 @@ from services.organizations.mobile import handlers as mobile
 from services.organizations.mobile.projections.mobile import MobileProjection
 from services.organizations.enterprises.projections.coverage import CoverageProjection
 from services.organizations.lifecycle import handlers as lifecycle
+from services.organizations.posts import handlers as posts
+from services.organizations.posts.projections.posts import PostsProjection
 from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
+from services.organizations.rooms import handlers as rooms
+from services.organizations.rooms.projections.rooms import RoomsProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, development, accounts, membership, mobile)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, audit, development, accounts, centres, posts, rooms,
+            membership, mobile)
 PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, DevelopmentProjection,
-               MembershipProjection, MobileProjection)
+               CentresProjection, PostsProjection, RoomsProjection, MembershipProjection, MobileProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
