@@ -6,6 +6,6 @@ service's domain module.
 """
 from shared.catalog.base import CATALOG, DomainEvent, decode_event, event_class
 from shared.catalog import (accounts, campaigns, centres, development, enterprises, lifecycle,  # noqa: F401
-                            membership, organizations, posts, ratings, rooms, rules)  # (registers the event classes)
+                            membership, mobile, organizations, posts, ratings, rooms, rules)  # (registers the event classes)
 
 __all__ = ["CATALOG", "DomainEvent", "decode_event", "event_class"]
