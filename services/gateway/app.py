@@ -20,7 +20,7 @@ from services.gateway.edge import SeqTracker
 from services.gateway.middleware import EdgeMiddleware
 from services.gateway.live import LiveFeed
 from services.gateway.routes import (accounts, audit, campaigns, centres, coverage, development, enterprises, health,
-                                     notifications, organizations, posts, ratings, rooms, scores, tokens)
+                                     membership, notifications, organizations, posts, ratings, rooms, scores, tokens)
 from shared import bus
 from shared.auth import TokenVerifier
 from shared.revocations import RevocationList
@@ -73,7 +73,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     app.openapi = problems.openapi_with_problems(app)
     app.add_middleware(EdgeMiddleware, max_body=MAX_BODY_BYTES)
     for module in (accounts, organizations, campaigns, enterprises, coverage, centres, posts, rooms, ratings, scores,
-                   audit, notifications, health, tokens, development):
+                   audit, notifications, health, tokens, development, membership):
         app.include_router(module.router)
 
     app.include_router(pages.router)  # the workbench (server-rendered, cookie session)

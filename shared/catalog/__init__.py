@@ -6,7 +6,7 @@ service's domain module.
 """
 from shared.catalog.base import CATALOG, DomainEvent, decode_event, event_class
 from shared.catalog import (accounts, campaigns, centres, development, enterprises, lifecycle,  # noqa: F401
-                            membership, notifications, organizations, posts, ratings, rooms,  # (registers
+                            membership, mobile, notifications, organizations, posts, ratings, rooms,  # (registers
                             rules)  # the event classes)
 
 __all__ = ["CATALOG", "DomainEvent", "decode_event", "event_class"]

@@ -42,8 +42,8 @@ def paths(fx: Fixture) -> dict[str, str]:
     """Path parameters by name: every one points at the canary."""
     return {"county": fx.county, "member_id": "m-east-a", "organization_id": "east-a", "enterprise_id": "ent-east",
             "case_id": "2025.east-a", "score_id": fx.score_id, "year": "2026", "applicant_id": "app-east-a",
-            "centre_id": "centre-east", "post_id": "post-east", "room_id": "room-east", "login": PROBE_ACCOUNT,
-            "subscription_id": "sub-east"}
+            "service_point_id": "sp-1", "centre_id": "centre-east", "post_id": "post-east", "room_id": "room-east",
+            "login": PROBE_ACCOUNT, "subscription_id": "sub-east"}
 
 
 # query parameters (optional ones too): aimed at the canary where they name something
@@ -51,6 +51,7 @@ QUERIES = {"township_id": "tw-east", "branch_id": "east-a", "organization_id": "
            "as_of": "2026-06-30", "from_month": "2026-01-01", "to_month": "2026-03-01", "campaign": "2025",
            "rated_kind": "member", "limit": "100", "offset": "0", "status": "open", "reason": "secretary_unfit",
            "known_at": "2030-01-01", "stage": "applicant", "within_days": "30",
+           "service_point_id": "sp-1", "destination": "广东省深圳市", "state": "mobile",
            "after": "0", "live": "false"}  # the notification stream: what came after 0, then closed
 
 PROBE_ACCOUNT = "probe-east"  # an account of tw-east (accounts: docs/decisions/019)
@@ -145,6 +146,16 @@ BODIES: dict[str, dict] = {
     "discontinue_development": {"decided_on": "2024-01-01", "decided_by": "支部委员会", "reason": "本人撤回"},
     "confirm_membership": {"branch_meeting_on": "2024-01-02", **APPROVAL},
     "extend_probation": {"branch_meeting_on": "2024-01-02", "months": 6, "reason": "继续考察", **APPROVAL},
+    # 党籍异动 and 流动党员 on m-east-a; the service point registry is the county's
+    "change_standing": {"change": "suspended", "changed_on": "2025-01-01", "reason": "停止党籍", "decided_by": "乡镇党委"},
+    "record_member_away": {"away_since": "2025-01-01", "destination": "广东省深圳市"},
+    "register_mobile_member": {"away_since": "2024-01-01", "destination": "广东省深圳市", "contact": "13700000000",
+                               "receiving_organization": "深圳市南山区粤海街道党工委", "registered_on": "2025-01-01"},
+    "record_member_return": {"returned_on": "2025-06-01"},
+    "register_service_point": {"service_point_id": "sp-probe", "name": "探针服务站", "location": "广东省广州市",
+                               "host": "广州商会", "contact": "13600000000", "opened_on": "2024-01-01"},
+    "close_service_point": {"closed_on": "2025-06-01", "reason": "撤并"},
+    "import_service_points": {"file": ("points.csv", "站点名称,所在地,依托单位,联系人,设立日期\n探针二站,浙江省杭州市,杭州商会,林芳,2024-01-01\n", CSV)},
     "cancel_probation": {"branch_meeting_on": "2024-01-02", "reason": "不具备党员条件", **APPROVAL},
     **{  # 党群服务中心 (centre-east), 设岗定责 (post-east of east-c), 党代表工作室 (room-east)
         "register_centre": {"name": "东风镇便民服务站", "kind": "站", "level": "乡镇", "township_id": "tw-east",
@@ -233,6 +244,9 @@ async def build(http, county: str, platform: dict, admin: dict) -> Fixture:
     await ok("POST", f"{base}/applicants", {"applicant_id": "app-east-a", "name": "欧阳庚", "gender": "男",
                                             "birth_date": "1996-01-01", "branch_id": "east-c",
                                             "applied_on": "2020-01-01", "received_by": "欧阳甲"})
+    await ok("POST", f"{base}/mobile-service-points", {"service_point_id": "sp-1", "name": "银海区驻深圳流动党员服务站",
+                                                       "location": "广东省深圳市", "host": "深圳北海商会",
+                                                       "contact": "13800000000", "opened_on": "2024-01-01"})
     rules = await http.get(f"{base}/rules", headers=admin)
     fx.bodies["adopt_rules"] = {**rules.json()["in_force"], "effective_from": "2027-01-01"}
     await positions(ok, base)
