@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.errors import DomainError, FieldError
 
 COUNTY_ADDED = "pb.platform.county_added"
+PLATFORM = "platform"  # the subject token of queries spanning counties: pb.platform.qry.<service>.<name>
 
 
 def health_subject(service: str) -> str:

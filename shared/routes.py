@@ -83,6 +83,7 @@ class Route:
     fn: Handler
     payload: type[BaseModel] | None  # the handler's second parameter, if it has one
     reply: Any                      # the data of a successful answer (a Pydantic model), if declared
+    province: bool = False          # a rollup: for tokens covering the county (Actor.covers), not of it
 
     @property
     def request_model(self) -> type[BaseModel]:
@@ -103,9 +104,10 @@ class Routes:
         """Answer `pb.<county>.cmd.<service>.<name>`; `reply` documents the data of a successful answer."""
         return self._route("cmd", name, reply)
 
-    def query(self, name: str, reply: Any = None) -> Callable[[Handler], Handler]:
-        """Answer `pb.<county>.qry.<service>.<name>`."""
-        return self._route("qry", name, reply)
+    def query(self, name: str, reply: Any = None, province: bool = False) -> Callable[[Handler], Handler]:
+        """Answer `pb.<county>.qry.<service>.<name>`; `province`: a rollup, answered to a token that covers
+        the county (a province or platform admin; `pb.platform.qry…` for what spans counties)."""
+        return self._route("qry", name, reply, province)
 
     def reaction(self, subjects: str) -> Callable[[Reaction], Reaction]:
         """Every instance sees every event on `pb.<county>.evt.<subjects>` as it is stored (core NATS,
@@ -115,9 +117,9 @@ class Routes:
             return fn
         return register
 
-    def add(self, kind: str, name: str, fn: Handler, reply: Any = None) -> None:
+    def add(self, kind: str, name: str, fn: Handler, reply: Any = None, province: bool = False) -> None:
         """The same as the decorators, for a handler map written out as a table."""
-        self._route(kind, name, reply)(fn)
+        self._route(kind, name, reply, province)(fn)
 
     def include(self, *others: "Routes") -> "Routes":
         """Adds the routes and reactions of other modules' Routes of the same service; returns self."""
@@ -131,10 +133,10 @@ class Routes:
             self.writes += tuple(w for w in other.writes if w not in self.writes)
         return self
 
-    def _route(self, kind: str, name: str, reply: Any) -> Callable[[Handler], Handler]:
+    def _route(self, kind: str, name: str, reply: Any, province: bool = False) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self._check_new(kind, name)
-            self.routes.append(Route(kind, name, fn, payload_model(fn), reply))
+            self.routes.append(Route(kind, name, fn, payload_model(fn), reply, province))
             return fn
         return register
 

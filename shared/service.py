@@ -29,14 +29,14 @@ from sqlalchemy import Engine
 
 from shared import bus
 from shared.aggregate import Repository
-from shared.auth import InvalidToken, TokenVerifier
+from shared.auth import PROVINCE_READERS, InvalidToken, TokenVerifier
 from shared.db import make_engine
 from shared.envelope import MalformedEvent
 from shared.errors import DomainError, FieldError, forbidden
 from shared.eventstore import CountyNotFound, Durability, EventStore
 from shared.hosting import ProjectionHost
 from shared.ids import new_id
-from shared.messaging import COUNTY_ADDED, Reply, encode, failed, health_subject, ok, validation_error
+from shared.messaging import COUNTY_ADDED, PLATFORM, Reply, encode, failed, health_subject, ok, validation_error
 from shared.projection import Projection
 from shared.projection_runner import ProjectionRunner
 from shared.provisioning import request_county_stream
@@ -188,7 +188,8 @@ class Service:
                 body.setdefault("data", {})
             req = route.request_model.model_validate(body)
             actor = self.verifier.actor(req.token)  # the actor is the one the caller's token names
-            if not actor.in_county(county):
+            if not (actor.covers(county) or county == PLATFORM and actor.role in PROVINCE_READERS
+                    if route.province else actor.in_county(county)):
                 raise forbidden(f"无权访问县 {county} / token is not valid for county {county}")
             if route.payload is None:
                 ctx = Context(county, actor, req.data, req.min_seq, req.correlation_id, self)

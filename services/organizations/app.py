@@ -9,6 +9,7 @@ from services.organizations.enterprises.projections.coverage import CoverageProj
 from services.organizations.lifecycle import handlers as lifecycle
 from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
+from services.organizations.rollups import handlers as rollups
 from services.organizations.rules import handlers as rules
 
 CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules)
@@ -18,6 +19,8 @@ routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
     for kind, name, handler, reply in context.HANDLERS:
         routes.add(kind, name, handler, reply)
+for kind, name, handler, reply in rollups.HANDLERS:  # for province tokens (docs/decisions/014)
+    routes.add(kind, name, handler, reply, province=True)
 
 
 def create_service() -> Service:
