@@ -15,6 +15,7 @@ import orjson
 import structlog
 from sqlalchemy import Engine
 
+from shared.authenticity import Authenticator
 from shared.errors import DomainError
 from shared.leases import Leases
 from shared.messaging import encode, failed, ok, stop_task
@@ -22,6 +23,7 @@ from shared.projection import Projection
 from shared.projection_runner import ProjectionRunner
 from shared.rebuild import rebuild_county
 from shared.settings import Settings
+from shared.signing import EventKeys
 
 log = structlog.get_logger(__name__)
 P = TypeVar("P", bound=Projection)
@@ -46,10 +48,11 @@ class ProjectionHost:
         self._instances: dict[type[Projection], Projection] = {}
         self._county_lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
-        self.nc = self.engine = self.settings = None
+        self.nc = self.engine = self.settings = self.authenticator = None
 
     async def open(self, nc: Any, engine: Engine, settings: Settings, instance: str) -> None:
         self.nc, self.engine, self.settings = nc, engine, settings
+        self.authenticator = Authenticator(nc.jetstream(), EventKeys.load(settings.credentials_path))
         self.leases = Leases(nc.jetstream(), instance, settings.lease_ttl_s, settings.stream_replicas,
                              provisioned_within_s=60)  # created by the provisioner (shared/provisioning.py)
         await self.leases.open()
@@ -79,12 +82,14 @@ class ProjectionHost:
             for ptype in self.types:
                 key = (ptype.name, county)
                 if key not in self.runners and key not in self.standby:
-                    await self._take_or_wait(key, ProjectionRunner(self.nc, self.engine, self.projection(ptype), county))
+                    await self._take_or_wait(key, ProjectionRunner(
+                        self.nc, self.engine, self.projection(ptype), county, authenticator=self.authenticator))
 
     async def _take_or_wait(self, key: tuple[str, str], runner: ProjectionRunner) -> None:
         if self.settings.run_projections and await self.leases.hold(lease_key(*key)):
             self.standby.pop(key, None)
-            runner = ProjectionRunner(self.nc, self.engine, runner.projection, runner.county)  # no state of a past run
+            runner = ProjectionRunner(self.nc, self.engine, runner.projection, runner.county,  # no state of a past run
+                                      authenticator=self.authenticator)
             await runner.start()
             self.runners[key] = runner
             log.info("projection.owned", service=self.service, projection=key[0], county=key[1])
@@ -128,7 +133,7 @@ class ProjectionHost:
         if (ptype.name, county) in self.standby:  # the owner rebuilds: it pauses its live runner for the swap
             return await self._forward_rebuild(county, ptype)
         live = self.runners.get((ptype.name, county))
-        return await rebuild_county(self.nc, self.engine, ptype, county, live=live)
+        return await rebuild_county(self.nc, self.engine, ptype, county, live=live, authenticator=self.authenticator)
 
     async def _forward_rebuild(self, county: str, ptype: type[Projection]) -> dict:
         holder = await self.leases.holder_of(lease_key(ptype.name, county))
