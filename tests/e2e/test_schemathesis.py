@@ -54,5 +54,6 @@ async def test_no_generated_input_gets_a_5xx_or_an_undocumented_answer(gateway, 
         await proc.wait()
         raise AssertionError(f"schemathesis did not finish within {TIME_LIMIT_S} s") from None
     text = out.decode(errors="replace")
+    print(text[text.find("SUMMARY"):])  # operations, phases, cases generated (shown with -s)
     assert proc.returncode == 0, text[-6000:]
     assert "passed" in text.lower(), text[-2000:]
