@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.errors import DomainError, FieldError
 
 COUNTY_ADDED = "pb.platform.county_added"
-PLATFORM = "platform"  # the subject token of queries spanning counties: pb.platform.qry.<service>.<name>
 
 
 def health_subject(service: str) -> str:
@@ -50,6 +49,15 @@ class Request(BaseModel, Generic[P]):
     data: P = Field(description="the command or query")
     min_seq: int | None = Field(None, ge=0, le=2**63 - 1,
                                 description="read-your-writes: answer once the read-model reached it")
+    correlation_id: str | None = Field(None, description="carried into every event the request causes")
+
+
+class PublicRequest(BaseModel, Generic[P]):
+    """What the gateway sends to a public subject (sign-in, password change): the request proves who
+    it is by what it carries (a login and password), so it has no token."""
+
+    model_config = ConfigDict(extra="forbid")
+    data: P = Field(description="the command")
     correlation_id: str | None = Field(None, description="carried into every event the request causes")
 
 

@@ -1,9 +1,10 @@
 """Wiring of the organizations service: one service on the bus, named "organizations", answering
 `pb.<county>.cmd.organizations.<name>` and `pb.<county>.qry.organizations.<name>` for every subject
-its five bounded contexts list in their HANDLERS, and running their projections."""
+its bounded contexts list in their HANDLERS, and running their projections."""
 from shared.archive import ArchiveProjection
 from shared.service import Routes, Service
-from services.organizations.archive import handlers as archive
+from services.organizations.accounts import handlers as accounts
+from services.organizations.audit import handlers as audit
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
 from services.organizations.development import handlers as development
@@ -16,13 +17,13 @@ from services.organizations.registry.projections.registry import RegistryProject
 from services.organizations.rollups import handlers as rollups
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, development)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, audit, development, accounts)
 PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, DevelopmentProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
     for kind, name, handler, reply in context.HANDLERS:
-        routes.add(kind, name, handler, reply)
+        routes.add(kind, name, handler, reply, public=name in getattr(context, "PUBLIC", ()))
 for kind, name, handler, reply in rollups.HANDLERS:  # for province tokens (docs/decisions/014)
     routes.add(kind, name, handler, reply, province=True)
 

@@ -38,7 +38,8 @@ class Fixture:
 def paths(fx: Fixture) -> dict[str, str]:
     """Path parameters by name: every one points at the canary."""
     return {"county": fx.county, "member_id": "m-east-a", "organization_id": "east-a", "enterprise_id": "ent-east",
-            "case_id": "2025.east-a", "score_id": fx.score_id, "year": "2026", "applicant_id": "app-east-a"}
+            "case_id": "2025.east-a", "score_id": fx.score_id, "year": "2026", "applicant_id": "app-east-a",
+            "login": PROBE_ACCOUNT}
 
 
 # query parameters (optional ones too): aimed at the canary where they name something
@@ -47,6 +48,10 @@ QUERIES = {"township_id": "tw-east", "branch_id": "east-a", "organization_id": "
            "rated_kind": "member", "limit": "100", "offset": "0", "status": "open", "reason": "secretary_unfit",
            "known_at": "2030-01-01", "stage": "applicant", "within_days": "30"}
 
+PROBE_ACCOUNT = "probe-east"  # an account of tw-east (accounts: docs/decisions/019)
+# sign-in, bearer tokens for a password, password change and sign-out act on the account the body's
+# password (or the caller's own token) proves: no county, township or branch to aim at
+NOT_SCOPED = {"open_session", "issue_bearer", "change_password", "close_session"}
 CSV = "text/csv"
 MEMBER_CSV = ("姓名,性别,出生日期,党员类型,入党日期,所在支部\n欧阳丁,男,1975-03-02,正式党员,2001-07-01,东风镇甲村党支部\n")
 ENTERPRISE_CSV = ("统一社会信用代码,单位名称,类型,乡镇,行业,从业人员,正式党员,登记日期\n"
@@ -120,6 +125,11 @@ BODIES: dict[str, dict] = {
     "extend_probation": {"branch_meeting_on": "2024-01-02", "months": 6, "reason": "继续考察", **APPROVAL},
     "cancel_probation": {"branch_meeting_on": "2024-01-02", "reason": "不具备党员条件", **APPROVAL},
     "revoke_in_county": {"sub": "nobody-probe"},
+    "create_account": {"login": "probe-new", "name": "探针", "role": "auditor", "password": "Probe-2026!"},
+    "disable_account": {"reason": "探针"},
+    "enable_account": {},
+    "rescope_account": {"role": "township_operator", "township_id": "tw-east"},
+    "reset_password": {"password": "Probe-2026!"},
     "revoke_everywhere": {"sub": "nobody-probe"},
 }
 
@@ -143,6 +153,8 @@ async def build(http, county: str, platform: dict, admin: dict) -> Fixture:
     for mid, (name, branch) in MEMBERS.items():
         await ok("POST", f"{base}/members", {"member_id": mid, "name": name, "gender": "女", "joined_on": "2010-07-01",
                                              "membership_status": "正式党员", "branch_id": branch})
+    await ok("POST", f"{base}/accounts", {"login": PROBE_ACCOUNT, "name": "东风镇操作员", "role": "township_operator",
+                                          "township_id": "tw-east", "password": "Probe-2026!"})
     await ok("PUT", f"{base}/star-schemes/2026", {"name": "2026年党员星级", "preset": "beihai-5"})
     await ok("PUT", f"{base}/star-schemes/2026", {"name": "2026年村党组织星级", "preset": "532",
                                                   "rated_kind": "organization"})

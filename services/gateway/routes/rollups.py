@@ -20,7 +20,7 @@ from services.organizations.rollups.queries import ConversionFigure, CoverageFig
 from services.ratings.rollup import StarFigure
 from shared.auth import PROVINCE_READERS, Actor
 from shared.errors import forbidden
-from shared.messaging import PLATFORM
+from shared.ids import PLATFORM  # queries spanning counties: pb.platform.qry.<service>.<name>
 
 router = APIRouter(prefix="/api/v1", tags=["rollups"], responses=PROBLEM_RESPONSES)
 PARALLEL = 8  # counties asked at once
