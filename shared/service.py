@@ -41,7 +41,7 @@ from shared.projection import Projection
 from shared.projection_runner import ProjectionRunner
 from shared.provisioning import request_county_stream
 from shared.routes import Context, Reaction, Route, Routes
-from shared.settings import Settings
+from shared.settings import Settings, nats_servers
 
 __all__ = ["Context", "Routes", "Service"]
 log = structlog.get_logger(__name__)
@@ -136,7 +136,7 @@ class Service:
         # apply_types=False: handler annotations document payloads (AsyncAPI), but FastStream neither
         # validates nor injects: dispatch validates each request once and answers a refusal as a reply
         credentials = bus.broker_options(self.settings, self.settings.nats_user or self.name) if self.settings else {}
-        self.broker = NatsBroker(nats_url, logger=None, graceful_timeout=5, apply_types=False, **credentials)
+        self.broker = NatsBroker(nats_servers(nats_url), logger=None, graceful_timeout=5, apply_types=False, **credentials)
         if self.settings is None or self.settings.serve_requests:
             for route in self.routes:
                 self._subscribe(route)

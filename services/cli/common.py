@@ -27,7 +27,7 @@ def settings_for(data_dir: Optional[Path]) -> Settings:
 
 def nats_url(settings: Settings) -> str:
     if settings.nats_url:
-        return settings.nats_url
+        return settings.nats_address
     runtime = settings.data_dir / "runtime.json"
     if not runtime.exists():
         err.print(f"[red]没有运行中的系统 / no running system found[/] (looked for {runtime}); "

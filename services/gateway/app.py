@@ -42,7 +42,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
         if client is not None:
             yield
             return
-        nc = await bus.connect(settings, "gateway", nats_url)
+        nc = app.state.nc = await bus.connect(settings, "gateway", nats_url)
         app.state.client = ServiceClient(nc, settings.request_timeout_s)
         await app.state.revocations.start(nc.jetstream())
         try:
@@ -59,6 +59,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     app.state.verifier = TokenVerifier(settings.verify_key(), settings.max_token_ttl)  # public key only
     app.state.revocations = RevocationList()
     app.state.client = client
+    app.state.nc = None
     app.state.seq_tracker = SeqTracker()
     problems.install(app)
     app.openapi = problems.openapi_with_problems(app)
