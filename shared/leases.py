@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyWrongLastSequenceError, NotFoundError
+from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
 
 BUCKET = "dangjian_projection_leases"
 
@@ -55,7 +55,9 @@ class Leases:
             else:
                 self.held[key] = await self.kv.update(key, self.holder.encode(), last=revision)
             return True
-        except KeyWrongLastSequenceError:
+        except (KeyWrongLastSequenceError, KeyNotFoundError):
+            # KeyNotFoundError: create() found the key taken, then (re-reading it) gone — its TTL ran out in
+            # between (seen on a loaded machine); free again, so the next round takes it
             self.held.pop(key, None)
             return False
 
