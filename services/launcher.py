@@ -95,7 +95,7 @@ async def run_all(settings: Settings, on_ready: Callable[[System, str], Awaitabl
     from services.gateway.app import create_app
     from shared import logs
 
-    logs.configure(settings.log_level)  # no locals in tracebacks: they may hold tokens or seeds
+    logs.configure(settings.log_level, settings.log_format)  # no locals in tracebacks: they may hold tokens or seeds
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):  # stop cleanly: never leave the embedded nats-server behind
@@ -112,8 +112,10 @@ async def run_all(settings: Settings, on_ready: Callable[[System, str], Awaitabl
             await asyncio.wait([broker_lost, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
             return
         app = create_app(settings, system.nats_url)
+        # log_config=None: uvicorn's lines go through our renderer (shared/logs.py); the gateway's own
+        # middleware writes the access log, with the correlation id
         config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning",
-                                lifespan="on")
+                                log_config=None, access_log=False, lifespan="on")
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # ours above
         serve = asyncio.create_task(server.serve())

@@ -21,6 +21,7 @@ from nats.js.errors import APIError, BadRequestError, NotFoundError
 
 from shared.envelope import decode_checked, iso
 from shared.groupcommit import GroupCommit
+from shared.metrics import GROUP_COMMIT_BATCH
 from shared.ids import COUNTY_CODE, new_id
 
 STREAM_PREFIX = "PB_"
@@ -61,10 +62,12 @@ class Durability:
 
 class EventStore:
     def __init__(self, nc: NATS, durability: Durability = Durability(),
-                 provisioner: Callable[[NATS, str], Awaitable[bool]] | None = None):
+                 provisioner: Callable[[NATS, str], Awaitable[bool]] | None = None, name: str = ""):
         """`provisioner`: how a service without stream management rights gets a county's stream
-        created (shared/provisioning.py); None = create it here (operator credential)."""
+        created (shared/provisioning.py); None = create it here (operator credential). `name`: the
+        writing service (metrics label)."""
         self.nc = nc
+        self.name = name
         self.provisioner = provisioner
         self.js = nc.jetstream()
         self.durability = durability
@@ -131,7 +134,8 @@ class EventStore:
             group = self._groups[county] = GroupCommit(
                 ATOMIC_MAX, lambda items: self.append_atomic(county, items),
                 lambda subj, env, expected: self._publish_one(county, subj, env, expected),
-                refused=(ConcurrencyConflict, APIError))
+                refused=(ConcurrencyConflict, APIError),
+                on_batch=GROUP_COMMIT_BATCH.labels(self.name or "-").observe)
         return [await group.append(subject, envelopes[0], expected_seq)]
 
     def group_commit_figures(self) -> dict[str, dict]:

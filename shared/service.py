@@ -15,6 +15,7 @@ pydantic ValidationError becomes an error reply, never an unhandled exception. T
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -36,6 +37,7 @@ from shared.errors import DomainError, FieldError, forbidden
 from shared.eventstore import CountyNotFound, Durability, EventStore
 from shared.hosting import ProjectionHost
 from shared.ids import new_id
+from shared.metrics import REQUEST_SECONDS, REQUESTS, nats_middleware, record_projections
 from shared.messaging import COUNTY_ADDED, Reply, encode, failed, health_subject, ok, validation_error
 from shared.projection import Projection
 from shared.projection_runner import ProjectionRunner
@@ -80,6 +82,7 @@ class Service:
         self.engine: Engine | None = None
         self.settings: Settings | None = None
         self.verifier: TokenVerifier | None = None
+        self._metrics_task: asyncio.Task | None = None
 
     @property
     def subjects(self) -> list[str]:
@@ -113,7 +116,8 @@ class Service:
         self.workers = settings.handler_concurrency
         self.verifier = TokenVerifier(settings.verify_key(), settings.max_token_ttl)
         self.nc = await bus.connect(settings, settings.nats_user or self.name, nats_url)
-        self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas), provisioner=request_county_stream)
+        self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas), provisioner=request_county_stream,
+                                name=self.name)
         self.repo = Repository(self.store, retries=settings.command_retries)
         self.engine = make_engine(settings.database_url_for(self.name))
         host = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())
@@ -128,7 +132,19 @@ class Service:
         for county in await self.store.list_counties():
             await self.attach_county(county)
         self.host.keep_leases()
+        if settings.metrics_port:
+            self._metrics_task = asyncio.create_task(self._refresh_projection_metrics(), name=f"metrics:{self.name}")
         log.info("service.started", service=self.name, subjects=len(self.routes))
+
+    async def _refresh_projection_metrics(self, every_s: float = 5.0) -> None:
+        """Position, lag, error and role of each (projection, county) into the gauges (lag needs the
+        stream's figures, so they are refreshed here rather than on each batch)."""
+        while True:
+            try:
+                record_projections(self.name, await self.host.health())
+            except Exception as exc:  # NATS briefly unavailable: the next round
+                log.warning("metrics.refresh_failed", service=self.name, error=str(exc))
+            await asyncio.sleep(every_s)
 
     def build_broker(self, nats_url: str) -> NatsBroker:
         """The FastStream broker with every command and query subscribed (also what the AsyncAPI
@@ -136,7 +152,10 @@ class Service:
         # apply_types=False: handler annotations document payloads (AsyncAPI), but FastStream neither
         # validates nor injects: dispatch validates each request once and answers a refusal as a reply
         credentials = bus.broker_options(self.settings, self.settings.nats_user or self.name) if self.settings else {}
-        self.broker = NatsBroker(nats_servers(nats_url), logger=None, graceful_timeout=5, apply_types=False, **credentials)
+        # handler metrics (FastStream's Prometheus middleware) where a status port serves them
+        metered = nats_middleware(self.name) if self.settings and self.settings.metrics_port else ()
+        self.broker = NatsBroker(nats_servers(nats_url), logger=None, graceful_timeout=5, apply_types=False,
+                                 middlewares=metered, **credentials)
         if self.settings is None or self.settings.serve_requests:
             for route in self.routes:
                 self._subscribe(route)
@@ -182,6 +201,19 @@ class Service:
                               description=f"the answer to {subject}, sent to the request's reply subject")
 
     async def dispatch(self, county: str, body: Any, route: Route) -> dict:
+        """Answers one request; its outcome (ok or the error code) and time go to the metrics, and the
+        caller's correlation id onto every log line written meanwhile."""
+        cid = body.get("correlation_id") if isinstance(body, dict) else None
+        begun = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(correlation_id=cid, county=county):
+            reply = await self._answer(county, body, route)
+        answered = reply if isinstance(reply, dict) else {}
+        outcome = "ok" if answered.get("ok") else str((answered.get("error") or {}).get("code", "error"))
+        REQUESTS.labels(self.name, route.kind, route.name, outcome).inc()
+        REQUEST_SECONDS.labels(self.name, route.kind, route.name).observe(time.perf_counter() - begun)
+        return reply
+
+    async def _answer(self, county: str, body: Any, route: Route) -> dict:
         fn = route.fn
         try:
             if isinstance(body, dict) and route.payload is None:
@@ -210,6 +242,8 @@ class Service:
             return failed(DomainError("internal_error", "内部错误，已记录 / internal error (logged)", 500))
 
     async def stop(self) -> None:
+        if self._metrics_task:
+            self._metrics_task.cancel()
         await self.host.close()
         if self.broker:
             with contextlib.suppress(Exception):

@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -55,9 +55,17 @@ class Settings(BaseSettings):
     serve_requests: bool = Field(True, description="Answer this service's commands and queries (false: a projections-only instance)")
     run_projections: bool = Field(True, description="Run read-model projections when this instance holds their lease (false: a commands-and-queries-only instance)")
     lease_ttl_s: float = Field(10.0, ge=1.0, description="A projection lease nobody renews expires after this; a standby instance then takes over")
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="lowest level logged (DEBUG, INFO, WARNING, ERROR)")
+    log_format: Literal["console", "json"] = Field(
+        "console", description="console: readable lines (development); json: one JSON object per line (production)")
     metrics_host: str = Field("127.0.0.1", description="address of this process's status port (/metrics, /healthz)")
     metrics_port: int = Field(0, ge=0, le=65535, description="status port of this process (/metrics for Prometheus, /healthz for a container healthcheck); 0 = none")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value):
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("nats_url", mode="before")
     @classmethod

@@ -51,7 +51,7 @@ class StatusServer:
     async def start(self) -> "StatusServer":
         app = Starlette(routes=[Route("/healthz", self._healthz), Route("/metrics", self._metrics)])
         config = uvicorn.Config(app, host=self.host, port=self.port, log_level="warning", access_log=False,
-                                lifespan="off")
+                                log_config=None, lifespan="off")
         self._server = uvicorn.Server(config)
         self._server.install_signal_handlers = lambda: None  # the launcher's own handlers stop the process
         self._task = asyncio.create_task(self._server.serve(), name="status-server")
