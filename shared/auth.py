@@ -21,6 +21,7 @@ from shared.envelope import Metadata
 Role = Literal["platform_admin", "county_admin", "township_operator", "branch_secretary", "auditor"]
 ALGORITHMS = ["EdDSA"]
 COUNTY_DEPARTMENT = frozenset({"county_admin", "platform_admin"})  # 县委组织部 (and the province above it)
+COUNTY_WIDE_READERS = COUNTY_DEPARTMENT | {"auditor"}
 ISSUER = "dangjian"
 MAX_TTL = timedelta(days=30)      # default bound of a token's lifetime (Settings.jwt_max_ttl_hours)
 CLOCK_SKEW_S = 2  # seconds of clock difference tolerated between the minting and the verifying host
@@ -53,6 +54,22 @@ class Actor(BaseModel):
 
     def in_county(self, county: str) -> bool:
         return self.role == "platform_admin" or self.county == county
+
+    @property
+    def sees_whole_county(self) -> bool:
+        """The county department and auditors read everything of their county (README: Read rules)."""
+        return self.role in COUNTY_WIDE_READERS
+
+    def sees(self, township: str | None, branch: str | None = None) -> bool:
+        """Read scope of one thing of the county: belonging to `township`, held by the organization
+        `branch` (an organization itself, a member's branch, a case's or unit's organization). A
+        township operator reads what belongs to their township, a branch secretary what their branch
+        holds; unknown ownership is outside both."""
+        if self.role == "township_operator":
+            return township is not None and township == self.township
+        if self.role == "branch_secretary":
+            return branch is not None and branch == self.branch
+        return True
 
     def metadata(self, correlation_id: str | None = None) -> Metadata:
         label = f"{self.role}:{self.sub}"

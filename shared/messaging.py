@@ -47,7 +47,8 @@ class Request(BaseModel, Generic[P]):
                        description="the caller's bearer token (EdDSA JWT) as the gateway received it; the service "
                                    "verifies it and acts for the actor it names, with that actor's scope")
     data: P = Field(description="the command or query")
-    min_seq: int | None = Field(None, description="read-your-writes: answer once the read-model reached it")
+    min_seq: int | None = Field(None, ge=0, le=2**63 - 1,
+                                description="read-your-writes: answer once the read-model reached it")
     correlation_id: str | None = Field(None, description="carried into every event the request causes")
 
 

@@ -65,7 +65,10 @@ class ServiceClient:
     @staticmethod
     def _body(actor: Actor, data: dict[str, Any], min_seq: int | None, correlation_id: str | None) -> bytes:
         # the caller's own token: the service verifies it (it trusts no actor claim of the gateway's)
-        return encode({"token": actor.token, "data": data, "min_seq": min_seq, "correlation_id": correlation_id})
+        try:
+            return encode({"token": actor.token, "data": data, "min_seq": min_seq, "correlation_id": correlation_id})
+        except orjson.JSONEncodeError:  # a number beyond 64 bits that no model bounded: refused, never a 500
+            raise DomainError("invalid_input", "数值超出范围 / a number is out of range (64-bit)", 422) from None
 
     async def _call(self, subject: str, payload: bytes, timeout: float, what: str, write: bool) -> Any:
         try:

@@ -23,6 +23,7 @@ from shared.errors import DomainError
 
 SEQ_HEADER = "Dangjian-Seq"
 MIN_SEQ_HEADER = "Dangjian-Min-Seq"
+MAX_SEQ = 2**63 - 1  # a JetStream sequence is a uint64; JSON between the services carries int64
 
 
 class SeqTracker:
@@ -105,7 +106,7 @@ def make_edge(request: Request, response: Response, actor: Actor, county: str,
 
 async def reader(request: Request, response: Response, county: CountyPath,
                  actor: Annotated[Actor, Depends(county_reader)],
-                 min_seq: Annotated[int | None, Header(alias=MIN_SEQ_HEADER, ge=0,
+                 min_seq: Annotated[int | None, Header(alias=MIN_SEQ_HEADER, ge=0, le=MAX_SEQ,
                                                        description="read-your-writes: answer only once "
                                                                    "the read-model reached this sequence")] = None,
                  ) -> Edge:

@@ -35,3 +35,19 @@ def check_may_import_into(actor: Actor, branch: Organization) -> None:
         raise forbidden("支部书记只能导入本支部党员 / a branch secretary imports only their own branch")
     if actor.role == "township_operator" and branch.exists and branch.township_id != actor.township:
         raise forbidden("乡镇操作员只能导入本乡镇党员 / a township operator imports only their township")
+
+
+# -- reads (README: Read rules) ------------------------------------------------------------------
+OUTSIDE_READ = "无权查看本乡镇（本支部）以外的数据 / outside your township or branch"
+
+
+def check_sees(actor: Actor, township_id: str | None, organization_id: str | None, what: str) -> None:
+    """One thing of the county (an organization, a member, a case, a unit): refused outside the scope."""
+    if not actor.sees(township_id, organization_id):
+        raise forbidden(f"{OUTSIDE_READ}: {what}")
+
+
+def check_not_branch_secretary_read(actor: Actor, what: str) -> None:
+    """Figures a branch secretary has no part in (两新组织 coverage): the county department and townships."""
+    if actor.role == "branch_secretary":
+        raise forbidden(f"支部书记无权查看{what} / a branch secretary may not read {what}")

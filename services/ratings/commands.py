@@ -14,6 +14,7 @@ from shared.catalog.ratings import RatedKind, StarKind
 
 # ids end up as tokens of NATS subjects (pb.<county>.evt.ratings.points.<year>.<kind>.<id>): no dots
 Token = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+POINTS = 100_000  # no slot, threshold or score entry carries more points (a bound, not a rule: slots set theirs)
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
@@ -29,12 +30,12 @@ class SlotInput(_Command):
     name: str = Field(min_length=1, max_length=40, description="Chinese name, e.g. 表率示范星")
     kind: StarKind = Field(description="common 共性星 / duty 职责星 / optional 自选星")
     points_per_star: int = Field(10, ge=1, le=1000, description="积分换星: points that make one star")
-    min_points: int = Field(-10, description="lowest points one score entry may carry (deduction)")
-    max_points: int = Field(10, description="highest points one score entry may carry (award)")
-    red: int | None = Field(None, description="points from which the star shows red 红星 (default 60%)")
-    silver: int | None = Field(None, description="points from which it shows silver 银星 (default 80%)")
-    gold: int | None = Field(None, description="points from which it shows gold 金星 (default 100%)")
-    earn_at: int | None = Field(None, description="积分换星: points from which the star is earned and counted "
+    min_points: int = Field(-10, ge=-POINTS, le=POINTS, description="lowest points one score entry may carry (deduction)")
+    max_points: int = Field(10, ge=-POINTS, le=POINTS, description="highest points one score entry may carry (award)")
+    red: int | None = Field(None, ge=0, le=POINTS, description="points from which the star shows red 红星 (default 60%)")
+    silver: int | None = Field(None, ge=0, le=POINTS, description="points from which it shows silver 银星 (default 80%)")
+    gold: int | None = Field(None, ge=0, le=POINTS, description="points from which it shows gold 金星 (default 100%)")
+    earn_at: int | None = Field(None, ge=0, le=POINTS, description="积分换星: points from which the star is earned and counted "
                                 "(default: earn_at_percent of points_per_star)")
 
 
@@ -49,7 +50,7 @@ class DefineStarScheme(_Command):
     preset: str | None = Field(None, max_length=20, description='"532" (5 common + 3 duty + 2 optional) '
                                'or "beihai-5" (five Beihai member stars); fills slots when slots are omitted')
     slots: list[SlotInput] | None = Field(None, description="star slots; optional when a preset is given")
-    class_one_min_stars: int | None = Field(None, ge=0, description="一类 from this many stars (532 preset: 8)")
+    class_one_min_stars: int | None = Field(None, ge=0, le=100, description="一类 from this many stars (532 preset: 8)")
     earn_at_percent: int | None = Field(None, ge=1, le=100, description="a star is earned from this percentage "
                                         "of its points_per_star, for slots (and presets) that give no earn_at; "
                                         "default 100: every full points_per_star points (原则上每得够10分获得一个星级)")
@@ -62,7 +63,7 @@ class RecordScore(_Command):
     rated_id: Token = Field(description="member_id or organization_id")
     year: int = Field(ge=2000, le=2100, description="rating year the score counts for")
     category: str = Field(min_length=1, max_length=40, description="star slot category, e.g. lead_by_example")
-    points: int = Field(description="award (+) or deduction (−); never 0; within the slot's bounds")
+    points: int = Field(ge=-POINTS, le=POINTS, description="award (+) or deduction (−); never 0; within the slot's bounds")
     reason: Reason = Field(description="the evaluated conduct, e.g. 带头参与防汛抢险")
     evidence_ref: str | None = Field(None, max_length=200, description="reference to the evidence (file, minutes)")
     occurred_on: date = Field(description="when the conduct happened; inside the rating year, not in the future")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from shared.catalog.ratings import RatedKind
-from shared.errors import not_found
+from shared.errors import forbidden, not_found
 from shared.messaging import ok
 from shared.routes import Context, Routes
 from services.ratings.commands import RatingYearNumber, Token
@@ -20,6 +20,7 @@ from services.ratings.projections.stars_rows import scheme_definition
 from services.ratings.replies import Rating, SchemeView, StarDistribution
 
 routes = Routes("ratings")
+OUTSIDE_READ = "无权查看本乡镇（本支部）以外的数据 / outside your township or branch"
 
 
 class _Query(BaseModel):
@@ -93,6 +94,8 @@ def _rating(ctx: Context, rated_kind: str, rated_id: str, year: int) -> Rating |
             exists = _exists(conn, p, ctx.county, rated_kind, rated_id)
             if not exists:
                 return None
+        if not ctx.actor.sees_whole_county and not ctx.actor.sees(*_place(conn, p, ctx.county, rated_kind, rated_id)):
+            raise forbidden(f"{OUTSIDE_READ}: {rated_kind} {rated_id}")  # README: Read rules
     # a row written before earning thresholds existed has no "earned": there a coloured star was earned
     stars = [{"earned": s["colour"] is not None, **s} for s in orjson.loads(row.stars)] if row else []
     return Rating.model_validate({
@@ -114,11 +117,20 @@ def _exists(conn, p: StarsProjection, county: str, rated_kind: str, rated_id: st
     return conn.execute(select(func.count()).select_from(t).where(t.c.county == county, key == rated_id)).scalar() > 0
 
 
+def _place(conn, p: StarsProjection, county: str, rated_kind: str, rated_id: str) -> tuple[str | None, str | None]:
+    """(township, holding organization) of a member (their branch) or an organization (itself)."""
+    branch = rated_id if rated_kind == "organization" else conn.execute(select(p.members.c.branch_id).where(
+        p.members.c.county == county, p.members.c.member_id == rated_id)).scalar()
+    o = p.organizations.c
+    township = conn.execute(select(o.township_id).where(o.county == county, o.organization_id == branch)).scalar()
+    return township, branch
+
+
 def _distribution(ctx: Context, year: int) -> StarDistribution:
     p = _proj(ctx)
     st, o = p.stars.c, p.organizations.c
     with ctx.service.engine.connect() as conn:
-        member_rows = conn.execute(select(st.branch_id, st.total_stars).where(
+        member_rows = conn.execute(select(st.branch_id, st.total_stars, st.township_id).where(
             st.county == ctx.county, st.year == year, st.rated_kind == "member")).all()
         org_rows = conn.execute(select(st.rated_id, st.total_stars, st.star_class, o.name, o.township_id)
                                 .select_from(p.stars.outerjoin(p.organizations, (o.county == st.county)
@@ -126,8 +138,11 @@ def _distribution(ctx: Context, year: int) -> StarDistribution:
                                 .where(st.county == ctx.county, st.year == year,
                                        st.rated_kind == "organization")).all()
         names = dict(conn.execute(select(o.organization_id, o.name).where(o.county == ctx.county)).all())
+    if not ctx.actor.sees_whole_county:  # their township's or branch's figures only (README: Read rules)
+        member_rows = [r for r in member_rows if ctx.actor.sees(r.township_id, r.branch_id)]
+        org_rows = [r for r in org_rows if ctx.actor.sees(r.township_id, r.rated_id)]
     by_branch: dict[str, Counter] = defaultdict(Counter)
-    for branch, stars in member_rows:
+    for branch, stars, _ in member_rows:
         by_branch[branch][stars] += 1
     own = {r.rated_id: r for r in org_rows}
     branches = []
@@ -138,7 +153,7 @@ def _distribution(ctx: Context, year: int) -> StarDistribution:
                          "members_rated": sum(dist.values()),
                          "member_distribution": {str(k): v for k, v in sorted(dist.items())},
                          "own_stars": r.total_stars if r else None, "own_class": r.star_class if r else None})
-    members = Counter(stars for _, stars in member_rows)
+    members = Counter(r.total_stars for r in member_rows)
     orgs = Counter(r.total_stars for r in org_rows)
     classes = Counter(r.star_class for r in org_rows if r.star_class)
     return StarDistribution.model_validate({
@@ -153,6 +168,11 @@ def _distribution(ctx: Context, year: int) -> StarDistribution:
 def _scheme(ctx: Context, q: SchemeQuery) -> SchemeView | None:
     s = _proj(ctx).schemes.c
     with ctx.service.engine.connect() as conn:
+        if q.township_id and not ctx.actor.sees_whole_county:  # another township's scheme: its own people's
+            own = ctx.actor.township if ctx.actor.role == "township_operator" else \
+                _place(conn, _proj(ctx), ctx.county, "organization", ctx.actor.branch or "")[0]
+            if q.township_id != own:
+                raise forbidden(f"{OUTSIDE_READ}: township {q.township_id}")
         row = conn.execute(select(s.definition).where(s.county == ctx.county, s.year == q.year,
                                                       s.rated_kind == q.rated_kind,
                                                       s.scope == (q.township_id or "county"))).first()

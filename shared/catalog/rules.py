@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.catalog.base import DomainEvent
+from shared.errors import DomainError
 
 Severity = Literal["must", "generally"]
 
@@ -103,7 +104,13 @@ class RuleTable(_Data):
     follow_up_months: int = Field(12, description="销号后跟踪期（月） / follow-up after delisting, months")
 
     def setting_rule(self, code: str) -> SettingRule:
-        return next(r for r in self.setting if r.code == code)
+        """A rule every adopted table has (checked on adoption); a table stored before that check that
+        lacks it refuses the command that needs it (409) instead of failing inside it."""
+        found = next((r for r in self.setting if r.code == code), None)
+        if found is None:
+            raise DomainError("rule_missing", f"规则表缺少组织设置规则 {code}，请补充后重新采用 / the rule table in force "
+                                              f"lacks the setting rule {code}: adopt a complete table", 409)
+        return found
 
     def term_years(self, organization_type: str, host_unit_type: str) -> int:
         for rule in self.terms:

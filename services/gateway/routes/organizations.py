@@ -14,7 +14,8 @@ from services.organizations.contracts import body_of
 from services.organizations.registry.commands import (AddCounty, AddTownship, EstablishOrganization, MemberImport,
                                                       MemberPlacement, NewCounty, NewMember, NewOrganization,
                                                       NewTownship, RegisterMember, TransferMember)
-from services.organizations.registry.queries import MemberEntry, MemberList, OrganizationList, TownshipList
+from services.organizations.registry.queries import (MAX_OFFSET, MemberEntry, MemberList, OrganizationList,
+                                                     TownshipList)
 from shared.auth import Actor
 
 SERVICE = "organizations"
@@ -69,7 +70,7 @@ async def register_member(body: RegisterMember, edge: WriteEdge) -> dict[str, An
 @router.get("/counties/{county}/members", response_model=MemberList, summary="党员列表 / list members")
 async def list_members(edge: ReadEdge, branch_id: IdQuery = None,
                        limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                       offset: Annotated[int, Query(ge=0)] = 0) -> Any:
+                       offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> Any:
     return await edge.read(SERVICE, "list_members", {"branch_id": branch_id, "limit": limit, "offset": offset})
 
 

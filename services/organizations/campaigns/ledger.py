@@ -102,10 +102,22 @@ def ledger_xlsx(cases: list[dict]) -> bytes:
     return buf.getvalue()
 
 
-async def cases(ctx: Context) -> list[dict]:
-    """The ledger once the read-model reached the client's last write."""
+async def cases(ctx: Context, in_scope_only: bool = True) -> list[dict]:
+    """The ledger once the read-model reached the client's last write: the cases the actor may read
+    (their township's, their branch's; README: Read rules), or all of the county's."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
-    return await asyncio.to_thread(case_rows, ctx)
+    rows = await asyncio.to_thread(case_rows, ctx)
+    return [c for c in rows if ctx.actor.sees(c["township_id"], c["organization_id"])] if in_scope_only else rows
+
+
+def visible_organization_ids(ctx: Context) -> set[str] | None:
+    """The organizations whose records the actor may read; None: all of the county."""
+    if ctx.actor.sees_whole_county:
+        return None
+    o = ctx.service.projection(RegistryProjection).organizations.c
+    with ctx.service.engine.connect() as conn:
+        rows = conn.execute(select(o.organization_id, o.township_id).where(o.county == ctx.county)).all()
+    return {oid for oid, township in rows if ctx.actor.sees(township, oid)}
 
 
 async def latest_case_id(ctx: Context, organization_id: str, exclude_campaign: str) -> str | None:
@@ -140,6 +152,9 @@ async def classification_history(ctx: Context, only: str | None) -> dict:
             stmt = stmt.where(c.organization_id == only)
         with ctx.service.engine.connect() as conn:
             rows = conn.execute(stmt.order_by(c.organization_id, c.year)).all()
+        visible = visible_organization_ids(ctx)
+        if visible is not None:
+            rows = [r for r in rows if r.organization_id in visible]
         per_org: dict[str, list] = defaultdict(list)
         for r in rows:
             prev = per_org[r.organization_id][-1]["grade"] if per_org[r.organization_id] else None

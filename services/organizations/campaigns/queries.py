@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.errors import not_found
 from shared.messaging import ok
 from shared.service import Context
+from services.organizations import scope
 from services.organizations.campaigns import ledger
 from services.organizations.campaigns.commands import CASE_PATTERN
 from services.organizations.campaigns.ledger import CaseFilter
@@ -116,9 +117,10 @@ async def on_list_rectification_cases(ctx: Context, f: CaseFilter) -> dict:
 
 async def on_rectification_case(ctx: Context, q: CaseQuery) -> dict:
     """One case with its timeline (every step, when and by whom)."""
-    found = [c for c in await ledger.cases(ctx) if c["case_id"] == q.case_id]
+    found = [c for c in await ledger.cases(ctx, in_scope_only=False) if c["case_id"] == q.case_id]
     if not found:
         raise not_found("case_not_found", f"整顿案例不存在 / rectification case {q.case_id} not found", "case_id")
+    scope.check_sees(ctx.actor, found[0]["township_id"], found[0]["organization_id"], f"整顿案例 / case {q.case_id}")
     case = ledger.filtered(found, CaseFilter(), today())[0]
     return ok({**ledger.jsonable(case), "timeline": await ledger.timeline(ctx, q.case_id)})
 

@@ -11,6 +11,7 @@ import weakref
 from datetime import date
 
 from shared.service import Context
+from services.organizations import scope
 from services.organizations.enterprises.coverage import CoverageReport, coverage
 from services.organizations.enterprises.domain import fold_as_of
 from services.organizations.enterprises.read_model import COVERAGE, enterprise_events, live_states
@@ -36,11 +37,26 @@ def month_ends(first: date, last: date) -> list[date]:
 _live_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def in_view(ctx: Context, states):
+    """The units whose figures the actor reads (README: Read rules): the county department and auditors
+    the county's, a township operator their township's (every row and list then counts only those);
+    a branch secretary none (refused)."""
+    scope.check_not_branch_secretary_read(ctx.actor, "两新组织覆盖情况 / coverage figures")
+    if ctx.actor.sees_whole_county:
+        return states
+    units = states.values() if isinstance(states, dict) else states
+    return [s for s in units if s.township_id == ctx.actor.township]
+
+
 async def live_report(ctx: Context, today: date) -> tuple[CoverageReport, dict]:
     """Computed from the live rows; reused while the read-model (its checkpoint) and the rules
     in force have not changed, so dashboards polling the figure cost nothing between changes."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
     loaded = await ctx.service.repo.get(ctx.county, RuleBook, ctx.county)  # its version keys the cache
+    if not ctx.actor.sees_whole_county:  # a township's own figures: not the cached county report
+        states = in_view(ctx, await asyncio.to_thread(live_states, ctx))
+        report = await asyncio.to_thread(coverage, states, loaded.state.in_force(today), county=ctx.county)
+        return report, report_dict(report, today)
     runner = ctx.service.runners.get((COVERAGE, ctx.county))
     key = (ctx.county, runner.checkpoint if runner else None, loaded.version, today)
     cache: dict[tuple, tuple[CoverageReport, dict]] = _live_cache.setdefault(ctx.service, {})
@@ -59,7 +75,8 @@ async def report_as_of(ctx: Context, on: date) -> CoverageReport:
     """The figures on a business date: the units folded from the log up to it, the rules in force then."""
     book = await rule_book(ctx)
     events = await enterprise_events(ctx)
-    return await asyncio.to_thread(lambda: coverage(fold_as_of(events, on), book.in_force(on), county=ctx.county))
+    return await asyncio.to_thread(
+        lambda: coverage(in_view(ctx, fold_as_of(events, on)), book.in_force(on), county=ctx.county))
 
 
 async def series(ctx: Context, first: date, last: date) -> list[dict]:
@@ -70,7 +87,7 @@ async def series(ctx: Context, first: date, last: date) -> list[dict]:
     def months() -> list[dict]:
         out = []
         for end in month_ends(first, last):
-            rep = coverage(fold_as_of(events, end), book.in_force(end), county=ctx.county)
+            rep = coverage(in_view(ctx, fold_as_of(events, end)), book.in_force(end), county=ctx.county)
             county_row = rep.row("county", ctx.county)
             out.append({"month": end.strftime("%Y-%m"), "as_of": end.isoformat(),
                         "county": dataclasses.asdict(county_row) if county_row else None,

@@ -127,6 +127,8 @@ async def on_import_enterprises(ctx: Context, cmd: ImportEnterprises) -> dict:
         raise forbidden("无权导入两新组织 / not allowed to import units")
     content = file_content(cmd)
     plan = parse_enterprise_file(cmd.filename or "units.csv", content, await township_lookup(ctx))
+    for row in plan.rows:  # outside the actor's township: refused as a whole (403), like a member import
+        check_unit_scope(ctx, row.township_id)
     errors = [FieldError(f"row {e.row}: {e.field}", e.message) for e in plan.errors]
     if not plan.rows and not errors:
         raise invalid("empty_file", "file", "文件中没有单位数据 / the file has no unit rows")

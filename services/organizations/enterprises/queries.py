@@ -152,7 +152,8 @@ async def on_list_enterprises(ctx: Context, q: ListEnterprises) -> dict:
     """两新组织台账, optionally of one township."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
     states = await asyncio.to_thread(live_states, ctx)
-    items = [dataclasses.asdict(s) for s in states if not q.township_id or s.township_id == q.township_id]
+    items = [dataclasses.asdict(s) for s in states if (not q.township_id or s.township_id == q.township_id)
+             and ctx.actor.sees(s.township_id, s.organization_id)]  # README: Read rules
     for item in items:
         item["mass_organizations"] = sorted(item["mass_organizations"])
     return ok({"total": len(items), "items": sorted(items, key=lambda i: (i["township_id"], i["name"]))})

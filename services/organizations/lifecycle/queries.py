@@ -58,6 +58,8 @@ def _reminders(ctx: Context, day: date) -> list[dict]:
             o.county == ctx.county, o.status == "active", o.organization_type != "party_group")).all()
     out = []
     for r in rows:
+        if not ctx.actor.sees(r.township_id, r.organization_id):  # README: Read rules
+            continue
         status = reminder_for(r.election_due_on, day)
         if status is not None:
             out.append({k: v.isoformat() if isinstance(v, date) else v for k, v in r._mapping.items()}

@@ -12,10 +12,12 @@ from sqlalchemy import func, select
 from shared.errors import not_found
 from shared.messaging import ok
 from shared.service import Context
+from services.organizations import scope
 from services.organizations.contracts import TOKEN_PATTERN, NoParameters
 from services.organizations.registry.projections.registry import RegistryProjection
 
 REGISTRY = "organizations.registry"
+MAX_OFFSET = 10_000_000
 
 
 class ListOrganizations(BaseModel):
@@ -27,7 +29,7 @@ class ListMembers(BaseModel):
     model_config = ConfigDict(extra="forbid")
     branch_id: str | None = Field(None, pattern=TOKEN_PATTERN, description="只列此支部 / only this branch")
     limit: int = Field(100, ge=1, le=500, description="每页条数 / page size")
-    offset: int = Field(0, ge=0, description="跳过条数 / rows to skip")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="跳过条数 / rows to skip")
 
 
 class GetMember(BaseModel):
@@ -130,15 +132,30 @@ async def _read_current(ctx: Context, fn, *args):
     return await asyncio.to_thread(fn, ctx, *args)
 
 
-def _townships(ctx: Context) -> list[dict]:
-    t = _p(ctx).townships
+def _visible_organizations(ctx: Context) -> list:
+    """Conditions on the organization rows the actor may read (README: Read rules): all of the county,
+    a township operator's township, a branch secretary's own branch."""
+    o, actor = _p(ctx).organizations.c, ctx.actor
+    where = [o.county == ctx.county]
+    if actor.role == "township_operator":
+        where.append(o.township_id == actor.township)
+    elif actor.role == "branch_secretary":
+        where.append(o.organization_id == actor.branch)
+    return where
+
+
+def _townships(ctx: Context, whole_county: bool = False) -> list[dict]:
+    t, o = _p(ctx).townships, _p(ctx).organizations.c
+    where = [t.c.county == ctx.county]
+    if not (whole_county or ctx.actor.sees_whole_county):  # their own township (a branch secretary: their branch's)
+        where.append(t.c.township_id.in_(select(o.township_id).where(*_visible_organizations(ctx))))
     with ctx.service.engine.connect() as conn:
-        return _rows(conn.execute(select(t).where(t.c.county == ctx.county).order_by(t.c.name)))
+        return _rows(conn.execute(select(t).where(*where).order_by(t.c.name)))
 
 
 def _organizations(ctx: Context, q: ListOrganizations) -> list[dict]:
     o = _p(ctx).organizations
-    stmt = select(o).where(o.c.county == ctx.county)
+    stmt = select(o).where(*_visible_organizations(ctx))
     if q.township_id:
         stmt = stmt.where(o.c.township_id == q.township_id)
     with ctx.service.engine.connect() as conn:
@@ -146,8 +163,10 @@ def _organizations(ctx: Context, q: ListOrganizations) -> list[dict]:
 
 
 def _members(ctx: Context, q: ListMembers) -> dict:
-    m = _p(ctx).members
+    m, o = _p(ctx).members, _p(ctx).organizations.c
     where = [m.c.county == ctx.county] + ([m.c.branch_id == q.branch_id] if q.branch_id else [])
+    if not ctx.actor.sees_whole_county:
+        where.append(m.c.branch_id.in_(select(o.organization_id).where(*_visible_organizations(ctx))))
     with ctx.service.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(m).where(*where)).scalar()
         items = _rows(conn.execute(select(m).where(*where).order_by(m.c.seq).limit(q.limit).offset(q.offset)))
@@ -155,10 +174,17 @@ def _members(ctx: Context, q: ListMembers) -> dict:
 
 
 def _member(ctx: Context, member_id: str) -> dict | None:
-    m = _p(ctx).members
+    m, o = _p(ctx).members, _p(ctx).organizations.c
     with ctx.service.engine.connect() as conn:
-        rows = _rows(conn.execute(select(m).where(m.c.county == ctx.county, m.c.member_id == member_id)))
-    return rows[0] if rows else None
+        row = conn.execute(select(m, o.township_id).select_from(m.outerjoin(
+            _p(ctx).organizations, (o.county == m.c.county) & (o.organization_id == m.c.branch_id)))
+            .where(m.c.county == ctx.county, m.c.member_id == member_id)).first()
+    if row is None:
+        return None
+    scope.check_sees(ctx.actor, row.township_id, row.branch_id, f"党员 {member_id} / member {member_id}")
+    found = _rows([row])[0]
+    del found["township_id"]  # the branch's, for the scope check only
+    return found
 
 
 async def branch_lookup(ctx: Context) -> dict[str, str]:
@@ -178,7 +204,7 @@ async def branch_lookup(ctx: Context) -> dict[str, str]:
 async def township_lookup(ctx: Context) -> dict[str, str]:
     """Township ids and names → ids, for imports that name the township (所属乡镇)."""
     names: dict[str, str] = {}
-    for r in await _read_current(ctx, _townships):
+    for r in await _read_current(ctx, _townships, True):
         names[r["township_id"]] = r["township_id"]
         names.setdefault(r["name"], r["township_id"])
     return names

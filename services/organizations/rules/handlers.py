@@ -12,7 +12,7 @@ async def on_adopt_rules(ctx: Context, table: AdoptRules) -> dict:
     """采用规则表: thresholds, term lengths, weak-reason list, qualifying units and targets, effective
     from a date."""
     ctx.require_county_department("只有县委组织部可以设定规则 / only the county department sets rules")
-    out = await ctx.service.repo.execute(ctx.county, RuleBook, ctx.county, ctx.meta, lambda b: b.adopt(table))
+    out = await ctx.service.repo.execute(ctx.county, RuleBook, ctx.county, ctx.meta, lambda b: b.adopt(table.table()))
     return ok(RulesEffective(effective_from=table.effective_from), out.seq)
 
 

@@ -1,0 +1,154 @@
+"""The county the generated scope test (test_scope_generated.py) runs against, built over HTTP by its
+admin: two townships, organizations and members in each, schemes, scores, a rectification case, units.
+What belongs to township 东风镇 (`tw-east`) and to its branch `east-a` is the canary: no token of
+another county, township or branch may read it or act on it.
+
+PATHS, QUERIES and BODIES fill every operation of /openapi.json with values aimed at that canary. A
+new operation needs its entries here (the test names what is missing): that is the point — it cannot
+go untested for scope."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from services.organizations.enterprises.uscc import uscc_from_parts
+
+DIVISION = "450503"
+USCC_EAST, USCC_WEST, USCC_PROBE = (uscc_from_parts(DIVISION, f"{n:08d}") for n in (7001, 7002, 7003))
+APPROVAL = {"approved_by": "中共银海区委组织部", "approved_on": "2024-05-04"}
+ORGANIZATIONS = {  # id: (name, township)
+    "east-a": ("东风镇甲村党支部", "tw-east"), "east-b": ("东风镇乙村党支部", "tw-east"),
+    "east-c": ("东风镇丙村党支部", "tw-east"), "west-a": ("西岭镇甲村党支部", "tw-west"),
+}
+MEMBERS = {"m-east-a": ("欧阳甲", "east-a"), "m-east-b": ("欧阳乙", "east-b"), "m-west-a": ("欧阳丙", "west-a")}
+# what only someone of township tw-east (branch east-a) may read
+EAST_A = ["east-a", "east-c", "东风镇甲村", "东风镇丙村", "m-east-a", "欧阳甲", "ent-east", "东风海产", USCC_EAST,
+          "2025.east-a"]
+EAST = ["tw-east", "东风镇", *EAST_A]
+EAST_B = ["east-b", "东风镇乙村", "m-east-b", "欧阳乙"]
+WEST = ["tw-west", "西岭镇", "west-a", "m-west-a", "欧阳丙", "ent-west", "西岭渔业", USCC_WEST]
+
+
+@dataclass
+class Fixture:
+    county: str
+    score_id: str = ""
+    bodies: dict[str, dict] = field(default_factory=dict)  # this county's own bodies (the rule table)
+
+
+def paths(fx: Fixture) -> dict[str, str]:
+    """Path parameters by name: every one points at the canary."""
+    return {"county": fx.county, "member_id": "m-east-a", "organization_id": "east-a", "enterprise_id": "ent-east",
+            "case_id": "2025.east-a", "score_id": fx.score_id, "year": "2026"}
+
+
+# query parameters (optional ones too): aimed at the canary where they name something
+QUERIES = {"township_id": "tw-east", "branch_id": "east-a", "organization_id": "east-a", "year": "2026",
+           "as_of": "2026-06-30", "from_month": "2026-01-01", "to_month": "2026-03-01", "campaign": "2025",
+           "rated_kind": "member", "limit": "100", "offset": "0", "status": "open", "reason": "secretary_unfit"}
+
+CSV = "text/csv"
+MEMBER_CSV = ("姓名,性别,出生日期,党员类型,入党日期,所在支部\n欧阳丁,男,1975-03-02,正式党员,2001-07-01,东风镇甲村党支部\n")
+ENTERPRISE_CSV = ("统一社会信用代码,单位名称,类型,乡镇,行业,从业人员,正式党员,登记日期\n"
+                  f"{USCC_PROBE},东风冷链有限公司,非公企业,东风镇,制造业,30,1,2025-01-15\n")
+SCORE = {"year": 2026, "category": "lead_by_example", "points": 2, "reason": "带头参与防汛", "occurred_on": "2026-05-01",
+         "idempotency_key": "probe-score"}
+# request bodies of every write: ones the county admin could send (valid, aimed at the canary);
+# {"file": (name, text, type)} for uploads
+BODIES: dict[str, dict] = {
+    "add_county": {"county_code": "659998", "name": "探针县"},
+    "add_township": {"name": "探针镇", "township_id": "tw-probe"},
+    "establish_organization": {"name": "东风镇甲村第一党小组", "organization_type": "party_group",
+                               "host_unit_type": "village", "parent_id": "east-a", "township_id": "tw-east",
+                               **APPROVAL},
+    "register_member": {"name": "欧阳戊", "gender": "男", "membership_status": "正式党员", "joined_on": "2010-07-01",
+                        "branch_id": "east-a"},
+    "import_members": {"file": ("members.csv", MEMBER_CSV, CSV)},
+    "transfer_member": {"to_branch_id": "east-b", "transferred_on": "2025-06-01", "reason": "工作调动"},
+    "rename_organization": {"new_name": "东风镇甲村党总支", **APPROVAL},
+    "upgrade_organization": {"to_type": "general_branch", **APPROVAL},
+    "transfer_organization": {"to_township_id": "tw-west", **APPROVAL},
+    "merge_organization": {"into_organization_id": "east-b", **APPROVAL},
+    "dissolve_organization": {"reason": "村庄撤并", **APPROVAL},
+    "restore_organization": {"reason": "撤销错误", **APPROVAL},
+    "elect_committee": {"elected_on": "2025-03-01", "committee": [{"role": "secretary", "name": "欧阳甲"}]},
+    "postpone_election": {"new_due_on": "2031-03-01", "reason": "村庄撤并中", **APPROVAL},
+    "classify_organization": {"grade": "average", "classified_on": "2026-11-20", "items": {
+        "good_leadership": True, "good_membership": True, "good_mechanisms": True, "good_performance": False,
+        "good_public_response": False}},
+    "flag_organization_weak": {"organization_id": "east-a", "campaign": "2026", "reasons": ["weak_service"],
+                               "screened_on": "2026-01-05", "decided_on": "2026-01-15"},
+    "plan_rectification": {"plan": "一村一策", "measures": ["调整书记"], "due_on": "2025-12-31"},
+    "replace_secretary": {"previous_name": "欧阳甲", "new_name": "欧阳乙", "replaced_on": "2025-03-01"},
+    "assign_first_secretary": {"person_name": "李卫东", "from_on": "2025-02-01", "to_on": "2027-01-31"},
+    "assign_liaison_leader": {"leader_name": "王书记", "assigned_on": "2025-02-01"},
+    "report_rectification_progress": {"reported_on": "2025-04-01", "summary": "已召开专题组织生活会"},
+    "accept_rectification_by_township": {"accepted_on": "2025-06-01", "accepted_by": "乡镇党委"},
+    "accept_rectification": {"accepted_on": "2025-07-01", "accepted_by": "中共银海区委组织部"},
+    "extend_rectification": {"new_due_on": "2026-06-30", "reason": "班子调整尚未完成"},
+    "register_enterprise": {"uscc": USCC_PROBE, "name": "东风冷链有限公司", "unit_type": "private_enterprise",
+                            "township_id": "tw-east", "industry": "制造业", "employees": 30, "full_members": 1,
+                            "registered_on": "2025-01-15"},
+    "import_enterprises": {"file": ("units.csv", ENTERPRISE_CSV, CSV)},
+    "update_headcount": {"employees": 60, "full_members": 6, "effective_on": "2025-06-01"},
+    "close_enterprise": {"status": "suspended", "closed_on": "2025-08-01", "reason": "停业整顿"},
+    "reopen_enterprise": {"reopened_on": "2025-09-01", "reason": "恢复经营"},
+    "assign_instructor": {"person_name": "陈海生", "role": "党建指导员", "assigned_on": "2025-04-01"},
+    "withdraw_instructor": {"withdrawn_on": "2025-05-01", "reason": "调离"},
+    "record_mass_organization": {"kind": "trade_union", "established_on": "2025-04-01"},
+    "found_enterprise_branch": {"enterprise_ids": ["ent-east"], "founding_mode": "standalone",
+                                "organization_name": "东风海产有限公司党支部", "approved_by": "乡镇党委",
+                                "approved_on": "2025-03-01", "founded_on": "2025-03-10"},
+    "define_scheme": {"name": "东风镇2026年党员星级", "preset": "beihai-5", "township_id": "tw-east"},
+    "score_member": SCORE,
+    "score_organization": {**SCORE, "category": "leadership_team"},
+    "revoke_score": {"reason": "录入错误"},
+    "close_year": {"reason": "年度评定结束"},
+    "reopen_year": {"reason": "补录"},
+    "adopt_rules": {},  # filled from the rules in force (the whole table)
+    "revoke_in_county": {"sub": "nobody-probe"},
+    "revoke_everywhere": {"sub": "nobody-probe"},
+}
+
+
+async def build(http, county: str, platform: dict, admin: dict) -> Fixture:
+    """The county as its admin sets it up; returns what the probes aim at."""
+    fx = Fixture(county)
+    base = f"/api/v1/counties/{county}"
+
+    async def ok(method: str, url: str, body: dict) -> dict:
+        r = await http.request(method, url, json=body, headers=platform if url.endswith("/counties") else admin)
+        assert r.status_code in (200, 201), (url, r.text)
+        return r.json()
+
+    await ok("POST", "/api/v1/counties", {"county_code": county, "name": "银海区"})
+    for tid, name in (("tw-east", "东风镇"), ("tw-west", "西岭镇")):
+        await ok("POST", f"{base}/townships", {"township_id": tid, "name": name})
+    for oid, (name, township) in ORGANIZATIONS.items():
+        await ok("POST", f"{base}/organizations", {"organization_id": oid, "name": name, "organization_type": "branch",
+                                                   "host_unit_type": "village", "township_id": township, **APPROVAL})
+    for mid, (name, branch) in MEMBERS.items():
+        await ok("POST", f"{base}/members", {"member_id": mid, "name": name, "gender": "女", "joined_on": "2010-07-01",
+                                             "membership_status": "正式党员", "branch_id": branch})
+    await ok("PUT", f"{base}/star-schemes/2026", {"name": "2026年党员星级", "preset": "beihai-5"})
+    await ok("PUT", f"{base}/star-schemes/2026", {"name": "2026年村党组织星级", "preset": "532",
+                                                  "rated_kind": "organization"})
+    await ok("PUT", f"{base}/star-schemes/2026", {"name": "东风镇党员星级", "preset": "beihai-5", "township_id": "tw-east"})
+    for mid in MEMBERS:
+        scored = await ok("POST", f"{base}/members/{mid}/scores", {**SCORE, "idempotency_key": f"fx-{mid}"})
+        fx.score_id = fx.score_id or scored["score_id"]
+    for oid in ("east-a", "west-a"):
+        await ok("POST", f"{base}/organizations/{oid}/scores", {**SCORE, "category": "leadership_team",
+                                                                "idempotency_key": f"fx-{oid}"})
+    for oid in ("east-a", "west-a"):
+        await ok("POST", f"{base}/rectification-cases", {"organization_id": oid, "campaign": "2025",
+                                                         "reasons": ["secretary_unfit"], "screened_on": "2025-01-10",
+                                                         "decided_on": "2025-01-20"})
+        await ok("PUT", f"{base}/organizations/{oid}/classifications/2024", {**BODIES["classify_organization"],
+                                                                              "classified_on": "2025-01-15"})
+    for eid, uscc, name, township in (("ent-east", USCC_EAST, "东风海产有限公司", "tw-east"),
+                                      ("ent-west", USCC_WEST, "西岭渔业有限公司", "tw-west")):
+        await ok("POST", f"{base}/enterprises", {**BODIES["register_enterprise"], "enterprise_id": eid, "uscc": uscc,
+                                                 "name": name, "township_id": township, "full_members": 0})
+    rules = await http.get(f"{base}/rules", headers=admin)
+    fx.bodies["adopt_rules"] = {**rules.json()["in_force"], "effective_from": "2027-01-01"}
+    return fx
