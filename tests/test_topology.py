@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import nats
+import orjson
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.gateway.files import MAX_IMPORT_BYTES
 from services.launcher import SERVICE_NAMES
@@ -168,7 +170,7 @@ async def test_the_compose_topology_starts_and_serves_a_county(cluster):
         r = await http.put(f"/api/v1/counties/{code}/star-schemes/2026", headers=admin,
                            json={"name": "2026年北海党员五星", "preset": "beihai-5"})
         assert r.status_code in (200, 201), r.text
-        scored = {**admin, "Idempotency-Key": "t-1"}
+        scored = {**admin, "Idempotency-Key": "t-1", "X-Correlation-Id": f"topology-{code}"}
         r = await http.post(f"/api/v1/counties/{code}/members/{member}/scores", headers=scored, json={
             "year": 2026, "category": "lead_by_example", "points": 10, "reason": "抗台风转移群众",
             "evidence_ref": "侨港镇〔2026〕12号", "occurred_on": "2026-07-20"})
@@ -186,10 +188,7 @@ async def test_the_compose_topology_starts_and_serves_a_county(cluster):
             assert roles and all(r == ["active", "standby"] for r in roles.values()), roles
     finally:
         await nc.close()
-    for inst in cluster.instances:  # every process answers its status port (what Prometheus scrapes)
-        if not inst.service.startswith("nats-"):
-            with urllib.request.urlopen(cluster.status_url(inst) + "/metrics", timeout=5) as r:
-                assert r.status == 200 and b"# TYPE" in r.read()
+    await metrics_and_logs_show_it(cluster, code)
     # the operator's CLI with the three URLs in one variable (nats-py alone refuses a comma-joined string)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("DANGJIAN_")}, "COLUMNS": "200",
            "DANGJIAN_NATS_URL": ",".join(cluster.nats_urls()),
@@ -197,3 +196,38 @@ async def test_the_compose_topology_starts_and_serves_a_county(cluster):
     done = subprocess.run([sys.executable, "-m", "services.cli", "health"], env=env, cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0 and code in done.stdout, done.stdout + done.stderr
+
+
+def samples(cluster: LocalCompose, service: str) -> list:
+    """Every sample of every instance of a service, from its status port (what Prometheus scrapes)."""
+    found = []
+    for inst in cluster.of(service):
+        with urllib.request.urlopen(cluster.status_url(inst) + "/metrics", timeout=5) as r:
+            found += [s for family in text_string_to_metric_families(r.read().decode()) for s in family.samples]
+    return found
+
+
+def has(found: list, metric: str, **labels) -> bool:
+    return any(s.name == metric and labels.items() <= s.labels.items() and s.value > 0 for s in found)
+
+
+async def metrics_and_logs_show_it(cluster: LocalCompose, code: str) -> None:
+    gateway = samples(cluster, "gateway")
+    assert has(gateway, "dangjian_http_requests_total", method="POST", route="/api/v1/counties", status="201")
+    assert has(gateway, "dangjian_http_request_duration_seconds_count", route="/api/v1/counties/{county}/members")
+    ratings = samples(cluster, "ratings")
+    assert has(ratings, "dangjian_requests_total", service="ratings", kind="cmd", name="record_score", outcome="ok")
+    assert has(ratings, "faststream_received_messages_total", handler="pb.*.cmd.ratings.record_score")
+    assert has(ratings, "dangjian_group_commit_batch_events_count", service="ratings")
+    for _ in range(40):  # the projection gauges are refreshed every 5 s
+        if has(samples(cluster, "ratings"), "dangjian_projection_active", county=code):
+            break
+        await asyncio.sleep(0.5)
+    ratings = samples(cluster, "ratings")
+    assert has(ratings, "dangjian_projection_position", county=code, projection="ratings.stars")
+    assert any(s.name == "dangjian_projection_lag_events" and s.labels["county"] == code for s in ratings)
+    # JSON log lines (DANGJIAN_LOG_FORMAT=json in the compose file): the gateway's access log names the
+    # route, the status and the client's correlation id
+    lines = [orjson.loads(line) for line in cluster.log(cluster.of("gateway")[0]).splitlines() if line.startswith("{")]
+    [access] = [x for x in lines if x["message"] == "http.access" and x.get("correlation_id") == f"topology-{code}"]
+    assert access["status"] == 201 and access["route"] == "/api/v1/counties/{county}/members/{member_id}/scores"
