@@ -25,7 +25,9 @@ from shared.metrics import GROUP_COMMIT_BATCH
 from shared.ids import COUNTY_CODE, new_id
 
 STREAM_PREFIX = "PB_"
-WRONG_LAST_SEQUENCE = 10071
+# "wrong last sequence": 10071 from a single server ("…: <seq>"), 10164 from a clustered stream's leader
+# (the same refusal without the number) — both mean a concurrent writer got there first
+WRONG_LAST_SEQUENCE = frozenset({10071, 10164})
 DIRECT_BATCH = 1000
 ATOMIC_MAX = 1000  # JetStream limit of one atomic batch
 
@@ -147,7 +149,7 @@ class EventStore:
         try:
             ack = await self.js.publish(subject, orjson.dumps(env), headers=headers, stream=stream_name(county))
         except BadRequestError as exc:
-            if exc.err_code == WRONG_LAST_SEQUENCE:
+            if exc.err_code in WRONG_LAST_SEQUENCE:
                 raise ConcurrencyConflict(subject) from None
             raise
         except nats.errors.NoRespondersError:
@@ -183,7 +185,7 @@ class EventStore:
             ack = orjson.loads(reply.data)
             if "error" in ack:
                 err = ack["error"]
-                if err.get("err_code") == WRONG_LAST_SEQUENCE:
+                if err.get("err_code") in WRONG_LAST_SEQUENCE:
                     raise ConcurrencyConflict(subject)
                 raise APIError(code=err.get("code"), err_code=err.get("err_code"), description=err.get("description"))
         first_seq = ack["seq"] - last + 1

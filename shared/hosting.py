@@ -97,8 +97,16 @@ class ProjectionHost:
             await asyncio.sleep(self.settings.lease_ttl_s / 3)
             try:
                 async with self._county_lock:
-                    for key, runner in list(self.runners.items()):
-                        if not await self.leases.hold(lease_key(*key)):
+                    # renewed all at once: one after the other, a hundred counties' leases on a loaded
+                    # machine took longer than their TTL, and were lost while being renewed
+                    owned = list(self.runners.items())
+                    renewed = await asyncio.gather(*(self.leases.hold(lease_key(*key)) for key, _ in owned),
+                                                   return_exceptions=True)
+                    for (key, runner), held in zip(owned, renewed):
+                        if isinstance(held, Exception):  # NATS briefly unavailable: the next round renews it
+                            log.warning("projection.lease_renewal_failed", service=self.service, projection=key[0],
+                                        county=key[1], error=str(held) or type(held).__name__)
+                        elif not held:
                             log.warning("projection.lease_lost", service=self.service, projection=key[0], county=key[1])
                             await runner.stop()
                             del self.runners[key]

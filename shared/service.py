@@ -261,7 +261,8 @@ class Service:
         projections = await self.host.health()
         healthy = all("error" not in p for p in projections)
         appends = self.store.group_commit_figures() if self.store else {}
-        return {"service": self.name, "status": "ok" if healthy else "degraded", "projections": projections,
+        return {"service": self.name, "instance": self.instance, "status": "ok" if healthy else "degraded",
+                "projections": projections,
                 "group_commit": appends, "checked_at": time.time()}
 
     async def _on_health(self, msg) -> None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 import yaml
 
 from shared.natsserver import free_port, nats_server_binary
@@ -54,6 +55,8 @@ class Instance:
     proc: subprocess.Popen
     env: dict[str, str]
     replace: dict[str, str]
+    cmd: list[str]
+    log_path: Path
 
     @property
     def name(self) -> str:
@@ -88,6 +91,7 @@ class LocalCompose:
     doc: dict = field(default_factory=compose)
     ports: dict[str, int] = field(default_factory=dict)  # "nats-1:4222" → local port
     instances: list[Instance] = field(default_factory=list)
+    proxy: object = None  # the TcpProxy in front of PostgreSQL (the cluster fixture sets it)
 
     # -- preparation ---------------------------------------------------------------------------
     def generate_secrets(self) -> Path:
@@ -159,10 +163,22 @@ class LocalCompose:
             env |= {"DANGJIAN_DATABASE_URL": self.postgres, "DANGJIAN_DATA_DIR": str(self.root / key / "data"),
                     "DANGJIAN_METRICS_PORT": str(status), "DANGJIAN_HTTP_PORT": str(self.port(key, 8000))}
             cmd = [sys.executable, "-m", "services.cli", *spec["command"]]
-        log = open(self.root / f"{key}.log", "ab")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        return Instance(name, index, proc, env, replace)
+        inst = Instance(name, index, None, env, replace, cmd, self.root / f"{key}.log")
+        self.launch(inst)
+        return inst
+
+    @staticmethod
+    def launch(inst: Instance) -> None:
+        """(Re)start an instance's process: the same command, environment and files (a container restart)."""
+        with open(inst.log_path, "ab") as log:
+            inst.proc = subprocess.Popen(inst.cmd, cwd=ROOT, env=inst.env, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+
+    @staticmethod
+    def kill(inst: Instance) -> None:
+        """kill -9, as a crashed container."""
+        os.killpg(inst.proc.pid, signal.SIGKILL)
+        inst.proc.wait()
 
     def _localize_nats_config(self, name: str, files: dict[str, str], addresses: dict[str, str]) -> None:
         """The mounted nats.conf and nats-auth.conf with this node's ports and paths (the files only)."""
@@ -190,10 +206,13 @@ class LocalCompose:
 
     # -- using and stopping ---------------------------------------------------------------------
     def log(self, inst: Instance) -> str:
-        return (self.root / f"{inst.name}.log").read_text(errors="replace")
+        return inst.log_path.read_text(errors="replace")
 
     def of(self, service: str) -> list[Instance]:
         return [i for i in self.instances if i.service == service]
+
+    def by_pid(self, pid: int) -> Instance:
+        return next(i for i in self.instances if i.proc.pid == pid)
 
     def nats_urls(self) -> list[str]:
         return [f"nats://127.0.0.1:{self.ports[f'nats-{i}:4222']}" for i in (1, 2, 3)]
@@ -211,6 +230,9 @@ class LocalCompose:
         for inst in self.instances:
             try:
                 inst.proc.wait(20)
+                os.killpg(inst.proc.pid, signal.SIGKILL)  # anything the process left in its group
+            except ProcessLookupError:
+                pass
             except subprocess.TimeoutExpired:  # never leave a process behind
                 os.killpg(inst.proc.pid, signal.SIGKILL)
                 inst.proc.wait()
@@ -221,3 +243,23 @@ def postgres_through(url: str, port: int) -> str:
     parts = urlsplit(url)
     userinfo = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
     return parts._replace(netloc=f"{userinfo}127.0.0.1:{port}").geturl()
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """docker-compose.yml running as local processes, PostgreSQL behind `cluster.proxy` (tests/tcp_proxy.py);
+    started once for the topology and fault tests (registered in tests/conftest.py)."""
+    from tests.conftest import POSTGRES_URL
+    from tests.tcp_proxy import TcpProxy
+
+    if not POSTGRES_URL:
+        pytest.skip("the compose topology runs on PostgreSQL: set DANGJIAN_TEST_POSTGRES_URL (.ci/run does)")
+    pg = urlsplit(POSTGRES_URL)
+    proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
+    local = LocalCompose(tmp_path_factory.mktemp("compose"), postgres_through(POSTGRES_URL, proxy.port))
+    local.proxy = proxy
+    try:
+        yield local.start()
+    finally:
+        local.stop()
+        proxy.stop()

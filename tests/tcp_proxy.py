@@ -29,6 +29,8 @@ class TcpProxy:
         return self
 
     async def _listen(self) -> None:
+        if self._server is not None:
+            return
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port, reuse_address=True)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -9,27 +9,23 @@ import base64
 import os
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import nats
 import orjson
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from services.gateway.files import MAX_IMPORT_BYTES
 from services.launcher import SERVICE_NAMES
-from shared.auth import Actor, issue_token
+from shared.auth import Actor
 from shared.credentials import COMPONENTS
-from shared.messaging import health_of_every_instance
 from shared.natsconf import MAX_PAYLOAD
 from shared.natsserver import nats_server_binary
 from shared.settings import Settings
-from tests.compose_local import ROOT, LocalCompose, compose, mounts_of, postgres_through
-from tests.conftest import POSTGRES_URL, new_county
-from tests.tcp_proxy import TcpProxy
+from tests.cluster_support import has, headers, operator, roles_of, samples, wait_for
+from tests.compose_local import ROOT, LocalCompose, compose, mounts_of
+from tests.conftest import new_county
 
 APPS = (*SERVICE_NAMES, "gateway", "provisioner")
 
@@ -105,54 +101,15 @@ def test_generated_cluster_configuration_is_accepted_by_nats_server(tmp_path):
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    if not POSTGRES_URL:
-        pytest.skip("the compose topology runs on PostgreSQL: set DANGJIAN_TEST_POSTGRES_URL (.ci/run does)")
-    pg = urlsplit(POSTGRES_URL)
-    proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
-    local = LocalCompose(tmp_path_factory.mktemp("compose"), postgres_through(POSTGRES_URL, proxy.port))
-    local.proxy = proxy
-    try:
-        yield local.start()
-    finally:
-        local.stop()
-        proxy.stop()
-
-
-def admin_headers(cluster: LocalCompose, actor: Actor) -> dict[str, str]:
-    signing = (cluster.root / "secrets" / "jwt-signing.pem").read_text()  # the operator's CLI key
-    return {"Authorization": f"Bearer {issue_token(signing, actor)}"}
-
-
-async def operator(cluster: LocalCompose):
-    seed = (cluster.root / "secrets" / "operator.nk").read_text().strip()
-    return await nats.connect(cluster.nats_urls(), nkeys_seed_str=seed)
-
-
-async def roles_of(nc, service: str, county: str) -> dict[str, list[str]]:
-    """(projection → sorted roles of every instance) for one county, from every instance's health."""
-    roles: dict[str, list[str]] = {}
-    for health in await health_of_every_instance(nc, service, wait_s=1.0):
-        for p in health["projections"]:
-            if p["county"] == county:
-                roles.setdefault(p["projection"], []).append(p["role"])
-    return {k: sorted(v) for k, v in roles.items()}
-
-
-async def wait_for_roles(nc, service: str, county: str, want, timeout: float = 20.0) -> dict[str, list[str]]:
-    """Polls until every projection's roles satisfy `want` (a loaded machine answers health late)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        roles = await roles_of(nc, service, county)
-        if (roles and all(want(r) for r in roles.values())) or asyncio.get_running_loop().time() > deadline:
-            return roles
+async def two_roles(nc, service: str, code: str) -> dict | None:
+    roles = await roles_of(nc, service, code)
+    return roles if roles and all(r == ["active", "standby"] for r in roles.values()) else None
 
 
 async def test_the_compose_topology_starts_and_serves_a_county(cluster):
     code = new_county()
-    platform = admin_headers(cluster, Actor(sub="ops", role="platform_admin"))
-    admin = admin_headers(cluster, Actor(sub="zhang", role="county_admin", county=code))
+    platform = headers(cluster, Actor(sub="ops", role="platform_admin"))
+    admin = headers(cluster, Actor(sub="zhang", role="county_admin", county=code))
     async with httpx.AsyncClient(base_url=cluster.gateway_url(), timeout=30) as http:
         r = await http.post("/api/v1/counties", json={"county_code": code, "name": "银海区"}, headers=platform)
         assert r.status_code == 201, r.text
@@ -184,7 +141,7 @@ async def test_the_compose_topology_starts_and_serves_a_county(cluster):
         assert info.config.num_replicas == 3
         assert len(info.cluster.replicas) == 2 and all(p.current for p in info.cluster.replicas)
         for service in ("organizations", "ratings"):  # two instances; each (projection, county) runs in one
-            roles = await wait_for_roles(nc, service, code, lambda r: r == ["active", "standby"])
+            roles = await wait_for(lambda: two_roles(nc, service, code), 20) or await roles_of(nc, service, code)
             assert roles and all(r == ["active", "standby"] for r in roles.values()), roles
     finally:
         await nc.close()
@@ -196,19 +153,6 @@ async def test_the_compose_topology_starts_and_serves_a_county(cluster):
     done = subprocess.run([sys.executable, "-m", "services.cli", "health"], env=env, cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0 and code in done.stdout, done.stdout + done.stderr
-
-
-def samples(cluster: LocalCompose, service: str) -> list:
-    """Every sample of every instance of a service, from its status port (what Prometheus scrapes)."""
-    found = []
-    for inst in cluster.of(service):
-        with urllib.request.urlopen(cluster.status_url(inst) + "/metrics", timeout=5) as r:
-            found += [s for family in text_string_to_metric_families(r.read().decode()) for s in family.samples]
-    return found
-
-
-def has(found: list, metric: str, **labels) -> bool:
-    return any(s.name == metric and labels.items() <= s.labels.items() and s.value > 0 for s in found)
 
 
 async def metrics_and_logs_show_it(cluster: LocalCompose, code: str) -> None:
