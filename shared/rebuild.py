@@ -97,7 +97,7 @@ def swap_rows(engine: Engine, place: FreshStore, fresh: Projection, live: Projec
                 conn.execute(table.insert().from_select([c.name for c in table.columns],
                                                         select(*[source.c[c.name] for c in table.columns])
                                                         .where(source.c.county == county)))
-        write_checkpoint(conn, live.checkpoint_name, county, seq)
+        write_checkpoint(conn, live.checkpoint_name, county, seq, schema_version=live.schema_version)
 
 
 def _only_rows_of(conn: Connection, table: Table, county: str) -> bool:

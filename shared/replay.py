@@ -78,7 +78,8 @@ async def replay(nc: NATS, engine: Engine, projection: Projection, county: str, 
         def finish() -> None:
             with conn.begin():
                 fold.finish()
-                write_checkpoint(conn, projection.checkpoint_name, county, checkpoint)
+                write_checkpoint(conn, projection.checkpoint_name, county, checkpoint,
+                                 schema_version=projection.schema_version)
 
         await asyncio.to_thread(finish)
         return checkpoint
