@@ -45,3 +45,6 @@ def configure(level: str = "INFO", fmt: LogFormat = "console") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # a uvicorn that configured its own before
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True

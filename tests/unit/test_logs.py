@@ -15,10 +15,12 @@ from shared import logs
 @pytest.fixture
 def configured():
     saved, root = structlog.get_config(), logging.getLogger()
-    handlers, level = root.handlers[:], root.level
+    uvicorn = logging.getLogger("uvicorn.error")
+    handlers, level, uvicorn_state = root.handlers[:], root.level, (uvicorn.handlers[:], uvicorn.propagate)
     yield
     structlog.configure(**saved)
     root.handlers[:], root.level = handlers, level
+    uvicorn.handlers[:], uvicorn.propagate = uvicorn_state
 
 
 def lines(capsys) -> list[dict]:
