@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from typing import Any, TypeVar
 
 import orjson
@@ -19,6 +20,7 @@ from shared.db import projection_checkpoint
 from shared.errors import DomainError
 from shared.leases import Leases
 from shared.messaging import encode, failed, ok, stop_task
+from shared.progress import Progress
 from shared.projection import Projection
 from shared.projection_runner import ProjectionRunner
 from shared.rebuild import rebuild_county
@@ -44,6 +46,7 @@ class ProjectionHost:
         self.runners: dict[tuple[str, str], ProjectionRunner] = {}   # the projections this instance runs
         self.standby: dict[tuple[str, str], ProjectionRunner] = {}   # run by another instance (not started)
         self.building: dict[tuple[str, str], asyncio.Task] = {}      # a new schema version being built here
+        self.rebuilding: dict[tuple[str, str], Progress] = {}        # rebuilds (and builds) running here
         self.leases: Leases | None = None
         self._instances: dict[type[Projection], Projection] = {}
         self._county_lock = asyncio.Lock()
@@ -115,7 +118,8 @@ class ProjectionHost:
         log.info("projection.schema_build", service=self.service, projection=key[0], county=key[1],
                  version=projection.schema_version)
         try:
-            built = await rebuild_county(self.nc, self.engine, type(projection), key[1])
+            built = await rebuild_county(self.nc, self.engine, type(projection), key[1],
+                                         progress=self.rebuilding.setdefault(key, Progress()))
             async with self._county_lock:
                 await self._run(key, projection)
             log.info("projection.schema_built", service=self.service, projection=key[0], county=key[1],
@@ -125,6 +129,7 @@ class ProjectionHost:
             await self.leases.release(self._lease(key))
         finally:
             self.building.pop(key, None)
+            self.rebuilding.pop(key, None)
 
     async def _keep_leases(self) -> None:
         """Renew what we run (stop what we lost), take over what nobody renews any more."""
@@ -174,8 +179,14 @@ class ProjectionHost:
     async def rebuild(self, county: str, ptype: type[Projection]) -> dict:
         if (ptype.name, county) in self.standby:  # the owner rebuilds: it pauses its live runner for the swap
             return await self._forward_rebuild(county, ptype)
-        live = self.runners.get((ptype.name, county))
-        return await rebuild_county(self.nc, self.engine, ptype, county, live=live)
+        live, key = self.runners.get((ptype.name, county)), (ptype.name, county)
+        if key in self.rebuilding:
+            raise DomainError("rebuild_running", f"{ptype.name} of {county} is being rebuilt already", 409)
+        self.rebuilding[key] = progress = Progress()
+        try:
+            return await rebuild_county(self.nc, self.engine, ptype, county, live=live, progress=progress)
+        finally:
+            self.rebuilding.pop(key, None)
 
     async def _forward_rebuild(self, county: str, ptype: type[Projection]) -> dict:
         holder = await self.leases.holder_of(lease_key(ptype.versioned_name(), county))
@@ -222,6 +233,10 @@ class ProjectionHost:
                     lag = await runner.pending()
             projections.append({**runner.status(lag), "role": "active"})
         projections += [{"projection": name, "county": county, "role": "building"} for name, county in self.building]
+        for p in projections:  # a rebuild's (or build's) progress on the projection it concerns
+            key = (re.sub(r"\.v\d+$", "", p["projection"]), p["county"])  # a runner shows its versioned name
+            if key in self.rebuilding:
+                p["rebuild"] = self.rebuilding[key].figures()
         for (name, county), runner in list(self.standby.items()):
             status = {"projection": name, "county": county, "role": "standby"}
             with contextlib.suppress(Exception):

@@ -94,3 +94,26 @@ async def test_a_changed_read_model_is_built_beside_the_old_one_and_swapped_in(s
         await old.stop()
         if new:
             await new.stop()
+
+
+async def test_a_rebuild_reports_its_progress_in_health(settings, nats_server, nc):
+    from shared.progress import Progress
+    from shared.rebuild import rebuild_county
+
+    county = new_county()
+    store = EventStore(nc)
+    await store.add_county_stream(county)
+    last = await add_townships(store, county, 0, 12)
+    svc = Service(Routes("schematest"), projections=[Townships])
+    await svc.start(nats_server.url, settings.model_copy(update={"nats_user": "operator"}))
+    try:
+        progress = Progress()
+        await rebuild_county(svc.nc, svc.engine, Townships, county, replay_batch=5, progress=progress)
+        assert progress.done == progress.total == last and progress.phase == "catch-up and swap"
+        svc.host.rebuilding[(Townships.name, county)] = Progress(total=100, done=40, started=progress.started - 4)
+        [view] = [p for p in (await svc.health())["projections"] if p["county"] == county]
+        assert view["rebuild"]["events_done"] == 40 and view["rebuild"]["events_total"] == 100
+        assert view["rebuild"]["rate_per_s"] > 0 and view["rebuild"]["eta_s"] > 0
+    finally:
+        svc.host.rebuilding.clear()
+        await svc.stop()
