@@ -27,6 +27,7 @@ from shared.rebuild import rebuild_county
 from shared.settings import Settings
 
 log = structlog.get_logger(__name__)
+BUILDS_AT_ONCE = 2  # a new schema version of a hundred counties: built a few at a time, not all at once
 P = TypeVar("P", bound=Projection)
 
 
@@ -47,6 +48,7 @@ class ProjectionHost:
         self.standby: dict[tuple[str, str], ProjectionRunner] = {}   # run by another instance (not started)
         self.building: dict[tuple[str, str], asyncio.Task] = {}      # a new schema version being built here
         self.rebuilding: dict[tuple[str, str], Progress] = {}        # rebuilds (and builds) running here
+        self._builds = asyncio.Semaphore(BUILDS_AT_ONCE)
         self.leases: Leases | None = None
         self._instances: dict[type[Projection], Projection] = {}
         self._county_lock = asyncio.Lock()
@@ -118,8 +120,9 @@ class ProjectionHost:
         log.info("projection.schema_build", service=self.service, projection=key[0], county=key[1],
                  version=projection.schema_version)
         try:
-            built = await rebuild_county(self.nc, self.engine, type(projection), key[1],
-                                         progress=self.rebuilding.setdefault(key, Progress()))
+            async with self._builds:
+                built = await rebuild_county(self.nc, self.engine, type(projection), key[1],
+                                             progress=self.rebuilding.setdefault(key, Progress()))
             async with self._county_lock:
                 await self._run(key, projection)
             log.info("projection.schema_built", service=self.service, projection=key[0], county=key[1],

@@ -80,7 +80,7 @@ async def test_a_changed_read_model_is_built_beside_the_old_one_and_swapped_in(s
         seq = await add_townships(store, county, 5, 3)  # the old release goes on meanwhile (blue/green)
         await old.caught_up(county, seq)
         assert len(rows(old, Townships, county)) == 8
-        for _ in range(300):
+        for _ in range(1200):  # it builds every county of the session that had the old version, two at a time
             if key in new.runners:
                 break
             await asyncio.sleep(0.1)
