@@ -10,11 +10,11 @@ from collections.abc import Sequence
 import pytest
 from sqlalchemy import Column, String, select
 
-from shared.db import projection_checkpoint
+from shared.db import make_engine, projection_checkpoint
 from shared.errors import DomainError
 from shared.eventstore import EventStore
+from shared.hosting import ProjectionHost
 from shared.projection import Projection
-from shared.service import Routes, Service
 from tests.conftest import new_county
 from tests.integration.test_projection_leases import add_townships
 
@@ -45,58 +45,65 @@ class TownshipsWithNames(Townships):
                                            "name": ev.event.name} for ev in events])
 
 
-def rows(svc: Service, ptype: type[Projection], county: str) -> list[tuple]:
-    table = svc.projection(ptype).rows
-    with svc.engine.connect() as conn:
+def rows(host: ProjectionHost, ptype: type[Projection], county: str) -> list[tuple]:
+    table = host.projection(ptype).rows
+    with host.engine.connect() as conn:
         return sorted(tuple(r)[1:] for r in conn.execute(select(table).where(table.c.county == county)))
 
 
-def versions(svc: Service, county: str) -> dict[str, int | None]:
+def versions(host: ProjectionHost, county: str) -> dict[str, int | None]:
     c = projection_checkpoint.c
-    with svc.engine.connect() as conn:
+    with host.engine.connect() as conn:
         return dict(conn.execute(select(c.projection, c.schema_version).where(
             c.county == county, c.projection.like("test.schema_townships%"))).all())
 
 
-async def test_a_changed_read_model_is_built_beside_the_old_one_and_swapped_in(settings, nats_server, nc):
+async def hosted(nc, settings, ptype: type[Projection], county: str, instance: str) -> ProjectionHost:
+    """One instance's projections (what a Service runs), attached to the test's county only."""
+    host = ProjectionHost("schematest", [ptype])
+    await host.open(nc, make_engine(settings.database_url_for("schematest")), settings, instance)
+    await host.attach_county(county)
+    host.keep_leases()
+    return host
+
+
+async def test_a_changed_read_model_is_built_beside_the_old_one_and_swapped_in(settings, nc):
     county = new_county()
     store = EventStore(nc)
     await store.add_county_stream(county)
     seq = await add_townships(store, county, 0, 5)
-    fast = settings.model_copy(update={"lease_ttl_s": 4.0, "nats_user": "operator"})  # ad-hoc services
-    old, new = Service(Routes("schematest"), projections=[Townships]), None
-    await old.start(nats_server.url, fast)
+    fast = settings.model_copy(update={"lease_ttl_s": 4.0})
+    old, new = await hosted(nc, fast, Townships, county, f"schematest-old-{county}"), None
     try:
         await old.caught_up(county, seq)
         assert rows(old, Townships, county) == [(f"t{i}",) for i in range(5)]
 
-        new = Service(Routes("schematest"), projections=[TownshipsWithNames])  # the new release starts
-        await new.start(nats_server.url, fast)
+        new = await hosted(nc, fast, TownshipsWithNames, county, f"schematest-new-{county}")  # the new release
         key = (Townships.name, county)
-        if key in new.host.building:  # until the swap, its tables are not the county's: no half answer
+        if key in new.building:  # until the swap, its tables are not the county's: no half answer
             with pytest.raises(DomainError) as refused:
                 await new.caught_up(county, None)
             assert refused.value.status == 503 and refused.value.code == "read_model_rebuilding"
         seq = await add_townships(store, county, 5, 3)  # the old release goes on meanwhile (blue/green)
         await old.caught_up(county, seq)
         assert len(rows(old, Townships, county)) == 8
-        for _ in range(1200):  # it builds every county of the session that had the old version, two at a time
+        for _ in range(600):
             if key in new.runners:
                 break
             await asyncio.sleep(0.1)
-        assert key in new.runners and key not in new.host.building
+        assert key in new.runners and key not in new.building
         await new.caught_up(county, seq)
         assert rows(new, TownshipsWithNames, county) == [(f"t{i}", f"第{i}镇") for i in range(8)]
         assert rows(old, Townships, county) == [(f"t{i}",) for i in range(8)]  # the old copy untouched
         assert versions(new, county) == {"test.schema_townships": 1, "test.schema_townships.v2": 2}
         assert new.projection(TownshipsWithNames).rows.name == "test_schema_township_v2"
     finally:
-        await old.stop()
+        await old.close()
         if new:
-            await new.stop()
+            await new.close()
 
 
-async def test_a_rebuild_reports_its_progress_in_health(settings, nats_server, nc):
+async def test_a_rebuild_reports_its_progress_in_health(settings, nc):
     from shared.progress import Progress
     from shared.rebuild import rebuild_county
 
@@ -104,16 +111,15 @@ async def test_a_rebuild_reports_its_progress_in_health(settings, nats_server, n
     store = EventStore(nc)
     await store.add_county_stream(county)
     last = await add_townships(store, county, 0, 12)
-    svc = Service(Routes("schematest"), projections=[Townships])
-    await svc.start(nats_server.url, settings.model_copy(update={"nats_user": "operator"}))
+    host = await hosted(nc, settings, Townships, county, f"schematest-progress-{county}")
     try:
         progress = Progress()
-        await rebuild_county(svc.nc, svc.engine, Townships, county, replay_batch=5, progress=progress)
+        await rebuild_county(nc, host.engine, Townships, county, replay_batch=5, progress=progress)
         assert progress.done == progress.total == last and progress.phase == "catch-up and swap"
-        svc.host.rebuilding[(Townships.name, county)] = Progress(total=100, done=40, started=progress.started - 4)
-        [view] = [p for p in (await svc.health())["projections"] if p["county"] == county]
+        host.rebuilding[(Townships.name, county)] = Progress(total=100, done=40, started=progress.started - 4)
+        [view] = [p for p in await host.health() if p["county"] == county]
         assert view["rebuild"]["events_done"] == 40 and view["rebuild"]["events_total"] == 100
         assert view["rebuild"]["rate_per_s"] > 0 and view["rebuild"]["eta_s"] > 0
     finally:
-        svc.host.rebuilding.clear()
-        await svc.stop()
+        host.rebuilding.clear()
+        await host.close()
