@@ -25,8 +25,7 @@ from shared.metrics import GROUP_COMMIT_BATCH
 from shared.ids import COUNTY_CODE, new_id
 
 STREAM_PREFIX = "PB_"
-# "wrong last sequence": 10071 from a single server ("…: <seq>"), 10164 from a clustered stream's leader
-# (the same refusal without the number) — both mean a concurrent writer got there first
+# "wrong last sequence" (a concurrent writer was first): 10071 from one server, 10164 from a clustered stream
 WRONG_LAST_SEQUENCE = frozenset({10071, 10164})
 DIRECT_BATCH = 1000
 ATOMIC_MAX = 1000  # JetStream limit of one atomic batch
@@ -48,6 +47,10 @@ class CountyNotFound(LookupError):
     pass
 
 
+class LogUnavailable(RuntimeError):  # the county's stream exists but answered no append (a leader election)
+    pass
+
+
 @dataclass(frozen=True, slots=True)
 class Appended:
     event_id: str
@@ -66,10 +69,8 @@ class EventStore:
     def __init__(self, nc: NATS, durability: Durability = Durability(),
                  provisioner: Callable[[NATS, str], Awaitable[bool]] | None = None, name: str = ""):
         """`provisioner`: how a service without stream management rights gets a county's stream
-        created (shared/provisioning.py); None = create it here (operator credential). `name`: the
-        writing service (metrics label)."""
-        self.nc = nc
-        self.name = name
+        created (shared/provisioning.py); None = create it here (operator credential)."""
+        self.nc, self.name = nc, name  # name: the writing service (a metrics label)
         self.provisioner = provisioner
         self.js = nc.jetstream()
         self.durability = durability
@@ -136,8 +137,7 @@ class EventStore:
             group = self._groups[county] = GroupCommit(
                 ATOMIC_MAX, lambda items: self.append_atomic(county, items),
                 lambda subj, env, expected: self._publish_one(county, subj, env, expected),
-                refused=(ConcurrencyConflict, APIError),
-                on_batch=GROUP_COMMIT_BATCH.labels(self.name or "-").observe)
+                refused=(ConcurrencyConflict, APIError), on_batch=GROUP_COMMIT_BATCH.labels(self.name or "-").observe)
         return [await group.append(subject, envelopes[0], expected_seq)]
 
     def group_commit_figures(self) -> dict[str, dict]:
@@ -153,8 +153,11 @@ class EventStore:
                 raise ConcurrencyConflict(subject) from None
             raise
         except nats.errors.NoRespondersError:
-            raise CountyNotFound(county) from None
+            raise await self._absent(county) from None
         return Appended(env["event_id"], ack.seq, env["hash"])
+
+    async def _absent(self, county: str) -> Exception:  # no responders: no stream, or a clustered one without a leader
+        return LogUnavailable(county) if await self.has_county(county) else CountyNotFound(county)
 
     async def _publish_batch(self, county: str, subject: str, envs: list[dict], expected: int) -> list[Appended]:
         return await self.append_atomic(county, [(subject, env, expected if i == 0 else None)
@@ -181,7 +184,7 @@ class EventStore:
             try:
                 reply = await self.nc.request(subject, body, headers=headers, timeout=self.js._timeout)
             except nats.errors.NoRespondersError:
-                raise CountyNotFound(county) from None
+                raise await self._absent(county) from None
             ack = orjson.loads(reply.data)
             if "error" in ack:
                 err = ack["error"]

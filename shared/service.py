@@ -23,6 +23,7 @@ import socket
 import time
 from typing import Any, TypeVar
 
+import nats
 import structlog
 from faststream.nats import NatsBroker
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -34,7 +35,7 @@ from shared.auth import InvalidToken, TokenVerifier
 from shared.db import make_engine
 from shared.envelope import MalformedEvent
 from shared.errors import DomainError, FieldError, forbidden
-from shared.eventstore import CountyNotFound, Durability, EventStore
+from shared.eventstore import CountyNotFound, Durability, EventStore, LogUnavailable
 from shared.hosting import ProjectionHost
 from shared.ids import new_id
 from shared.metrics import REQUEST_SECONDS, REQUESTS, nats_middleware, record_projections
@@ -235,6 +236,9 @@ class Service:
             return failed(DomainError("unauthenticated", f"身份令牌无效 / invalid token: {exc}", 401))
         except MalformedEvent as exc:  # e.g. a rebuild stopped at an event it cannot decode
             return failed(DomainError("poisoned_event", f"事件无法解码 / {exc}", 409))
+        except (LogUnavailable, nats.errors.TimeoutError):  # the client retries: the command may be in the log
+            return failed(DomainError("log_unavailable", "事件日志暂不可用，请用同一幂等键重试 / the county's event log "
+                                      "did not answer (a cluster election); retry with the same idempotency key", 503))
         except CountyNotFound:
             return failed(DomainError("county_not_found", f"县 {county} 未开通 / county {county} is not set up", 404))
         except Exception:  # a bug: logged with its traceback, answered as 500 without internals
