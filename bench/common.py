@@ -132,7 +132,18 @@ async def setup_organizations(nc, county: str, branches: int) -> County:
     return c
 
 
-def organization_envelopes(c: County, branches: int) -> list[tuple[str, dict, int | None]]:
+def bench_signers(directory) -> dict[str, "Signer"]:
+    """The writers' event keys in a benchmark's credentials dir (generated when missing): events sealed
+    by a benchmark are signed as the services sign them (docs/decisions/016-audit-log.md)."""
+    from pathlib import Path
+
+    from shared.signing import Signer, ensure_writer_keys
+    Path(directory).mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_writer_keys(Path(directory), ("organizations", "ratings"))
+    return {"org": Signer.load(directory, "organizations"), "ratings": Signer.load(directory, "ratings")}
+
+
+def organization_envelopes(c: County, branches: int, signer=None) -> list[tuple[str, dict, int | None]]:
     """OrganizationEstablished events sealed directly (for benchmarks without services)."""
     from shared.ids import new_id
 
@@ -143,12 +154,13 @@ def organization_envelopes(c: County, branches: int) -> list[tuple[str, dict, in
         ev = OrganizationEstablished(organization_id=org_id, name=f"侨港镇第{b + 1}村党支部", organization_type="branch",
                                      host_unit_type="village", township_id=c.township,
                                      approved_by="中共侨港镇委员会", approved_on=date(2020, 3, 1))
-        items.append((subject_for(c.code, "org", "organization", org_id), seal(c.code, org_id, ev, BENCH_META, None), 0))
+        items.append((subject_for(c.code, "org", "organization", org_id), seal(c.code, org_id, ev, BENCH_META, None,
+                                                                                         signer=signer), 0))
         c.branches.append(org_id)
     return items
 
 
-def member_envelopes(c: County, n: int, seed: int = 7) -> Iterable[tuple[str, dict, int | None]]:
+def member_envelopes(c: County, n: int, seed: int = 7, signer=None) -> Iterable[tuple[str, dict, int | None]]:
     """n MemberRegistered events over the county's branches, sealed as the organizations service would."""
     from shared.ids import new_id
 
@@ -159,7 +171,8 @@ def member_envelopes(c: County, n: int, seed: int = 7) -> Iterable[tuple[str, di
                               birth_date=date(1960 + i % 40, 1 + i % 12, 1 + i % 28), membership_status="full",
                               joined_on=date(2005, 7, 1), branch_id=c.branches[i % len(c.branches)])
         c.members.append(member_id)
-        yield subject_for(c.code, "org", "member", member_id), seal(c.code, member_id, ev, BENCH_META, None), 0
+        yield subject_for(c.code, "org", "member", member_id), seal(c.code, member_id, ev, BENCH_META, None,
+                                                                                   signer=signer), 0
 
 
 async def append_all(store: EventStore, county: str, items: Iterable[tuple[str, dict, int | None]],

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nats
 
-from common import BENCH_META, BENCH_SIGNING_KEY, append_all, emit, peak_rss_mb, request, say
+from common import BENCH_META, BENCH_SIGNING_KEY, append_all, bench_signers, emit, peak_rss_mb, request, say
 from rebuild import raw_read
 from services.launcher import System
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
@@ -50,13 +50,14 @@ INDUSTRIES = ["制造业", "批发和零售业", "建筑业", "住宿和餐饮�
 class Log:
     """Seals events per aggregate (hash chains) in the order they are produced."""
 
-    def __init__(self) -> None:
+    def __init__(self, signer=None) -> None:
         self.items: list = []
+        self.signer = signer  # the organizations key: signed as the service writes them
         self.last_hash: dict[str, str] = {}
 
     def add(self, aggregate_type: str, aggregate_id: str, event) -> None:
         subject = subject_for(COUNTY, "org", aggregate_type, aggregate_id)
-        env = seal(COUNTY, aggregate_id, event, BENCH_META, self.last_hash.get(subject))
+        env = seal(COUNTY, aggregate_id, event, BENCH_META, self.last_hash.get(subject), signer=self.signer)
         self.last_hash[subject] = env["hash"]
         self.items.append((subject, env, None))
 
@@ -65,8 +66,8 @@ def day(rng: random.Random) -> date:
     return START + timedelta(days=rng.randint(0, (END - START).days))
 
 
-def history(scale: float, seed: int = 5) -> Log:
-    rng, log = random.Random(seed), Log()
+def history(scale: float, seed: int = 5, signer=None) -> Log:
+    rng, log = random.Random(seed), Log(signer)
     n_orgs, n_members, n_units = int(3000 * scale), int(60000 * scale), int(3000 * scale)
     log.add("county", COUNTY, CountyAdded(county_code=COUNTY, name="银海区"))
     towns = [f"t{i:02d}" for i in range(20)]
@@ -156,7 +157,7 @@ async def main() -> None:
         nc = await nats.connect(server.url)
         store = EventStore(nc)
         await store.add_county_stream(COUNTY)
-        log = history(args.scale)
+        log = history(args.scale, signer=bench_signers(tmp / "data" / "credentials")["org"])
         n = len(log.items)
         say(f"writing {n} events of two years of history")
         last = await append_all(store, COUNTY, log.items)

@@ -25,11 +25,12 @@ import nats
 from nats.js.api import DeliverPolicy
 from sqlalchemy import func, select
 
-from common import (BENCH_META, CpuMeter, County, append_all, arguments, emit, member_envelopes, organization_envelopes,
-                    peak_rss_mb, rss_mb, say)
+from common import (BENCH_META, CpuMeter, County, append_all, arguments, bench_signers, emit, member_envelopes,
+                    organization_envelopes, peak_rss_mb, rss_mb, say)
 from services.ratings.domain import points_aggregate_id, scheme_aggregate_id
 from services.ratings.scheme import PRESETS
 from services.ratings.projections.stars import StarsProjection
+from shared.authenticity import Authenticator
 from shared.catalog.ratings import MemberScored, ScoreRevoked, StarSchemeDefined
 from shared.db import make_engine
 from shared.envelope import decode, seal, subject_for
@@ -37,6 +38,7 @@ from shared.eventstore import EventStore, county_subjects, stream_name
 from shared.ids import new_id
 from shared.natsserver import EmbeddedNats
 from shared.rebuild import rebuild_county
+from shared.signing import EventKeys
 
 COUNTY = "450503"
 BRANCHES, MAX_MEMBERS, YEAR, REVOKE_SHARE = 50, 20_000, 2026, 0.02
@@ -53,12 +55,12 @@ class Expected:
     members_scored: int = 0
 
 
-def rating_envelopes(c: County, n_scores_and_revokes: int, expected: Expected, seed: int = 11):
+def rating_envelopes(c: County, n_scores_and_revokes: int, expected: Expected, seed: int = 11, signer=None):
     """The scheme, then scores over the members (hash-chained per points book), ~2% revocations."""
     scheme = StarSchemeDefined(year=YEAR, rated_kind="member", name="2026年党员星级管理", preset="532", slots=SLOTS,
                                class_one_min_stars=8)
     agg = scheme_aggregate_id(YEAR, "member", None)
-    yield subject_for(c.code, "ratings", "scheme", agg), seal(c.code, agg, scheme, BENCH_META, None), 0
+    yield subject_for(c.code, "ratings", "scheme", agg), seal(c.code, agg, scheme, BENCH_META, None, signer=signer), 0
     rnd = random.Random(seed)
     branch_of = {m: c.branches[i % len(c.branches)] for i, m in enumerate(c.members)}
     last_hash: dict[str, str] = {}
@@ -85,7 +87,7 @@ def rating_envelopes(c: County, n_scores_and_revokes: int, expected: Expected, s
             else:
                 pool[rnd.randrange(len(pool))] = (member, score_id, points)
         agg = points_aggregate_id(YEAR, "member", member)
-        env = seal(c.code, agg, ev, BENCH_META, last_hash.get(member))
+        env = seal(c.code, agg, ev, BENCH_META, last_hash.get(member), signer=signer)
         last_hash[member] = env["hash"]
         yield subject_for(c.code, "ratings", "points", agg), env, None
     expected.members_scored = len(scored)
@@ -166,10 +168,12 @@ async def main() -> None:
             expected = Expected()
             rest = args.n - BRANCHES - members - 1
 
+            signers = bench_signers(Path(tmp) / "credentials")  # signed, as the services write them
+
             def events():
-                yield from organization_envelopes(c, BRANCHES)
-                yield from member_envelopes(c, members)
-                yield from rating_envelopes(c, rest, expected)
+                yield from organization_envelopes(c, BRANCHES, signers["org"])
+                yield from member_envelopes(c, members, signer=signers["org"])
+                yield from rating_envelopes(c, rest, expected, signer=signers["ratings"])
 
             written = 0
 
@@ -200,7 +204,8 @@ async def main() -> None:
             reporter = asyncio.create_task(rebuild_progress(nc, args.n))
             t = time.perf_counter()
             try:
-                result = await rebuild_county(nc, engine, StarsProjection, COUNTY)
+                result = await rebuild_county(nc, engine, StarsProjection, COUNTY, authenticator=Authenticator(
+                    nc.jetstream(), EventKeys.load(Path(tmp) / "credentials")))  # hashes, links, head signatures
             finally:
                 reporter.cancel()
             seconds = time.perf_counter() - t

@@ -91,8 +91,8 @@ class Outcome:
 
 
 class Repository:
-    def __init__(self, store: EventStore, max_cached: int = 200_000, retries: int = 5):
-        self.store = store
+    def __init__(self, store: EventStore, max_cached: int = 200_000, retries: int = 5, signer: Any = None):
+        self.store, self.signer = store, signer  # signer: shared.signing.Signer of this writer
         self.retries = retries
         self.max_cached = max_cached
         self._cache: OrderedDict[str, Loaded] = OrderedDict()
@@ -179,7 +179,7 @@ class Repository:
                 return Outcome([], result(loaded.state, []) if result else {})
             envelopes, prev = [], loaded.last_hash
             for ev in events:
-                env = seal(county, aggregate_id, ev, meta, prev)
+                env = seal(county, aggregate_id, ev, meta, prev, signer=self.signer)
                 envelopes.append(env)
                 prev = env["hash"]
             pending_ids = [e["event_id"] for e in envelopes]
@@ -253,7 +253,7 @@ class Repository:
             pending = []
             decision = decide([lo.state for lo in loaded.values()])
             try:
-                for batch in self._batches(county, meta, decision, loaded, subjects, chunked):
+                for batch in self._batches(county, meta, decision, loaded, subjects, chunked, self.signer):
                     pending = [(subject, env["event_id"]) for subject, env, _, _, _ in batch]
                     ids = [i for _, i in pending]
                     self._appending.update(ids)
@@ -275,7 +275,7 @@ class Repository:
 
     @staticmethod
     def _batches(county: str, meta: Metadata, decision: Decision, loaded: dict, subjects: dict,
-                 chunked: bool) -> list[list[tuple]]:
+                 chunked: bool, signer: Any = None) -> list[list[tuple]]:
         """The decision's events sealed (each aggregate's hash chain continued) in atomic batches of
         whole aggregates: [(subject, envelope, expected seq or None, loaded, event)]."""
         by_state = {id(lo.state): (ref, lo) for ref, lo in loaded.items()}
@@ -286,7 +286,7 @@ class Repository:
             ref, lo = by_state[id(aggregate)]
             subject, prev, group = subjects[ref], lo.last_hash, []
             for n, ev in enumerate(events):
-                env = seal(county, aggregate.id, ev, meta, prev)
+                env = seal(county, aggregate.id, ev, meta, prev, signer=signer)
                 group.append((subject, env, lo.version if n == 0 else None, lo, ev))
                 prev = env["hash"]
             if len(batches[-1]) + len(group) > ATOMIC_MAX:

@@ -6,6 +6,9 @@ A credentials directory holds one file per secret, each mode 0600 in a 0700 dire
     <component>.nk        NATS user seed (nkey "SU..."): operator, gateway, cli, organizations, ...
     jwt-signing.pem       Ed25519 private key: only the CLI / launcher mints tokens with it
     jwt-verify.pem        its public key: the gateway and the services verify tokens with it
+    events-<service>.pem  Ed25519 key each service signs its events with (shared/signing.py)
+    events-audit-export.pem  signs audit export manifests (dangjian audit export)
+    event-keys.json       the public halves of those keys, with ids: what auditors verify with
 
 The embedded default generates every missing file on first start (`Keyring.ensure`); the clustered
 topology mounts each container's own files as secrets (`dangjian credentials init` writes them and
@@ -20,6 +23,8 @@ from pathlib import Path
 import nkeys
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from shared.signing import EXPORTER, ensure_writer_keys
 
 # who connects to NATS; every one of them has its own nkey and permissions (shared/natsconf.py)
 SERVICES = ("organizations", "ratings", "notifications")
@@ -83,6 +88,8 @@ class Keyring:
             pem = new_signing_key_pem()
             write_secret(self.directory / SIGNING_KEY, pem)
             (self.directory / VERIFY_KEY).unlink(missing_ok=True)
+        writers = tuple(name for name in components if name in SERVICES)
+        ensure_writer_keys(self.directory, writers + ((EXPORTER,) if "cli" in components else ()))
         if (self.directory / SIGNING_KEY).exists() and not (self.directory / VERIFY_KEY).exists():
             (self.directory / VERIFY_KEY).write_text(verify_key_pem(self.signing_key()))
         return self

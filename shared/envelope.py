@@ -2,13 +2,14 @@
 
 Body keys: event_id (UUIDv7), type, version, county, context, aggregate_type, aggregate_id,
 occurred_at (business time), recorded_at, actor, correlation_id, causation_id, payload,
-prev_hash and hash (the per-aggregate chain, see shared/canonical.py).
+prev_hash and hash (the per-aggregate chain, see shared/canonical.py); since decision 016 also
+key_id and sig (the writer's signature of the hash, shared/signing.py; older events have neither).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -16,6 +17,9 @@ from shared.canonical import GENESIS, chain_hash
 from shared.catalog.base import DomainEvent, decode_event
 from shared.errors import DomainError
 from shared.ids import new_id
+
+if TYPE_CHECKING:
+    from shared.signing import Signer
 
 REQUIRED = {
     "event_id": str, "type": str, "version": int, "county": str, "context": str,
@@ -50,8 +54,10 @@ class Metadata:
 
 
 def seal(county: str, aggregate_id: str, event: DomainEvent, meta: Metadata, prev_hash: str | None,
-         occurred_at: datetime | None = None, event_id: str | None = None) -> dict[str, Any]:
-    """Build the envelope dict for a new event, hashed onto the aggregate's chain."""
+         occurred_at: datetime | None = None, event_id: str | None = None,
+         signer: Signer | None = None) -> dict[str, Any]:
+    """Build the envelope dict for a new event, hashed onto the aggregate's chain and signed by the
+    writer's key (unsigned only in tests that write the log directly)."""
     now = now_utc()
     env: dict[str, Any] = {
         "event_id": event_id or new_id(),
@@ -69,6 +75,8 @@ def seal(county: str, aggregate_id: str, event: DomainEvent, meta: Metadata, pre
         "payload": event.model_dump(mode="json"),
         "prev_hash": prev_hash or GENESIS,
     }
+    if signer is not None:
+        return signer.sign(env)
     env["hash"] = chain_hash(env)
     return env
 

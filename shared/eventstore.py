@@ -23,6 +23,7 @@ from shared.envelope import decode_checked, iso
 from shared.groupcommit import GroupCommit
 from shared.metrics import GROUP_COMMIT_BATCH
 from shared.ids import COUNTY_CODE, new_id
+from shared.signing import SIGNED_FROM
 
 STREAM_PREFIX = "PB_"
 # "wrong last sequence" (a concurrent writer was first): 10071 from one server, 10164 from a clustered stream
@@ -78,6 +79,7 @@ class EventStore:
         self._mux_counter = 0
         self._replies: dict[str, asyncio.Queue] = {}
         self._groups: dict[str, GroupCommit] = {}
+        self.authenticator: Any = None  # shared.authenticity.Authenticator, set by the service
 
     # -- streams ---------------------------------------------------------------------------
     async def add_county_stream(self, county: str) -> bool:
@@ -96,6 +98,7 @@ class EventStore:
             deny_purge=True,
             allow_direct=True,
             duplicate_window=self.durability.duplicate_window_s,
+            metadata={SIGNED_FROM: "1"},  # every event of a new county is signed (shared/signing.py)
         )
         config.allow_atomic = True
         try:
@@ -196,8 +199,14 @@ class EventStore:
 
     # -- read ------------------------------------------------------------------------------
     async def load(self, county: str, subject: str):
-        """All events of one aggregate (subject), oldest first."""
-        return [decode_checked(*raw) for raw in await self._direct_all(county, subject)]
+        """All events of one aggregate (subject), oldest first; with an authenticator (every service's
+        store has one) an unsigned, forged or altered event refuses the load: a writer never continues a
+        chain it cannot vouch for."""
+        raws = await self._direct_all(county, subject)
+        if self.authenticator is None:
+            return [decode_checked(*raw) for raw in raws]
+        await self.authenticator.prime(county)
+        return [self.authenticator.checked(county, *raw) for raw in raws]
 
     async def read(self, county: str, from_seq: int = 1, since: datetime | None = None,
                    upto_seq: int | None = None) -> AsyncIterator:

@@ -16,6 +16,7 @@ import orjson
 import structlog
 from sqlalchemy import Engine, select
 
+from shared.authenticity import Authenticator
 from shared.db import projection_checkpoint
 from shared.errors import DomainError
 from shared.leases import Leases
@@ -25,6 +26,7 @@ from shared.projection import Projection
 from shared.projection_runner import ProjectionRunner
 from shared.rebuild import rebuild_county
 from shared.settings import Settings
+from shared.signing import EventKeys
 
 log = structlog.get_logger(__name__)
 BUILDS_AT_ONCE = 2  # a new schema version of a hundred counties: built a few at a time, not all at once
@@ -53,10 +55,11 @@ class ProjectionHost:
         self._instances: dict[type[Projection], Projection] = {}
         self._county_lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
-        self.nc = self.engine = self.settings = None
+        self.nc = self.engine = self.settings = self.authenticator = None
 
     async def open(self, nc: Any, engine: Engine, settings: Settings, instance: str) -> None:
         self.nc, self.engine, self.settings = nc, engine, settings
+        self.authenticator = Authenticator(nc.jetstream(), EventKeys.load(settings.credentials_path))
         self.leases = Leases(nc.jetstream(), instance, settings.lease_ttl_s, settings.stream_replicas,
                              provisioned_within_s=60)  # created by the provisioner (shared/provisioning.py)
         await self.leases.open()
@@ -88,7 +91,8 @@ class ProjectionHost:
             for ptype in self.types:
                 key = (ptype.name, county)
                 if key not in self.runners and key not in self.standby:
-                    await self._take_or_wait(key, ProjectionRunner(self.nc, self.engine, self.projection(ptype), county))
+                    await self._take_or_wait(key, ProjectionRunner(
+                        self.nc, self.engine, self.projection(ptype), county, authenticator=self.authenticator))
 
     def _lease(self, key: tuple[str, str]) -> str:
         """Per schema version: instances of the old code keep their version while the new one is built."""
@@ -109,7 +113,8 @@ class ProjectionHost:
             self.standby[key] = runner
 
     async def _run(self, key: tuple[str, str], projection: Projection) -> None:
-        runner = ProjectionRunner(self.nc, self.engine, projection, key[1])  # no state of a past run
+        runner = ProjectionRunner(self.nc, self.engine, projection, key[1],  # no state of a past run
+                                  authenticator=self.authenticator)
         await runner.start()
         self.runners[key] = runner
         log.info("projection.owned", service=self.service, projection=key[0], county=key[1])
@@ -122,7 +127,8 @@ class ProjectionHost:
         try:
             async with self._builds:
                 built = await rebuild_county(self.nc, self.engine, type(projection), key[1],
-                                             progress=self.rebuilding.setdefault(key, Progress()))
+                                             progress=self.rebuilding.setdefault(key, Progress()),
+                                             authenticator=self.authenticator)
             async with self._county_lock:
                 await self._run(key, projection)
             log.info("projection.schema_built", service=self.service, projection=key[0], county=key[1],
@@ -187,7 +193,8 @@ class ProjectionHost:
             raise DomainError("rebuild_running", f"{ptype.name} of {county} is being rebuilt already", 409)
         self.rebuilding[key] = progress = Progress()
         try:
-            return await rebuild_county(self.nc, self.engine, ptype, county, live=live, progress=progress)
+            return await rebuild_county(self.nc, self.engine, ptype, county, live=live, progress=progress,
+                                        authenticator=self.authenticator)
         finally:
             self.rebuilding.pop(key, None)
 

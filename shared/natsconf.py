@@ -15,9 +15,7 @@ import json
 from shared.credentials import SERVICES
 from shared.leases import BUCKET as LEASES
 from shared.revocations import BUCKET as REVOCATIONS
-
-# the event contexts (subject token after evt.) each service writes: shared/catalog, subject_for
-WRITES = {"organizations": ("org",), "ratings": ("ratings",), "notifications": ("notifications",)}
+from shared.signing import WRITES
 PROVISION_COUNTY = "pb.platform.provision.county"   # organizations → the provisioner (operator credential)
 COUNTY_ADDED = "pb.platform.county_added"
 # the largest message: a 10 MB import travels base64 (13.4 MB) in a JSON request with its token.

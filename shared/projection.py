@@ -51,6 +51,7 @@ class Projection:
     handles: ClassVar[frozenset[str]]  # event types it folds; every other type is skipped
     # subjects (after "pb.<county>.evt.") its consumer receives: the server leaves the rest out
     subjects: ClassVar[tuple[str, ...]] = (">",)
+    keeps_unknown: ClassVar[bool] = False  # True: types this code does not know are passed too (the archive)
 
     def __init__(self, suffix: str = ""):
         self.suffix = suffix

@@ -37,8 +37,11 @@ class ProjectionRunner:
     """Keeps one projection of one county up to date from its durable consumer."""
 
     def __init__(self, nc: NATS, engine: Engine, projection: Projection, county: str,
-                 max_batch: int = 5000, pull_batch: int = 5000):
+                 max_batch: int = 5000, pull_batch: int = 5000, authenticator: Any = None):
+        """authenticator: shared.authenticity.Authenticator (the services' runners always have one): a
+        folded event that is unsigned, forged or altered stops the projection like a malformed one."""
         self.nc, self.js = nc, nc.jetstream()
+        self.authenticator = authenticator
         self.engine = engine
         self.projection = projection
         self.county = county
@@ -76,6 +79,8 @@ class ProjectionRunner:
                       seq=error_seq, error=error)
             return
         self._loop_ref = asyncio.get_running_loop()
+        if self.authenticator is not None:
+            await self.authenticator.prime(self.county)
         # a restart (after a rebuild's swap, a lease regained) forgets what the last run had pulled: the
         # consumer is re-aligned with the checkpoint below, so those events come again
         self._buffer, self._outstanding, self.error = [], 0, None
@@ -183,7 +188,7 @@ class ProjectionRunner:
         events: list[StoredEvent] = []
         last_seq = self.checkpoint
         failure: tuple[int, str] | None = None
-        handles = self.projection.handles
+        handles, auth = self.projection.handles, self.authenticator
         for msg in msgs:
             seq = stream_seq(msg.reply)
             if seq <= last_seq:
@@ -191,8 +196,10 @@ class ProjectionRunner:
             try:
                 env = parse_envelope(msg.data)
                 if env["type"] in handles:
+                    if auth is not None and (refused := auth.check(self.county, seq, msg.subject, env)):
+                        raise MalformedEvent(f"not authentic: {refused}")
                     ev = decode_parsed(seq, msg.subject, env)
-                    if ev.event is not None:
+                    if ev.event is not None or self.projection.keeps_unknown:
                         events.append(ev)
             except MalformedEvent as exc:
                 failure = (seq, str(exc))

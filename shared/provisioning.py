@@ -22,6 +22,7 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BucketNotFoundError, NotFoundError
 
 from shared import bus, revocations
+from shared.authenticity import mark_unsigned_streams
 from shared.eventstore import Durability, EventStore
 from shared.ids import COUNTY_CODE
 from shared.leases import BUCKET as LEASES
@@ -58,6 +59,8 @@ class Provisioner:
         self.nc = await bus.connect(self.settings, "operator", url)
         self.store = EventStore(self.nc, Durability(replicas=self.settings.stream_replicas))
         await ensure_buckets(self.nc.jetstream(), self.settings)
+        for stream, seq in (await mark_unsigned_streams(self.nc.jetstream())).items():
+            log.info("provisioner.signing_from", stream=stream, seq=seq)  # a log from before signing
         await self.nc.subscribe(PROVISION_COUNTY, queue=QUEUE, cb=self._on_county)
         log.info("provisioner.started")
         return self

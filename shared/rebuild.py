@@ -27,7 +27,8 @@ from shared.replay import FOLD_BATCH, replay
 
 async def rebuild_county(nc: NATS, engine: Engine, projection_cls: type[Projection], county: str,
                          live: ProjectionRunner | None = None, timeout: float = 3600.0,
-                         replay_batch: int = FOLD_BATCH, progress: Progress | None = None) -> dict[str, Any]:
+                         replay_batch: int = FOLD_BATCH, authenticator: Any = None,
+                         progress: Progress | None = None) -> dict[str, Any]:
     """Rebuild one county's rows of a projection from sequence 1 into fresh tables (shared/freshdb.py),
     then swap them in: the live rows and checkpoint are replaced in one transaction.
 
@@ -42,10 +43,11 @@ async def rebuild_county(nc: NATS, engine: Engine, projection_cls: type[Projecti
     try:
         await asyncio.to_thread(fresh.drop_tables, place.engine)
         await asyncio.to_thread(fresh.create_tables, place.engine)
-        runner = ProjectionRunner(nc, place.engine, fresh, county, max_batch=10_000, pull_batch=10_000)
+        runner = ProjectionRunner(nc, place.engine, fresh, county, max_batch=10_000, pull_batch=10_000,
+                                  authenticator=authenticator)
         started = time.perf_counter()
         await replay(nc, place.engine, fresh, county, await store.last_seq(county),
-                     consumer=f"{runner.durable}_replay", batch=replay_batch,
+                     consumer=f"{runner.durable}_replay", batch=replay_batch, authenticator=authenticator,
                      progress=progress.update if progress else None)
         if progress:
             progress.phase = "catch-up and swap"

@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from nats.aio.client import Client as NATS
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from shared.canonical import GENESIS
 from shared.checkpoints import write_checkpoint
 from shared.envelope import MalformedEvent, StoredEvent, decode_parsed, parse_envelope
 from shared.projection import Projection
@@ -31,35 +33,56 @@ class _Decoder:
     """Turns replayed messages into the events a projection folds, in order.
 
     As the live runner does: every envelope is checked, only `handles` types are validated, unknown types
-    are skipped, and a malformed event stops the rebuild with its sequence."""
+    are skipped, and a malformed event stops the rebuild with its sequence. With an authenticator each
+    event's hash, key and link to its aggregate's previous event are checked as it comes, and the
+    signature of each aggregate's last event at the end, before anything is swapped in: a valid head
+    vouches for the intact chain below it (shared/verify.py), at one Ed25519 check per aggregate."""
 
-    def __init__(self, handles: frozenset[str]):
-        self.handles = handles
+    def __init__(self, handles: frozenset[str], county: str = "", authenticator: Any = None,
+                 keeps_unknown: bool = False):
+        self.handles, self.county, self.auth, self.keeps_unknown = handles, county, authenticator, keeps_unknown
+        self.heads: dict[str, tuple[int, dict]] = {}  # subject -> (seq, hash/sig/key id of its last event)
+
+    def check_heads(self) -> None:
+        for subject, (seq, env) in self.heads.items():
+            if env["sig"] is not None and (refused := self.auth.keys.check_signature(env)):
+                raise MalformedEvent(f"rebuild stopped: aggregate {subject}, its last event (seq {seq}) "
+                                     f"up to {seq} is not authentic: {refused}")
 
     def events(self, msgs: list[tuple[int, str, bytes]]) -> Iterator[StoredEvent]:
         """The batch's events, decoded one at a time as the fold consumes them (a decoded batch kept
         whole would be tens of thousands of live objects for the garbage collector to walk)."""
-        handles = self.handles
+        handles, auth, heads = self.handles, self.auth, self.heads
         for seq, subject, data in msgs:
             try:
                 env = parse_envelope(data)
+                if auth is not None:
+                    if refused := auth.check(self.county, seq, subject, env, signature=False):
+                        raise MalformedEvent(f"not authentic: {refused}")
+                    head = heads.get(subject)
+                    if env["prev_hash"] != (head[1]["hash"] if head else GENESIS):
+                        raise MalformedEvent("not authentic: prev_hash does not follow its aggregate's last event")
+                    heads[subject] = (seq, {"hash": env["hash"], "sig": env.get("sig"), "key_id": env.get("key_id")})
                 if env["type"] in handles:
                     ev = decode_parsed(seq, subject, env)
-                    if ev.event is not None:
+                    if ev.event is not None or self.keeps_unknown:
                         yield ev
             except MalformedEvent as exc:
                 raise MalformedEvent(f"rebuild stopped at seq {seq}: {exc}") from None
 
 
 async def replay(nc: NATS, engine: Engine, projection: Projection, county: str, last: int, consumer: str,
-                 batch: int = FOLD_BATCH, progress: Callable[[int, int], None] | None = None) -> int:
+                 batch: int = FOLD_BATCH, authenticator: Any = None,
+                 progress: Callable[[int, int], None] | None = None) -> int:
     """Fold the county's log from sequence 1 up to `last` into the projection's (fresh, empty) tables
     through its rebuild fold; returns the checkpoint written with the last transaction, `last` (every
     matching event up to it is folded). The event loop keeps receiving while one worker thread decodes and
     folds a batch and another writes the previous one (see RebuildFold)."""
     own = await replay_connection(nc)
     source = MergedLog(own or nc, county, projection.subjects, consumer, last)
-    decoder = _Decoder(projection.handles)
+    decoder = _Decoder(projection.handles, county, authenticator, projection.keeps_unknown)
+    if authenticator is not None:
+        await authenticator.prime(county)
     conn = writing = None
     try:
         _fewer_collections(+1)
@@ -75,6 +98,8 @@ async def replay(nc: NATS, engine: Engine, projection: Projection, county: str, 
             writing = asyncio.ensure_future(asyncio.to_thread(_write, conn, writes))
         if writing is not None:
             await writing
+        if authenticator is not None:
+            await asyncio.to_thread(decoder.check_heads)
         checkpoint = last  # every matching event up to it is folded; later ones are the catch-up's
 
         def finish() -> None:

@@ -45,6 +45,7 @@ from shared.projection_runner import ProjectionRunner
 from shared.provisioning import request_county_stream
 from shared.routes import Context, Reaction, Route, Routes
 from shared.settings import Settings, nats_servers
+from shared.signing import Signer
 
 __all__ = ["Context", "Routes", "Service"]
 log = structlog.get_logger(__name__)
@@ -119,12 +120,14 @@ class Service:
         self.nc = await bus.connect(settings, settings.nats_user or self.name, nats_url)
         self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas), provisioner=request_county_stream,
                                 name=self.name)
-        self.repo = Repository(self.store, retries=settings.command_retries)
+        signer = Signer.load(settings.credentials_path, self.name) if self._writes else None
+        self.repo = Repository(self.store, retries=settings.command_retries, signer=signer)
         self.engine = make_engine(settings.database_url_for(self.name))
         host = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())
         self.instance = f"{self.name}-{host}-{os.getpid()}-{new_id()[-8:]}"  # subject-safe: rebuilds are forwarded to it
         self.build_broker(nats_url)
         await self.host.open(self.nc, self.engine, settings, self.instance)
+        self.store.authenticator = self.host.authenticator
         await self.broker.start()
         await self.nc.subscribe(COUNTY_ADDED, cb=self._on_county_added)
         await self.nc.subscribe(health_subject(self.name), cb=self._on_health)

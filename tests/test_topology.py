@@ -78,6 +78,9 @@ def test_compose_mounts_each_container_only_its_own_credential():
         assert f"{name}.nk" in mounted[name] and "jwt-verify.pem" in mounted[name]
         assert not {f"{c}.nk" for c in COMPONENTS if c != name} & mounted[name]
         assert "jwt-signing.pem" not in mounted[name]  # nothing but the CLI mints tokens
+    for name in SERVICE_NAMES:  # each writer signs its events with its own key (decision 016)
+        assert {f"events-{name}.pem", "event-keys.json"} <= mounted[name]
+        assert not {f"events-{c}.pem" for c in SERVICE_NAMES if c != name} & mounted[name]
     assert mounted["provisioner"] == {"operator.nk"}  # the only operator credential
     assert all(spec["file"].startswith("./secrets/") for spec in doc["secrets"].values())
 
@@ -89,7 +92,7 @@ def test_generated_cluster_configuration_is_accepted_by_nats_server(tmp_path):
     written = {p.name: p for p in local.generate_secrets().iterdir()}
     assert {spec["file"].removeprefix("./secrets/") for spec in compose()["secrets"].values()} <= set(written)
     for name, path in written.items():
-        assert path.stat().st_mode & 0o077 == 0 or name == "jwt-verify.pem", name
+        assert path.stat().st_mode & 0o077 == 0 or name in ("jwt-verify.pem", "event-keys.json"), name
     auth = written["nats-auth.conf"].read_text()
     assert "authorization { user: route, password:" in auth and auth.count('"nkey"') == len(COMPONENTS)
     node = tmp_path / "node"

@@ -7,6 +7,8 @@ One module per command group; each registers its typer commands on the one app (
     reports.py   coverage, export-coverage, export-ledger
     ratings.py   score
     log.py       verify, rebuild
+    audit.py     audit verify | export | compare | keys | rotate-key
+    audit_replay.py  audit rating | distribution | scores (as of a date, as known at a time)
     security.py  revoke-tokens, credentials (and the first-run admin token of `start`)
     asyncapi.py  asyncapi
 
@@ -20,10 +22,12 @@ from services.cli import imports
 from services.cli import reports
 from services.cli import ratings
 from services.cli import log
+from services.cli import audit
+from services.cli import audit_replay
 from services.cli import security
 from services.cli import asyncapi
 
-GROUPS = (system, imports, reports, ratings, log, security, asyncapi)
+GROUPS = (system, imports, reports, ratings, log, audit, audit_replay, security, asyncapi)
 
 __all__ = ["app", "main"]
 

@@ -6,32 +6,17 @@ from typing import Optional
 
 import typer
 
-from services.cli.app import app, err, out
-from services.cli.common import call, connect, operator, run_or_exit, settings_for
+from services.cli.app import app, out
+from services.cli.common import call, operator, run_or_exit, settings_for
 
 
 @app.command()
 def verify(county: str, data_dir: Optional[Path] = typer.Option(None)) -> None:
-    """Verify the hash chains of a county's event log; exit 1 at the first broken link."""
-    from shared.eventstore import EventStore
-    from shared.verify import verify_county
-
+    """Verify a county's event log (= dangjian audit verify --county): signatures, chains, sequence; exit 1
+    naming every break."""
+    from services.cli.audit import _keys, print_report, verify_county_log
     settings = settings_for(data_dir)
-
-    async def ask():
-        nc = await connect(settings)
-        try:
-            return await verify_county(EventStore(nc), county)
-        finally:
-            await nc.close()
-
-    report = run_or_exit(ask())
-    if report.ok:
-        out.print(f"[green]OK[/] county {county}: {report.checked} events, every hash chain intact")
-        return
-    b = report.first_broken
-    err.print(f"[red]BROKEN[/] county {county}: first broken link at seq {b.seq} ({b.subject}): {b.reason}")
-    raise typer.Exit(1)
+    print_report(verify_county_log(settings, county, _keys(settings, None)), False, f"county {county}")
 
 
 @app.command()

@@ -17,7 +17,7 @@ from services.gateway import problems
 from services.gateway.client import ServiceClient
 from services.gateway.edge import SeqTracker
 from services.gateway.middleware import EdgeMiddleware
-from services.gateway.routes import campaigns, coverage, enterprises, health, organizations, ratings, tokens
+from services.gateway.routes import audit, campaigns, coverage, enterprises, health, organizations, ratings, tokens
 from shared import bus
 from shared.auth import TokenVerifier
 from shared.revocations import RevocationList
@@ -64,7 +64,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     problems.install(app)
     app.openapi = problems.openapi_with_problems(app)
     app.add_middleware(EdgeMiddleware, max_body=MAX_BODY_BYTES)
-    for module in (organizations, campaigns, enterprises, coverage, ratings, health, tokens):
+    for module in (organizations, campaigns, enterprises, coverage, ratings, audit, health, tokens):
         app.include_router(module.router)
 
     index = (STATIC / "index.html").read_text(encoding="utf-8")

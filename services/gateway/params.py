@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, time
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator
 
@@ -19,3 +20,27 @@ def _iso_date_only(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+
+def parse_known_at(value: Any) -> Any:
+    """A recorded time: YYYY-MM-DD means the end of that day in China Standard Time (what the county knew
+    that day); a date-time must carry its offset (Z or +08:00), since a bare one is ambiguous."""
+    if value is None or isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return datetime.combine(date.fromisoformat(value), time.max, tzinfo=ZoneInfo("Asia/Shanghai"))
+        except ValueError:
+            pass
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    raise ValueError("须为日期 YYYY-MM-DD 或带时区的时间 2026-01-15T10:00:00+08:00 / must be a date YYYY-MM-DD "
+                     "or a date-time with its offset, e.g. 2026-01-15T10:00:00+08:00")
+
+
+KnownAt = Annotated[datetime, BeforeValidator(parse_known_at)]

@@ -1,7 +1,9 @@
 """Wiring of the organizations service: one service on the bus, named "organizations", answering
 `pb.<county>.cmd.organizations.<name>` and `pb.<county>.qry.organizations.<name>` for every subject
 its five bounded contexts list in their HANDLERS, and running their projections."""
+from shared.archive import ArchiveProjection
 from shared.service import Routes, Service
+from services.organizations.archive import handlers as archive
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
 from services.organizations.enterprises import handlers as enterprises
@@ -11,8 +13,8 @@ from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules)
-PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive)
+PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:

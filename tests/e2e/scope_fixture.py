@@ -44,7 +44,8 @@ def paths(fx: Fixture) -> dict[str, str]:
 # query parameters (optional ones too): aimed at the canary where they name something
 QUERIES = {"township_id": "tw-east", "branch_id": "east-a", "organization_id": "east-a", "year": "2026",
            "as_of": "2026-06-30", "from_month": "2026-01-01", "to_month": "2026-03-01", "campaign": "2025",
-           "rated_kind": "member", "limit": "100", "offset": "0", "status": "open", "reason": "secretary_unfit"}
+           "rated_kind": "member", "limit": "100", "offset": "0", "status": "open", "reason": "secretary_unfit",
+           "known_at": "2030-01-01"}
 
 CSV = "text/csv"
 MEMBER_CSV = ("姓名,性别,出生日期,党员类型,入党日期,所在支部\n欧阳丁,男,1975-03-02,正式党员,2001-07-01,东风镇甲村党支部\n")

@@ -37,7 +37,7 @@ async def test_health_score_verify_and_a_refused_rebuild(http, token, system, se
                        headers={**admin, "Dangjian-Min-Seq": seq})
     assert r.json()["points_by_category"]["member_corps"] == 3
     result = await run("verify", code)
-    assert result.exit_code == 0 and "every hash chain intact" in result.output, result.output
+    assert result.exit_code == 0 and "every signature, chain and sequence intact" in result.output, result.output
     result = await run("rebuild", code, "ratings.nothing")
     assert result.exit_code == 1 and "unknown_projection" in result.output, result.output
     result = await run("rebuild", code, "ratings.stars")  # long work: no request timeout, a progress bar

@@ -11,10 +11,11 @@ from typer.testing import CliRunner
 
 from services.cli import app as cli
 from services.ratings.projections.stars import StarsProjection
-from shared.canonical import GENESIS, chain_hash
+from shared.canonical import GENESIS
 from shared.envelope import iso, now_utc, subject_for
 from shared.eventstore import EventStore
 from shared.ids import new_id
+from shared.signing import Signer
 from tests.conftest import cli_env
 from tests.e2e.test_http_api import setup_county
 from tests.integration.scenario import snapshot
@@ -48,8 +49,10 @@ def star(rating_: dict, category: str = "lead_by_example") -> tuple:
     return s["points"], s["colour"], s["earned"]
 
 
-async def write_v1_scheme(nc, county: str) -> int:
-    """StarSchemeDefined as the code before earning thresholds wrote it: version 1, slots without earn_at."""
+async def write_v1_scheme(nc, county: str, settings) -> int:
+    """StarSchemeDefined as the code before earning thresholds wrote it: version 1, slots without earn_at
+    (signed with the ratings key, as the stream is a new one; an unsigned old log: tests/integration/
+    test_audit_legacy_log.py)."""
     now = now_utc()
     env = {"event_id": new_id(), "type": "StarSchemeDefined", "version": 1, "county": county, "context": "ratings",
            "aggregate_type": "scheme", "aggregate_id": "2026.member.county", "occurred_at": iso(now),
@@ -57,7 +60,7 @@ async def write_v1_scheme(nc, county: str) -> int:
            "causation_id": None, "prev_hash": GENESIS,
            "payload": {"year": 2026, "rated_kind": "member", "township_id": None, "name": "2026年党员评星（旧方案）",
                        "preset": None, "slots": [V1_SLOT], "class_one_min_stars": None}}
-    env["hash"] = chain_hash(env)
+    Signer.load(settings.credentials_path, "ratings").sign(env)
     [stored] = await EventStore(nc).append(county, subject_for(county, "ratings", "scheme", "2026.member.county"),
                                            [env], 0)
     return stored.seq
@@ -101,7 +104,7 @@ async def test_a_new_scheme_earns_a_star_at_its_full_points(http, token, system,
 async def test_a_scheme_defined_before_the_upgrade_keeps_its_stars(http, token, system, settings, nc, tmp_path):
     code, admin, branches = await setup_county(http, token)
     member = await member_of(http, code, admin, branches[0])
-    seq = await write_v1_scheme(nc, code)  # not through the gateway: the read names the sequence to wait for
+    seq = await write_v1_scheme(nc, code, settings)  # not through the gateway: the read names the sequence to wait for
     r = await http.get(f"/api/v1/counties/{code}/star-schemes/2026", headers={**admin, "Dangjian-Min-Seq": str(seq)})
     assert r.status_code == 200 and r.json()["slots"][0]["earn_at"] == 6  # upcast: earned from red, as before
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import Column, String, func, select
 
@@ -13,6 +14,7 @@ from shared.eventstore import EventStore
 from shared.leases import Leases
 from shared.projection import Projection
 from shared.service import Routes, Service
+from shared.signing import Signer
 from tests.conftest import new_county
 
 META = Metadata("test:leases")
@@ -33,10 +35,10 @@ class TownshipCount(Projection):
         conn.execute(self.rows.insert(), [{"county": county, "township_id": ev.event.township_id} for ev in events])
 
 
-async def add_townships(store: EventStore, county: str, start: int, n: int) -> int:
-    seq = 0
+async def add_townships(store: EventStore, county: str, start: int, n: int, credentials: Path) -> int:
+    seq, signer = 0, Signer.load(credentials, "organizations")  # as organizations writes them: signed
     for i in range(start, start + n):
-        env = seal(county, f"t{i}", TownshipAdded(township_id=f"t{i}", name=f"第{i}镇"), META, None)
+        env = seal(county, f"t{i}", TownshipAdded(township_id=f"t{i}", name=f"第{i}镇"), META, None, signer=signer)
         seq = (await store.append(county, subject_for(county, "org", "township", f"t{i}"), [env], 0))[0].seq
     return seq
 
@@ -55,13 +57,13 @@ async def test_standby_answers_reads_and_takes_over_when_the_owner_stops(setting
     # loaded machine between two renewal rounds
     fast = settings.model_copy(update={"lease_ttl_s": 4.0, "nats_user": "operator"})
     first, second = (Service(Routes("leasetest"), projections=[TownshipCount]) for _ in range(2))
-    await first.start(nats_server.url, fast)
-    await second.start(nats_server.url, fast)
-    try:
+    try:  # started inside: a start that fails half-way is still stopped
+        await first.start(nats_server.url, fast)
+        await second.start(nats_server.url, fast)
         key = ("test.townships", county)
         assert key in first.runners and key in second.standby and key not in second.runners
 
-        seq = await add_townships(store, county, 0, 5)
+        seq = await add_townships(store, county, 0, 5, settings.credentials_path)
         await second.caught_up(county, seq)  # read-your-writes on the standby: the owner's checkpoint
         assert count(second, county) == 5
         [standby] = [p for p in (await second.health())["projections"] if p["county"] == county]
@@ -73,7 +75,7 @@ async def test_standby_answers_reads_and_takes_over_when_the_owner_stops(setting
                 break
             await asyncio.sleep(0.05)
         assert key in second.runners
-        seq = await add_townships(store, county, 5, 3)
+        seq = await add_townships(store, county, 5, 3, settings.credentials_path)
         await second.caught_up(county, seq)
         assert count(second, county) == 8  # nothing lost, nothing applied twice
     finally:
@@ -112,8 +114,8 @@ async def test_an_instance_without_the_projection_follows_member_transfers(syste
 
     c = await make_county(caller, branches=2, members_per_branch=1)
     extra = create_service()
-    await extra.start(nats_server.url, settings.model_copy(update={"run_projections": False}))
     try:
+        await extra.start(nats_server.url, settings.model_copy(update={"run_projections": False}))
         assert not extra.runners and ("ratings.stars", c.code) in extra.standby
         ctx = Context(c.code, Actor(sub="t", role="county_admin", county=c.code), {}, None, None, extra)
         stars = extra.projection(StarsProjection)
@@ -136,14 +138,14 @@ async def test_a_rebuild_sent_to_a_standby_is_done_by_the_owner(settings, nats_s
     await store.add_county_stream(county)
     owner, standby = (Service(Routes("leasetest"), projections=[TownshipCount]) for _ in range(2))
     adhoc = settings.model_copy(update={"nats_user": "operator"})  # no credential of its own
-    await owner.start(nats_server.url, adhoc)
-    await standby.start(nats_server.url, adhoc)
     try:
-        seq = await add_townships(store, county, 0, 4)
+        await owner.start(nats_server.url, adhoc)
+        await standby.start(nats_server.url, adhoc)
+        seq = await add_townships(store, county, 0, 4, settings.credentials_path)
         await standby.caught_up(county, seq)
         result = await standby.rebuild(county, TownshipCount)  # forwarded: only the owner may swap
         assert result["events"] == seq and count(owner, county) == 4
-        seq = await add_townships(store, county, 4, 1)  # the owner's live runner goes on after the swap
+        seq = await add_townships(store, county, 4, 1, settings.credentials_path)  # the owner's live runner goes on after the swap
         await standby.caught_up(county, seq)
         assert count(standby, county) == 5
     finally:

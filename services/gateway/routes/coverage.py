@@ -2,7 +2,7 @@
 table → the organizations service."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from services.gateway.edge import ReadEdge
 from services.gateway.files import XLSX_RESPONSES, xlsx_download
-from services.gateway.params import IsoDate
+from services.gateway.params import IsoDate, KnownAt
 from services.gateway.problems import PROBLEM_RESPONSES, invalid_input
 from services.organizations.enterprises.queries import CoverageFigures, CoverageSeries
 from shared.errors import FieldError
@@ -32,16 +32,22 @@ def _month(name: str, value: str) -> date:
         raise invalid_input([FieldError(f"query.{name}", f"不是有效月份 / not a valid month: {value}")]) from None
 
 
-def _as_of(as_of: date | None) -> dict[str, Any]:
-    return {"as_of": as_of.isoformat() if as_of else None}
+KnownAtQuery = Annotated[KnownAt | None, Query(description="记录时间：YYYY-MM-DD（当日北京时间结束）或带时区的时间；仅此时"
+                                                         "已记录的事件（审计回放） / recorded time: only events recorded "
+                                                         "by then (audit replay); default: everything")]
+
+
+def _as_of(as_of: date | None, known_at: datetime | None = None) -> dict[str, Any]:
+    return {"as_of": as_of.isoformat() if as_of else None, "known_at": known_at.isoformat() if known_at else None}
 
 
 @router.get("/coverage", response_model=CoverageFigures,
             summary="覆盖情况 / coverage by county, township, industry, size band; targets")
-async def coverage(edge: ReadEdge, as_of: AsOfQuery = None) -> Any:
+async def coverage(edge: ReadEdge, as_of: AsOfQuery = None, known_at: KnownAtQuery = None) -> Any:
     """Rows of `dimension` county (key = county code), township, industry, size_band and unit_type;
-    the configured targets with the units that fall short; the two worklists."""
-    return await edge.read(SERVICE, "coverage", _as_of(as_of))
+    the configured targets with the units that fall short; the two worklists. With `known_at`: as the
+    county knew them then (bitemporal audit replay)."""
+    return await edge.read(SERVICE, "coverage", _as_of(as_of, known_at))
 
 
 @router.get("/coverage/series", response_model=CoverageSeries,

@@ -8,7 +8,7 @@ import calendar
 import dataclasses
 import io
 import weakref
-from datetime import date
+from datetime import date, datetime
 
 from shared.service import Context
 from services.organizations import scope
@@ -71,10 +71,11 @@ async def live_report(ctx: Context, today: date) -> tuple[CoverageReport, dict]:
     return report, as_dict
 
 
-async def report_as_of(ctx: Context, on: date) -> CoverageReport:
-    """The figures on a business date: the units folded from the log up to it, the rules in force then."""
-    book = await rule_book(ctx)
-    events = await enterprise_events(ctx)
+async def report_as_of(ctx: Context, on: date, known_at: datetime | None = None) -> CoverageReport:
+    """The figures on a business date: the units folded from the log up to it, the rules in force then;
+    with `known_at`, as the county knew them at that time (events and rule versions recorded by then)."""
+    book = await rule_book(ctx, known_at)
+    events = await enterprise_events(ctx, known_at)
     return await asyncio.to_thread(
         lambda: coverage(in_view(ctx, fold_as_of(events, on)), book.in_force(on), county=ctx.county))
 

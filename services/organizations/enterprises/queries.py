@@ -7,7 +7,7 @@ import base64
 import dataclasses
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from shared.messaging import ok
 from shared.service import Context
@@ -20,6 +20,8 @@ from services.organizations.enterprises.read_model import live_states
 class CoverageQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     as_of: date | None = Field(None, description="业务日期；省略 = 实时 / business date; omitted = live read-model")
+    known_at: AwareDatetime | None = Field(None, description="记录时间：仅此时已记录的事件（审计回放） / recorded "
+                                                             "time: only events recorded by then (audit replay)")
 
 
 class SeriesQuery(BaseModel):
@@ -129,9 +131,10 @@ class EnterpriseList(BaseModel):
 
 async def on_coverage(ctx: Context, q: CoverageQuery) -> dict:
     """组织覆盖/工作覆盖 by county, township, industry, size band; targets with shortfalls."""
-    if q.as_of is None:
+    if q.as_of is None and q.known_at is None:
         return ok((await figures.live_report(ctx, today()))[1])
-    return ok(figures.report_dict(await figures.report_as_of(ctx, q.as_of), q.as_of))
+    on = q.as_of or today()
+    return ok(figures.report_dict(await figures.report_as_of(ctx, on, q.known_at), on))
 
 
 async def on_coverage_series(ctx: Context, q: SeriesQuery) -> dict:
@@ -142,7 +145,8 @@ async def on_coverage_series(ctx: Context, q: SeriesQuery) -> dict:
 async def on_coverage_export(ctx: Context, q: CoverageQuery) -> dict:
     """The coverage table as an Excel workbook (base64), live or as of a date."""
     on = q.as_of or today()
-    report = (await figures.live_report(ctx, on))[0] if q.as_of is None else await figures.report_as_of(ctx, on)
+    live = q.as_of is None and q.known_at is None
+    report = (await figures.live_report(ctx, on))[0] if live else await figures.report_as_of(ctx, on, q.known_at)
     content = await asyncio.to_thread(figures.export_xlsx, report, on)
     return ok(Workbook(filename=f"两新组织覆盖情况_{ctx.county}_{on.isoformat()}.xlsx",
                        content_b64=base64.b64encode(content).decode()))

@@ -4,6 +4,7 @@ date). The only SQL of the enterprises context."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -39,6 +40,8 @@ async def uscc_holders(ctx: Context, usccs: list[str] | None = None) -> dict[str
     return await asyncio.to_thread(look, ctx)
 
 
-async def enterprise_events(ctx: Context) -> list:
-    """Every 两新组织 event of the county, in log order (Direct Get batches on the unit subjects)."""
-    return [ev.event async for ev in ctx.service.store.read_matching(ctx.county, f"pb.{ctx.county}.evt.org.enterprise.>")]
+async def enterprise_events(ctx: Context, known_at: datetime | None = None) -> list:
+    """Every 两新组织 event of the county, in log order (Direct Get batches on the unit subjects); with
+    `known_at`, only those recorded by then (what the county knew at that time)."""
+    return [ev.event async for ev in ctx.service.store.read_matching(ctx.county, f"pb.{ctx.county}.evt.org.enterprise.>")
+            if known_at is None or ev.recorded_at <= known_at]

@@ -3,12 +3,13 @@ book is one aggregate per county, read from the log (no read-model); other conte
 `rules_in_force` for the table their rule needs."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.catalog.rules import RuleTable
 from shared.messaging import ok
+from shared.aggregate import Repository
 from shared.service import Context
 from services.organizations.clock import today
 from services.organizations.rules.domain import RuleBook
@@ -25,8 +26,15 @@ class RuleVersions(BaseModel):
     versions: list[RuleTable] = Field(description="本县采用过的各版本 / every version the county adopted")
 
 
-async def rule_book(ctx: Context) -> RuleBook:
-    return (await ctx.service.repo.get(ctx.county, RuleBook, ctx.county)).state
+async def rule_book(ctx: Context, known_at: datetime | None = None) -> RuleBook:
+    """The county's rule book; with `known_at`, as it stood then (only versions recorded by that time)."""
+    if known_at is None:
+        return (await ctx.service.repo.get(ctx.county, RuleBook, ctx.county)).state
+    book = RuleBook(ctx.county)
+    for ev in await ctx.service.store.load(ctx.county, Repository.subject(ctx.county, RuleBook, ctx.county)):
+        if ev.event is not None and ev.recorded_at <= known_at:
+            book.apply(ev.event)
+    return book
 
 
 async def rules_in_force(ctx: Context, on: date) -> RuleTable:

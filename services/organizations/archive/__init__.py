@@ -1,0 +1,1 @@
+"""The county log's second copy (audit.archive) and its comparison with the stream (shared/archive.py)."""

@@ -1,0 +1,206 @@
+"""Event signatures: every event is signed by the service that wrote it (docs/decisions/016-audit-log.md).
+
+Each writer (organizations, ratings, ...) holds an Ed25519 key of its own, `events-<writer>.pem` in the
+credentials directory (0600). Its public half is published in `event-keys.json` beside it, with a key
+id, the writer, and when the key was created and retired (rotation). An envelope names its `key_id`
+(covered by the hash) and carries `sig`: the signature of its hash. The hash covers the whole envelope
+including `prev_hash`, so a signature vouches for the event and the chain it continues.
+
+A key signs only its writer's contexts (ratings' key cannot sign an org event, as NATS permissions
+would not let ratings publish one either). Rotation gives a writer a new key and marks the old one
+retired: what it signed stays valid. A key rotated because it leaked is revoked as well: nothing it
+signed with a recorded time after `revoked_at` is accepted.
+Events stored before signing existed carry no `sig`: they are accepted only below the county stream's
+`dangjian_signed_from` sequence (stream metadata, set by the operator credential alone).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections import OrderedDict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from shared.canonical import chain_hash
+
+# the event contexts (subject token after evt.) each writer writes: shared/catalog, subject_for, natsconf
+WRITES: dict[str, tuple[str, ...]] = {"organizations": ("org",), "ratings": ("ratings",),
+                                      "notifications": ("notifications",)}
+EXPORTER = "audit-export"      # signs export manifests only, never an event
+EVENT_KEYS = "event-keys.json"
+SIGNED_FROM = "dangjian_signed_from"  # stream metadata: the first sequence every event must be signed
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def private_key_file(writer: str) -> str:
+    return f"events-{writer}.pem"
+
+
+def key_id_of(writer: str, public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return f"{writer}-{hashlib.sha256(raw).hexdigest()[:12]}"
+
+
+class Signer:
+    """The writer's current key: seals the key id into an envelope and signs its hash."""
+
+    def __init__(self, writer: str, key: Ed25519PrivateKey):
+        self.writer, self._key = writer, key
+        self.key_id = key_id_of(writer, key.public_key())
+
+    def __repr__(self) -> str:
+        return f"Signer({self.key_id!r})"
+
+    def sign(self, env: dict[str, Any]) -> dict[str, Any]:
+        """`env` without hash: adds key_id, hash and sig (in place) and returns it."""
+        env["key_id"] = self.key_id
+        env["hash"] = chain_hash(env)
+        env["sig"] = _b64(self._key.sign(env["hash"].encode()))
+        return env
+
+    def sign_bytes(self, data: bytes) -> str:
+        return _b64(self._key.sign(data))
+
+    @classmethod
+    def load(cls, directory: Path, writer: str) -> "Signer":
+        pem = (Path(directory) / private_key_file(writer)).read_bytes()
+        return cls(writer, serialization.load_pem_private_key(pem, password=None))
+
+
+class EventKeys:
+    """The published public keys (event-keys.json): who may have signed what."""
+
+    def __init__(self, entries: dict[str, dict[str, Any]]):
+        self.entries = entries
+        self._public = {kid: Ed25519PublicKey.from_public_bytes(_unb64(e["public_key"])) for kid, e in entries.items()}
+        self._verified: OrderedDict[str, None] = OrderedDict()  # sigs already checked in this process
+
+    @classmethod
+    def load(cls, path: Path) -> "EventKeys":
+        path = Path(path)
+        if path.is_dir():
+            path = path / EVENT_KEYS
+        try:
+            return cls(json.loads(path.read_text())["keys"])
+        except FileNotFoundError:
+            return cls({})
+
+    def document(self) -> dict[str, Any]:
+        return {"keys": self.entries}
+
+    def check_key(self, env: dict[str, Any]) -> str | None:
+        """The cheap half: the key is published, allowed for the event's context and not revoked then."""
+        kid = env.get("key_id")
+        entry = self.entries.get(kid) if isinstance(kid, str) else None
+        if entry is None:
+            return f"signed with an unknown key {str(kid)[:40]!r}"
+        if env.get("context") not in WRITES.get(entry["writer"], ()):
+            return f"key {kid} of {entry['writer']} may not sign {env.get('context')!r} events"
+        revoked = entry.get("revoked_at")
+        if revoked and str(env.get("recorded_at", "")) > revoked:
+            return f"key {kid} was revoked at {revoked}, before this event was recorded"
+        if not isinstance(env.get("sig"), str):
+            return "signature is not a string"
+        return None
+
+    def check_signature(self, env: dict[str, Any]) -> str | None:
+        """The costly half (~50–250 µs here): the Ed25519 signature of the hash."""
+        seen = f"{env['key_id']} {env['hash']} {env['sig']}"  # what was verified: this key, hash and signature
+        if seen in self._verified:
+            return None
+        try:
+            self._public[env["key_id"]].verify(_unb64(env["sig"]), env["hash"].encode())
+        except (InvalidSignature, ValueError, KeyError):
+            return f"signature does not verify with key {env.get('key_id')} (forged or altered)"
+        self._verified[seen] = None
+        if len(self._verified) > 200_000:
+            self._verified.popitem(last=False)
+        return None
+
+    def check(self, env: dict[str, Any], seq: int, signed_from: int, signature: bool = True) -> str | None:
+        """None when the envelope is authentic: its hash matches its content, and it is signed by a
+        writer key allowed for its context (or it is older than signing, below `signed_from`).
+        `signature=False` leaves the Ed25519 check to the caller (a chain's head vouches for the chain)."""
+        body = {k: v for k, v in env.items() if k not in ("hash", "sig")}
+        if chain_hash(body) != env.get("hash"):
+            return "hash does not match the envelope's content (altered after it was sealed)"
+        if "sig" not in env:
+            return None if seq < signed_from else "unsigned event (written by no writer key)"
+        return self.check_key(env) or (self.check_signature(env) if signature else None)
+
+    def verify_bytes(self, key_id: str, data: bytes, sig: str) -> bool:
+        try:
+            self._public[key_id].verify(_unb64(sig), data)
+            return True
+        except (KeyError, InvalidSignature, ValueError):
+            return False
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _write_private(path: Path, key: Ed25519PrivateKey) -> None:
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    os.replace(tmp, path)
+
+
+def _publish(directory: Path, writer: str, key: Ed25519PrivateKey, retire: str | None = None,
+             revoke: bool = False) -> str:
+    path = directory / EVENT_KEYS
+    doc = json.loads(path.read_text()) if path.exists() else {"keys": {}}
+    now = now_iso()
+    if retire:
+        doc["keys"][retire]["retired_at"] = now
+        if revoke:
+            doc["keys"][retire]["revoked_at"] = now
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    kid = key_id_of(writer, key.public_key())
+    doc["keys"][kid] = {"writer": writer, "public_key": _b64(raw), "created_at": now, "retired_at": None,
+                        "revoked_at": None}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc, indent=2, sort_keys=True))
+    os.replace(tmp, path)
+    return kid
+
+
+def ensure_writer_keys(directory: Path, writers: tuple[str, ...]) -> None:
+    """Generate a missing writer key and publish its public half (first start of the embedded default)."""
+    directory = Path(directory)
+    for writer in writers:
+        path = directory / private_key_file(writer)
+        if not path.exists():
+            key = Ed25519PrivateKey.generate()
+            _write_private(path, key)
+            _publish(directory, writer, key)
+
+
+def rotate_writer_key(directory: Path, writer: str, revoke: bool = False) -> tuple[str, str]:
+    """A new key for `writer`; the old one is retired (what it signed stays valid; `revoke`: only what
+    it signed until now) and its private half replaced. Returns (old key id, new key id). Services load
+    keys at start: restart the writer after a rotation (with `revoke`, before anything else is signed)."""
+    directory = Path(directory)
+    old = Signer.load(directory, writer).key_id
+    key = Ed25519PrivateKey.generate()
+    _write_private(directory / private_key_file(writer), key)
+    return old, _publish(directory, writer, key, retire=old, revoke=revoke)
