@@ -19,6 +19,8 @@ from nats.aio.client import Client as NATS
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import APIError, BadRequestError, NotFoundError
 
+from shared.appendfailures import (WRONG_LAST_SEQUENCE, ConcurrencyConflict, CountyNotFound,  # noqa: F401 - re-exported
+                                   LogUnavailable)
 from shared.envelope import decode_checked, iso
 from shared.groupcommit import GroupCommit
 from shared.metrics import GROUP_COMMIT_BATCH
@@ -26,8 +28,6 @@ from shared.ids import COUNTY_CODE, new_id
 from shared.signing import SIGNED_FROM
 
 STREAM_PREFIX = "PB_"
-# "wrong last sequence" (a concurrent writer was first): 10071 from one server, 10164 from a clustered stream
-WRONG_LAST_SEQUENCE = frozenset({10071, 10164})
 DIRECT_BATCH = 1000
 ATOMIC_MAX = 1000  # JetStream limit of one atomic batch
 
@@ -38,18 +38,6 @@ def stream_name(county: str) -> str:
 
 def county_subjects(county: str) -> str:
     return f"pb.{county}.evt.>"
-
-
-class ConcurrencyConflict(Exception):
-    """Another writer appended to the aggregate since we loaded it: reload and decide again."""
-
-
-class CountyNotFound(LookupError):
-    pass
-
-
-class LogUnavailable(RuntimeError):  # the county's stream exists but answered no append (a leader election)
-    pass
 
 
 @dataclass(frozen=True, slots=True)

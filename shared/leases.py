@@ -16,7 +16,7 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import (BadRequestError, BucketNotFoundError, KeyDeletedError, KeyNotFoundError,
                             KeyWrongLastSequenceError, NotFoundError)
 
-from shared.eventstore import WRONG_LAST_SEQUENCE
+from shared.appendfailures import WRONG_LAST_SEQUENCE
 
 BUCKET = "dangjian_projection_leases"
 

@@ -71,7 +71,7 @@ async def test_a_changed_read_model_is_built_beside_the_old_one_and_swapped_in(s
     county = new_county()
     store = EventStore(nc)
     await store.add_county_stream(county)
-    seq = await add_townships(store, county, 0, 5)
+    seq = await add_townships(store, county, 0, 5, settings.credentials_path)
     fast = settings.model_copy(update={"lease_ttl_s": 4.0})
     old, new = await hosted(nc, fast, Townships, county, f"schematest-old-{county}"), None
     try:
@@ -84,7 +84,7 @@ async def test_a_changed_read_model_is_built_beside_the_old_one_and_swapped_in(s
             with pytest.raises(DomainError) as refused:
                 await new.caught_up(county, None)
             assert refused.value.status == 503 and refused.value.code == "read_model_rebuilding"
-        seq = await add_townships(store, county, 5, 3)  # the old release goes on meanwhile (blue/green)
+        seq = await add_townships(store, county, 5, 3, settings.credentials_path)  # the old release goes on (blue/green)
         await old.caught_up(county, seq)
         assert len(rows(old, Townships, county)) == 8
         for _ in range(600):
@@ -110,7 +110,7 @@ async def test_a_rebuild_reports_its_progress_in_health(settings, nc):
     county = new_county()
     store = EventStore(nc)
     await store.add_county_stream(county)
-    last = await add_townships(store, county, 0, 12)
+    last = await add_townships(store, county, 0, 12, settings.credentials_path)
     host = await hosted(nc, settings, Townships, county, f"schematest-progress-{county}")
     try:
         progress = Progress()
