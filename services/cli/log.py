@@ -6,8 +6,8 @@ from typing import Optional
 
 import typer
 
-from services.cli.app import app, out
-from services.cli.common import call, operator, run_or_exit, settings_for
+from services.cli.app import app, err, out
+from services.cli.common import call, connect, operator, run_or_exit, settings_for
 
 
 @app.command()
