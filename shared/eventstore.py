@@ -148,7 +148,11 @@ class EventStore:
         return Appended(env["event_id"], ack.seq, env["hash"])
 
     async def _absent(self, county: str) -> Exception:  # no responders: no stream, or a clustered one without a leader
-        return LogUnavailable(county) if await self.has_county(county) else CountyNotFound(county)
+        try:  # appended to before, or its stream answers: it exists
+            known = county in self._groups or await self.has_county(county)
+        except Exception:  # noqa: BLE001 - no answer either: unavailable, not absent
+            known = True
+        return LogUnavailable(county) if known else CountyNotFound(county)
 
     async def _publish_batch(self, county: str, subject: str, envs: list[dict], expected: int) -> list[Appended]:
         return await self.append_atomic(county, [(subject, env, expected if i == 0 else None)
@@ -267,8 +271,8 @@ class EventStore:
                         return got, None  # nothing (more) on this subject
                     if status == "204":
                         break  # end of batch
-                    if status == "503":
-                        raise CountyNotFound(county)
+                    if status == "503":  # no stream, or (a cluster) none of its servers answering right now
+                        raise await self._absent(county)
                     raise APIError(description=f"direct get on {subject}: status {status}")
                 got.append((int(msg.headers["Nats-Sequence"]), msg.headers["Nats-Subject"], msg.data))
         pending = int(msg.headers.get("Nats-Num-Pending", "0"))
