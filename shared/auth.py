@@ -76,6 +76,10 @@ class Actor(BaseModel):
         return Metadata(actor=label, correlation_id=correlation_id) if correlation_id else Metadata(actor=label)
 
 
+# The actor of a public request (sign-in): read-only and in no county; public handlers never authorize by it.
+ANONYMOUS = Actor(sub="anonymous", role="auditor")
+
+
 class InvalidToken(Exception):
     pass
 
@@ -99,7 +103,9 @@ def _public_key(pem: str):
 
 def issue_token(signing_key: str, actor: Actor, ttl: timedelta = timedelta(hours=12)) -> str:
     now = datetime.now(UTC)
-    claims = {**actor.model_dump(exclude_none=True), "iss": ISSUER, "iat": now, "exp": now + ttl}
+    # fractional seconds: a token minted right after a revocation (sign-out, then sign-in) is newer than it
+    claims = {**actor.model_dump(exclude_none=True), "iss": ISSUER, "iat": now.timestamp(),
+              "exp": (now + ttl).timestamp()}
     return jwt.encode(claims, _private_key(signing_key), algorithm=ALGORITHMS[0])
 
 

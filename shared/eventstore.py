@@ -23,8 +23,8 @@ from shared.appendfailures import (WRONG_LAST_SEQUENCE, ConcurrencyConflict, Cou
                                    LogUnavailable)
 from shared.envelope import decode_checked, iso
 from shared.groupcommit import GroupCommit
+from shared.ids import COUNTY_CODE, PLATFORM, new_id
 from shared.metrics import GROUP_COMMIT_BATCH
-from shared.ids import COUNTY_CODE, new_id
 from shared.signing import SIGNED_FROM
 
 STREAM_PREFIX = "PB_"
@@ -76,16 +76,17 @@ class EventStore:
             raise ValueError(f"county code must be 6 digits: {county!r}")
         if self.provisioner is not None:
             return await self.provisioner(self.nc, county)
+        return await self._add_stream(county, f"dangjian event log of county {county}")
+
+    async def add_platform_stream(self) -> bool:
+        """The deployment's own stream (accounts of people), beside the county streams."""
+        return await self._add_stream(PLATFORM, "dangjian platform log: accounts")
+
+    async def _add_stream(self, county: str, description: str) -> bool:
         config = StreamConfig(
-            name=stream_name(county),
-            description=f"dangjian event log of county {county}",
-            subjects=[county_subjects(county)],
-            storage=StorageType.FILE,
-            num_replicas=self.durability.replicas,
-            deny_delete=True,
-            deny_purge=True,
-            allow_direct=True,
-            duplicate_window=self.durability.duplicate_window_s,
+            name=stream_name(county), description=description, subjects=[county_subjects(county)],
+            storage=StorageType.FILE, num_replicas=self.durability.replicas, deny_delete=True, deny_purge=True,
+            allow_direct=True, duplicate_window=self.durability.duplicate_window_s,
             metadata={SIGNED_FROM: "1"},  # every event of a new county is signed (shared/signing.py)
         )
         config.allow_atomic = True
@@ -106,7 +107,8 @@ class EventStore:
     async def list_counties(self) -> list[str]:
         infos = await self.js.streams_info()
         names = (i.config.name for i in infos)
-        return sorted(n[len(STREAM_PREFIX):] for n in names if n and n.startswith(STREAM_PREFIX))
+        codes = (n[len(STREAM_PREFIX):] for n in names if n and n.startswith(STREAM_PREFIX))
+        return sorted(c for c in codes if COUNTY_CODE.match(c))  # not PB_platform
 
     async def last_seq(self, county: str) -> int:
         try:

@@ -8,6 +8,7 @@ from uuid6 import uuid7
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 COUNTY_CODE = re.compile(r"^[1-9]\d{5}$")
+PLATFORM = "platform"  # the deployment's own stream (PB_platform): accounts; never a county
 
 
 def new_id() -> str:

@@ -52,6 +52,15 @@ class Request(BaseModel, Generic[P]):
     correlation_id: str | None = Field(None, description="carried into every event the request causes")
 
 
+class PublicRequest(BaseModel, Generic[P]):
+    """What the gateway sends to a public subject (sign-in, password change): the request proves who
+    it is by what it carries (a login and password), so it has no token."""
+
+    model_config = ConfigDict(extra="forbid")
+    data: P = Field(description="the command")
+    correlation_id: str | None = Field(None, description="carried into every event the request causes")
+
+
 class ErrorBody(BaseModel):
     code: str = Field(description="stable error code, e.g. invalid_input, forbidden, conflict")
     detail: str = Field(description="for people: Chinese / English")

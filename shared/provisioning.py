@@ -41,7 +41,10 @@ def buckets(settings: Settings) -> list[KeyValueConfig]:
     return [leases, revocations.bucket_config(settings.stream_replicas)]
 
 
-async def ensure_buckets(js, settings: Settings) -> None:
+async def ensure_buckets(js, settings: Settings, store: EventStore | None = None) -> None:
+    """The KV buckets, and (given the operator's store) the platform stream of accounts."""
+    if store is not None:
+        await store.add_platform_stream()
     for config in buckets(settings):
         try:
             await js.key_value(config.bucket)
@@ -58,7 +61,7 @@ class Provisioner:
     async def start(self, url: str) -> "Provisioner":
         self.nc = await bus.connect(self.settings, "operator", url)
         self.store = EventStore(self.nc, Durability(replicas=self.settings.stream_replicas))
-        await ensure_buckets(self.nc.jetstream(), self.settings)
+        await ensure_buckets(self.nc.jetstream(), self.settings, self.store)
         for stream, seq in (await mark_unsigned_streams(self.nc.jetstream())).items():
             log.info("provisioner.signing_from", stream=stream, seq=seq)  # a log from before signing
         await self.nc.subscribe(PROVISION_COUNTY, queue=QUEUE, cb=self._on_county)

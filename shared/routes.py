@@ -26,7 +26,7 @@ from shared.aggregate import Repository
 from shared.auth import COUNTY_DEPARTMENT, Actor
 from shared.errors import forbidden
 from shared.eventstore import EventStore
-from shared.messaging import Request
+from shared.messaging import PublicRequest, Request
 from shared.settings import Settings
 
 P = TypeVar("P")
@@ -83,9 +83,12 @@ class Route:
     fn: Handler
     payload: type[BaseModel] | None  # the handler's second parameter, if it has one
     reply: Any                      # the data of a successful answer (a Pydantic model), if declared
+    public: bool = False            # answered without a token, only on the platform subject
 
     @property
     def request_model(self) -> type[BaseModel]:
+        if self.public:
+            return PublicRequest[self.payload]
         return Request[self.payload] if self.payload else Request[dict[str, Any]]
 
 
@@ -99,9 +102,10 @@ class Routes:
         self.routes: list[Route] = []
         self.reactions: list[tuple[str, Reaction]] = []
 
-    def command(self, name: str, reply: Any = None) -> Callable[[Handler], Handler]:
-        """Answer `pb.<county>.cmd.<service>.<name>`; `reply` documents the data of a successful answer."""
-        return self._route("cmd", name, reply)
+    def command(self, name: str, reply: Any = None, public: bool = False) -> Callable[[Handler], Handler]:
+        """Answer `pb.<county>.cmd.<service>.<name>`; `reply` documents the data of a successful answer.
+        `public`: answered without a token, and only as `pb.platform.cmd.<service>.<name>` (sign-in)."""
+        return self._route("cmd", name, reply, public)
 
     def query(self, name: str, reply: Any = None) -> Callable[[Handler], Handler]:
         """Answer `pb.<county>.qry.<service>.<name>`."""
@@ -115,9 +119,9 @@ class Routes:
             return fn
         return register
 
-    def add(self, kind: str, name: str, fn: Handler, reply: Any = None) -> None:
+    def add(self, kind: str, name: str, fn: Handler, reply: Any = None, public: bool = False) -> None:
         """The same as the decorators, for a handler map written out as a table."""
-        self._route(kind, name, reply)(fn)
+        self._route(kind, name, reply, public)(fn)
 
     def include(self, *others: "Routes") -> "Routes":
         """Adds the routes and reactions of other modules' Routes of the same service; returns self."""
@@ -131,10 +135,13 @@ class Routes:
             self.writes += tuple(w for w in other.writes if w not in self.writes)
         return self
 
-    def _route(self, kind: str, name: str, reply: Any) -> Callable[[Handler], Handler]:
+    def _route(self, kind: str, name: str, reply: Any, public: bool = False) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self._check_new(kind, name)
-            self.routes.append(Route(kind, name, fn, payload_model(fn), reply))
+            payload = payload_model(fn)
+            if public and payload is None:
+                raise TypeError(f"{fn.__qualname__}: a public route needs a typed payload")
+            self.routes.append(Route(kind, name, fn, payload, reply, public))
             return fn
         return register
 

@@ -31,13 +31,13 @@ from sqlalchemy import Engine
 
 from shared import bus
 from shared.aggregate import Repository
-from shared.auth import InvalidToken, TokenVerifier
+from shared.auth import ANONYMOUS, InvalidToken, TokenVerifier
 from shared.db import make_engine
 from shared.envelope import MalformedEvent
 from shared.errors import DomainError, FieldError, forbidden
 from shared.eventstore import CountyNotFound, Durability, EventStore, LogUnavailable
 from shared.hosting import ProjectionHost
-from shared.ids import new_id
+from shared.ids import PLATFORM, new_id
 from shared.metrics import REQUEST_SECONDS, REQUESTS, nats_middleware, record_projections
 from shared.messaging import COUNTY_ADDED, Reply, encode, failed, health_subject, ok, validation_error
 from shared.projection import Projection
@@ -223,6 +223,11 @@ class Service:
             if isinstance(body, dict) and route.payload is None:
                 body.setdefault("data", {})
             req = route.request_model.model_validate(body)
+            if route.public:  # sign-in and the like: the payload proves who it is; platform subject only
+                if county != PLATFORM:
+                    raise forbidden("public subjects are answered on pb.platform only")
+                ctx = Context(county, ANONYMOUS, body["data"], None, req.correlation_id, self)
+                return await fn(ctx, req.data)
             actor = self.verifier.actor(req.token)  # the actor is the one the caller's token names
             if not actor.in_county(county):
                 raise forbidden(f"无权访问县 {county} / token is not valid for county {county}")

@@ -75,11 +75,12 @@ def nats_server(tmp_path_factory, credentials) -> EmbeddedNats:
     probe = Settings(credentials_dir=credentials.directory)
 
     async def provision() -> None:  # what the provisioner does at its start: the services' KV buckets
+        from shared.eventstore import EventStore
         from shared.provisioning import ensure_buckets
 
         conn = await bus.connect(probe, "operator", srv.url, reconnect=False)
         try:
-            await ensure_buckets(conn.jetstream(), probe)
+            await ensure_buckets(conn.jetstream(), probe, EventStore(conn))
         finally:
             await conn.close()
 

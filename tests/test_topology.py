@@ -77,7 +77,8 @@ def test_compose_mounts_each_container_only_its_own_credential():
     for name in (*SERVICE_NAMES, "gateway"):
         assert f"{name}.nk" in mounted[name] and "jwt-verify.pem" in mounted[name]
         assert not {f"{c}.nk" for c in COMPONENTS if c != name} & mounted[name]
-        assert "jwt-signing.pem" not in mounted[name]  # nothing but the CLI mints tokens
+        # nothing but the CLI and sign-in (the organizations service, decision 019) mints tokens
+        assert ("jwt-signing.pem" in mounted[name]) == (name == "organizations")
     for name in SERVICE_NAMES:  # each writer signs its events with its own key (decision 016)
         assert {f"events-{name}.pem", "event-keys.json"} <= mounted[name]
         assert not {f"events-{c}.pem" for c in SERVICE_NAMES if c != name} & mounted[name]

@@ -11,6 +11,7 @@ One module per command group; each registers its typer commands on the one app (
     audit_replay.py  audit rating | distribution | scores (as of a date, as known at a time)
     security.py  revoke-tokens, credentials (and the first-run admin token of `start`)
     asyncapi.py  asyncapi
+    accounts.py  create-admin
 
 To add a group: write `services/cli/<group>.py` with `@app.command(...)` functions (helpers for talking to
 the running system are in services/cli/common.py) and add it to the import below.
@@ -26,8 +27,9 @@ from services.cli import audit
 from services.cli import audit_replay
 from services.cli import security
 from services.cli import asyncapi
+from services.cli import accounts
 
-GROUPS = (system, imports, reports, ratings, log, audit, audit_replay, security, asyncapi)
+GROUPS = (system, imports, reports, ratings, log, audit, audit_replay, security, asyncapi, accounts)
 
 __all__ = ["app", "main"]
 

@@ -11,13 +11,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
-from services.gateway import problems
+from services.gateway import pages, problems
 from services.gateway.client import ServiceClient
 from services.gateway.edge import SeqTracker
 from services.gateway.middleware import EdgeMiddleware
-from services.gateway.routes import audit, campaigns, coverage, enterprises, health, organizations, ratings, tokens
+from services.gateway.routes import (accounts, audit, campaigns, coverage, development, enterprises, health,
+                                     organizations, ratings, tokens)
 from shared import bus
 from shared.auth import TokenVerifier
 from shared.revocations import RevocationList
@@ -64,14 +65,11 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     problems.install(app)
     app.openapi = problems.openapi_with_problems(app)
     app.add_middleware(EdgeMiddleware, max_body=MAX_BODY_BYTES)
-    for module in (organizations, campaigns, enterprises, coverage, ratings, audit, health, tokens):
+    for module in (accounts, organizations, campaigns, enterprises, coverage, ratings, audit, health, tokens,
+                   development):
         app.include_router(module.router)
 
-    index = (STATIC / "index.html").read_text(encoding="utf-8")
-
-    @app.get("/", include_in_schema=False)
-    async def dashboard() -> HTMLResponse:
-        return HTMLResponse(index)
-
+    app.include_router(pages.router)  # the workbench (server-rendered, cookie session)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

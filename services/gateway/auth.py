@@ -3,6 +3,8 @@ county (path county = token county, platform_admin anywhere), read-only auditors
 a county. Finer scope (township, branch, member) travels in the Actor and is enforced by services."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -22,12 +24,40 @@ def unauthenticated(detail: str) -> DomainError:
     return DomainError("unauthenticated", detail, 401)
 
 
+SESSION_COOKIE = "dangjian_session"   # HttpOnly, SameSite=Strict: the same EdDSA token a bearer sends
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def csrf_token(session_token: str) -> str:
+    """The CSRF token of a session: derived from the session's token, which scripts cannot read
+    (HttpOnly) and other sites cannot send (SameSite), so a forged form cannot carry it."""
+    return hashlib.sha256(b"dangjian-csrf\0" + session_token.encode()).hexdigest()[:32]
+
+
+def session_token(request: Request) -> str | None:
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+def check_csrf(request: Request, token: str, given: str | None) -> None:
+    if not given or not hmac.compare_digest(given, csrf_token(token)):
+        raise forbidden("表单已过期，请刷新页面后重试 / missing or wrong CSRF token (X-CSRF-Token header)")
+
+
 async def current_actor(request: Request,
                         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Actor:
-    if creds is None or not creds.credentials:
+    """The bearer token's actor, or the session cookie's (a write with the cookie needs X-CSRF-Token)."""
+    token = creds.credentials if creds is not None and creds.credentials else session_token(request)
+    if not token:
         raise unauthenticated("缺少身份令牌 / missing bearer token (Authorization: Bearer <jwt>)")
+    if creds is None and request.method not in SAFE_METHODS:
+        check_csrf(request, token, request.headers.get(CSRF_HEADER))
+    return actor_of(request, token)
+
+
+def actor_of(request: Request, token: str) -> Actor:
     try:
-        actor = request.app.state.verifier.actor(creds.credentials)
+        actor = request.app.state.verifier.actor(token)
     except InvalidToken as exc:
         raise unauthenticated(f"身份令牌无效 / invalid token: {exc}") from None
     if request.app.state.revocations.revoked(actor.sub, actor.county, actor.issued_at):

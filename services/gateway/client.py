@@ -15,6 +15,7 @@ from nats import errors as nats_errors
 
 from shared.auth import Actor
 from shared.errors import DomainError
+from shared.ids import PLATFORM
 from shared.messaging import command_subject, encode, health_subject, query_subject
 
 HEALTH_TIMEOUT_S = 2.0
@@ -49,6 +50,12 @@ class ServiceClient:
         body = self._body(actor, data, min_seq, correlation_id)
         return self._unwrap(await self._call(query_subject(county, service, name), body, self.timeout,
                                              f"{service}.{name}", write=False))
+
+    async def public(self, service: str, name: str, data: dict[str, Any], correlation_id: str | None = None) -> Reply:
+        """A public command (sign-in, password change) on the platform subject: no token."""
+        body = encode({"data": data, "correlation_id": correlation_id})
+        return self._unwrap(await self._call(command_subject(PLATFORM, service, name), body, self.timeout,
+                                             f"{service}.{name}", write=True))
 
     async def health(self, service: str, timeout: float = HEALTH_TIMEOUT_S) -> dict[str, Any]:
         """The service's health JSON as it answers it (no ok/data envelope)."""

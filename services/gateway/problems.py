@@ -123,6 +123,7 @@ PROBLEM_DESCRIPTIONS = {400: "malformed request", 401: "missing or invalid beare
                         403: "outside the token's county, or a read-only role", 404: "not found",
                         409: "conflicts with the current state (e.g. a closed year, a reused idempotency key)",
                         413: "request too large", 422: "invalid input, one entry per field",
+                        423: "account locked after repeated failed sign-ins",
                         503: "the service behind this route is unavailable"}
 
 

@@ -1,11 +1,14 @@
 """Wiring of the organizations service: one service on the bus, named "organizations", answering
 `pb.<county>.cmd.organizations.<name>` and `pb.<county>.qry.organizations.<name>` for every subject
-its five bounded contexts list in their HANDLERS, and running their projections."""
+its bounded contexts list in their HANDLERS, and running their projections."""
 from shared.archive import ArchiveProjection
 from shared.service import Routes, Service
+from services.organizations.accounts import handlers as accounts
 from services.organizations.archive import handlers as archive
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
+from services.organizations.development import handlers as development
+from services.organizations.development.projections.development import DevelopmentProjection
 from services.organizations.enterprises import handlers as enterprises
 from services.organizations.enterprises.projections.coverage import CoverageProjection
 from services.organizations.lifecycle import handlers as lifecycle
@@ -13,13 +16,13 @@ from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive)
-PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, development, accounts)
+PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, DevelopmentProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
     for kind, name, handler, reply in context.HANDLERS:
-        routes.add(kind, name, handler, reply)
+        routes.add(kind, name, handler, reply, public=name in getattr(context, "PUBLIC", ()))
 
 
 def create_service() -> Service:

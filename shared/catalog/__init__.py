@@ -5,6 +5,7 @@ events into its directory), so it lives in shared/ while the rules that emit eve
 service's domain module.
 """
 from shared.catalog.base import CATALOG, DomainEvent, decode_event, event_class
-from shared.catalog import campaigns, enterprises, lifecycle, organizations, ratings, rules  # noqa: F401  (registers the event classes)
+from shared.catalog import (accounts, campaigns, development, enterprises, lifecycle,  # noqa: F401  (registers)
+                            membership, organizations, ratings, rules)
 
 __all__ = ["CATALOG", "DomainEvent", "decode_event", "event_class"]

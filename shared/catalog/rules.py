@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.catalog.base import DomainEvent
 from shared.errors import DomainError
@@ -92,6 +92,30 @@ class CoverageTarget(_Data):
     threshold: int | None = Field(None, description="employees threshold for organized_above_employees")
 
 
+class DevelopmentRules(_Data):
+    """发展党员 and probation (党章, 《中国共产党发展党员工作细则》): minimum durations and steps."""
+
+    min_applicant_age: int = Field(18, ge=14, le=30, description="申请入党最低年龄 / youngest age to apply")
+    training_contacts: int = Field(2, ge=1, le=3, description="培养联系人人数 / members who train an activist")
+    activist_min_months: int = Field(12, ge=0, le=60, description="积极分子培养至少（月） / months as an activist "
+                                                                 "before becoming a development candidate")
+    probation_months: int = Field(12, ge=1, le=36, description="预备期（月） / probation, months")
+    extension_min_months: int = Field(6, ge=1, le=24, description="延长预备期至少（月） / shortest extension")
+    extension_max_months: int = Field(12, ge=1, le=24, description="延长预备期至多（月） / longest extension")
+    max_extensions: int = Field(1, ge=0, le=3, description="可延长次数 / how often probation may be extended")
+    probation_due_days: int = Field(30, ge=1, le=180, description="预备期即将届满提醒（天） / days ahead to list")
+    no_candidate_years: int = Field(2, ge=1, le=10, description="连续多少年未确定发展对象列入排查 / years "
+                                                              "without a development candidate to screen a branch")
+    screening_weak_reason: str = Field("no_candidates_2_years", pattern=r"^[a-z][a-z0-9_]{0,39}$",
+                                       description="对应的软弱涣散情形编码 / the weak reason this screening supports")
+
+    @model_validator(mode="after")
+    def _extension_range(self) -> "DevelopmentRules":
+        if self.extension_min_months > self.extension_max_months:
+            raise ValueError("extension_min_months exceeds extension_max_months / 延长预备期下限大于上限")
+        return self
+
+
 class RuleTable(_Data):
     effective_from: date = Field(date(2000, 1, 1), description="生效日期 / in force from this date")
     setting: tuple[SettingRule, ...] = Field(description="组织设置规则 / organization-setting rules")
@@ -102,6 +126,8 @@ class RuleTable(_Data):
     targets: tuple[CoverageTarget, ...] = Field((), description="目标任务，如 4个100% / the county's targets")
     max_election_delay_months: int = Field(12, description="换届延期上限（月） / longest approved election delay, months")
     follow_up_months: int = Field(12, description="销号后跟踪期（月） / follow-up after delisting, months")
+    development: DevelopmentRules = Field(DevelopmentRules(), description="发展党员与预备期 / member development "
+                                                                          "and probation")
 
     def setting_rule(self, code: str) -> SettingRule:
         """A rule every adopted table has (checked on adoption); a table stored before that check that
@@ -127,11 +153,23 @@ class RulesAdopted(DomainEvent, context="org", aggregate="rules"):
     """A county adopts a rule table from its effective date (earlier versions stay for as-of queries).
 
     v2 (issue 8): the table names its qualifying units (符合组建条件). A v1 table had none: its coverage
-    targets counted every in-scope unit, so it is read with a qualifying rule that says exactly that."""
+    targets counted every in-scope unit, so it is read with a qualifying rule that says exactly that.
+    v3 (issue 12): the table has development rules (发展党员); a v1/v2 table is read with the national
+    baseline written out, so its meaning does not follow later changes of the model's defaults."""
 
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
     table: RuleTable
 
     @staticmethod
     def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
         return {**data, "table": {**data["table"], "qualifying": {"min_full_members": None, "min_employees": None}}}
+
+    @staticmethod
+    def upcast_v2_v3(data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "table": {**data["table"], "development": dict(DEVELOPMENT_BEFORE_V3)}}
+
+
+DEVELOPMENT_BEFORE_V3 = {  # the national baseline as it stood when v3 was introduced
+    "min_applicant_age": 18, "training_contacts": 2, "activist_min_months": 12, "probation_months": 12,
+    "extension_min_months": 6, "extension_max_months": 12, "max_extensions": 1, "probation_due_days": 30,
+    "no_candidate_years": 2, "screening_weak_reason": "no_candidates_2_years"}

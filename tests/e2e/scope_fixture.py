@@ -22,7 +22,7 @@ ORGANIZATIONS = {  # id: (name, township)
 MEMBERS = {"m-east-a": ("欧阳甲", "east-a"), "m-east-b": ("欧阳乙", "east-b"), "m-west-a": ("欧阳丙", "west-a")}
 # what only someone of township tw-east (branch east-a) may read
 EAST_A = ["east-a", "east-c", "东风镇甲村", "东风镇丙村", "m-east-a", "欧阳甲", "ent-east", "东风海产", USCC_EAST,
-          "2025.east-a"]
+          "2025.east-a", "app-east-a", "欧阳庚"]
 EAST = ["tw-east", "东风镇", *EAST_A]
 EAST_B = ["east-b", "东风镇乙村", "m-east-b", "欧阳乙"]
 WEST = ["tw-west", "西岭镇", "west-a", "m-west-a", "欧阳丙", "ent-west", "西岭渔业", USCC_WEST]
@@ -38,15 +38,20 @@ class Fixture:
 def paths(fx: Fixture) -> dict[str, str]:
     """Path parameters by name: every one points at the canary."""
     return {"county": fx.county, "member_id": "m-east-a", "organization_id": "east-a", "enterprise_id": "ent-east",
-            "case_id": "2025.east-a", "score_id": fx.score_id, "year": "2026"}
+            "case_id": "2025.east-a", "score_id": fx.score_id, "year": "2026", "applicant_id": "app-east-a",
+            "login": PROBE_ACCOUNT}
 
 
 # query parameters (optional ones too): aimed at the canary where they name something
 QUERIES = {"township_id": "tw-east", "branch_id": "east-a", "organization_id": "east-a", "year": "2026",
            "as_of": "2026-06-30", "from_month": "2026-01-01", "to_month": "2026-03-01", "campaign": "2025",
            "rated_kind": "member", "limit": "100", "offset": "0", "status": "open", "reason": "secretary_unfit",
-           "known_at": "2030-01-01"}
+           "known_at": "2030-01-01", "stage": "applicant", "within_days": "30"}
 
+PROBE_ACCOUNT = "probe-east"  # an account of tw-east (accounts: docs/decisions/019)
+# sign-in, bearer tokens for a password, password change and sign-out act on the account the body's
+# password (or the caller's own token) proves: no county, township or branch to aim at
+NOT_SCOPED = {"open_session", "issue_bearer", "change_password", "close_session"}
 CSV = "text/csv"
 MEMBER_CSV = ("姓名,性别,出生日期,党员类型,入党日期,所在支部\n欧阳丁,男,1975-03-02,正式党员,2001-07-01,东风镇甲村党支部\n")
 ENTERPRISE_CSV = ("统一社会信用代码,单位名称,类型,乡镇,行业,从业人员,正式党员,登记日期\n"
@@ -106,7 +111,25 @@ BODIES: dict[str, dict] = {
     "close_year": {"reason": "年度评定结束"},
     "reopen_year": {"reason": "补录"},
     "adopt_rules": {},  # filled from the rules in force (the whole table)
+    # 发展党员: steps on applicant app-east-a of east-c (east-a is merged and dissolved by the probes above;
+    # any order: a step out of order is 409); probation
+    # decisions on full member m-east-a are 409 (not probationary) — only the scope is at stake
+    "receive_application": {"name": "欧阳己", "gender": "女", "birth_date": "1998-03-08", "branch_id": "east-c",
+                            "applied_on": "2020-01-01", "received_by": "欧阳甲", "applicant_id": "app-probe"},
+    "designate_activist": {"designated_on": "2021-01-01", "decided_by": "支部委员会",
+                           "training_contacts": ["欧阳甲", "欧阳乙"]},
+    "designate_candidate": {"designated_on": "2022-06-01", "decided_by": "支部委员会"},
+    "admit_probationary_member": {"branch_meeting_on": "2023-01-01", **APPROVAL},
+    "discontinue_development": {"decided_on": "2024-01-01", "decided_by": "支部委员会", "reason": "本人撤回"},
+    "confirm_membership": {"branch_meeting_on": "2024-01-02", **APPROVAL},
+    "extend_probation": {"branch_meeting_on": "2024-01-02", "months": 6, "reason": "继续考察", **APPROVAL},
+    "cancel_probation": {"branch_meeting_on": "2024-01-02", "reason": "不具备党员条件", **APPROVAL},
     "revoke_in_county": {"sub": "nobody-probe"},
+    "create_account": {"login": "probe-new", "name": "探针", "role": "auditor", "password": "Probe-2026!"},
+    "disable_account": {"reason": "探针"},
+    "enable_account": {},
+    "rescope_account": {"role": "township_operator", "township_id": "tw-east"},
+    "reset_password": {"password": "Probe-2026!"},
     "revoke_everywhere": {"sub": "nobody-probe"},
 }
 
@@ -130,6 +153,8 @@ async def build(http, county: str, platform: dict, admin: dict) -> Fixture:
     for mid, (name, branch) in MEMBERS.items():
         await ok("POST", f"{base}/members", {"member_id": mid, "name": name, "gender": "女", "joined_on": "2010-07-01",
                                              "membership_status": "正式党员", "branch_id": branch})
+    await ok("POST", f"{base}/accounts", {"login": PROBE_ACCOUNT, "name": "东风镇操作员", "role": "township_operator",
+                                          "township_id": "tw-east", "password": "Probe-2026!"})
     await ok("PUT", f"{base}/star-schemes/2026", {"name": "2026年党员星级", "preset": "beihai-5"})
     await ok("PUT", f"{base}/star-schemes/2026", {"name": "2026年村党组织星级", "preset": "532",
                                                   "rated_kind": "organization"})
@@ -150,6 +175,9 @@ async def build(http, county: str, platform: dict, admin: dict) -> Fixture:
                                       ("ent-west", USCC_WEST, "西岭渔业有限公司", "tw-west")):
         await ok("POST", f"{base}/enterprises", {**BODIES["register_enterprise"], "enterprise_id": eid, "uscc": uscc,
                                                  "name": name, "township_id": township, "full_members": 0})
+    await ok("POST", f"{base}/applicants", {"applicant_id": "app-east-a", "name": "欧阳庚", "gender": "男",
+                                            "birth_date": "1996-01-01", "branch_id": "east-c",
+                                            "applied_on": "2020-01-01", "received_by": "欧阳甲"})
     rules = await http.get(f"{base}/rules", headers=admin)
     fx.bodies["adopt_rules"] = {**rules.json()["in_force"], "effective_from": "2027-01-01"}
     return fx

@@ -355,8 +355,11 @@ def test_openapi_lists_the_routes(http):
     assert http.get("/docs").status_code == 200
 
 
-def test_dashboard_placeholder(http):
-    r = http.get("/")
+def test_the_workbench_asks_for_sign_in_and_loads_nothing_from_elsewhere(http):
+    r = http.get("/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    r = http.get("/login")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "党建" in r.text and 'href="/docs"' in r.text and 'href="/openapi.json"' in r.text
     assert "http://" not in r.text and "https://" not in r.text
+    assert http.get("/static/vendor/echarts-5.6.0.min.js").status_code == 200

@@ -15,6 +15,7 @@ from shared.catalog.lifecycle import (
     CommitteeElected, ElectionPostponed, OrganizationDissolved, OrganizationMerged, OrganizationRenamed,
     OrganizationRestored, OrganizationTransferred, OrganizationUpgraded,
 )
+from shared.catalog.membership import MembershipStatusChanged, MemberStandingChanged
 from shared.catalog.organizations import (
     CountyAdded, MemberRegistered, MemberTransferred, OrganizationEstablished, TownshipAdded,
 )
@@ -157,6 +158,11 @@ class Member(Aggregate):
         self.branch_id: str | None = None
         self.affiliated_on: date | None = None  # since when the current branch holds the member
         self.import_id: str | None = None
+        self.standing: str = "active"  # 党籍: active, or deceased/left/expelled/suspended/cancelled
+
+    @property
+    def in_good_standing(self) -> bool:
+        return self.exists and self.standing == "active"
 
     def apply(self, event: DomainEvent) -> None:
         if isinstance(event, MemberRegistered):
@@ -166,6 +172,10 @@ class Member(Aggregate):
             self.branch_id, self.affiliated_on, self.import_id = event.branch_id, event.joined_on, event.import_id
         elif isinstance(event, MemberTransferred):
             self.branch_id, self.affiliated_on = event.to_branch_id, event.transferred_on
+        elif isinstance(event, MembershipStatusChanged):
+            self.membership_status = event.membership_status
+        elif isinstance(event, MemberStandingChanged):
+            self.standing = event.standing
 
     def register(self, cmd: RegisterMember, *, branch: Organization, today: date,
                  import_id: str | None = None) -> list[DomainEvent]:

@@ -79,6 +79,8 @@ class MemberEntry(BaseModel):
     joined_on: date | None = Field(None, description="入党日期 / date of joining the Party")
     branch_id: str = Field(description="组织关系所在党支部 / the branch holding the affiliation")
     import_id: str | None = Field(None, description="导入编号（经导入登记时） / the import that registered them")
+    standing: str = Field("active", description="党籍状态 / standing: active, deceased, left, expelled, suspended, "
+                                                "cancelled (only active members are counted)")
     seq: int = Field(description="stream sequence of the registration")
 
 
@@ -162,6 +164,13 @@ def _organizations(ctx: Context, q: ListOrganizations) -> list[dict]:
         return _rows(conn.execute(stmt.order_by(o.c.seq)))
 
 
+def _with_standing(ctx: Context):
+    """Members with their standing (党籍; "active" unless a 党籍异动 recorded another)."""
+    m, s = _p(ctx).members, _p(ctx).standings
+    return select(m, func.coalesce(s.c.standing, "active").label("standing")).select_from(
+        m.outerjoin(s, (s.c.county == m.c.county) & (s.c.member_id == m.c.member_id)))
+
+
 def _members(ctx: Context, q: ListMembers) -> dict:
     m, o = _p(ctx).members, _p(ctx).organizations.c
     where = [m.c.county == ctx.county] + ([m.c.branch_id == q.branch_id] if q.branch_id else [])
@@ -169,16 +178,20 @@ def _members(ctx: Context, q: ListMembers) -> dict:
         where.append(m.c.branch_id.in_(select(o.organization_id).where(*_visible_organizations(ctx))))
     with ctx.service.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(m).where(*where)).scalar()
-        items = _rows(conn.execute(select(m).where(*where).order_by(m.c.seq).limit(q.limit).offset(q.offset)))
+        items = _rows(conn.execute(_with_standing(ctx).where(*where).order_by(m.c.seq).limit(q.limit)
+                                   .offset(q.offset)))
     return {"total": total, "items": items}
 
 
 def _member(ctx: Context, member_id: str) -> dict | None:
-    m, o = _p(ctx).members, _p(ctx).organizations.c
+    m, o, s = _p(ctx).members, _p(ctx).organizations.c, _p(ctx).standings.c
     with ctx.service.engine.connect() as conn:
-        row = conn.execute(select(m, o.township_id).select_from(m.outerjoin(
-            _p(ctx).organizations, (o.county == m.c.county) & (o.organization_id == m.c.branch_id)))
-            .where(m.c.county == ctx.county, m.c.member_id == member_id)).first()
+        row = conn.execute(select(m, o.township_id, func.coalesce(s.standing, "active").label("standing"))
+                           .select_from(m.outerjoin(_p(ctx).organizations, (o.county == m.c.county)
+                                                    & (o.organization_id == m.c.branch_id))
+                                        .outerjoin(_p(ctx).standings, (s.county == m.c.county)
+                                                   & (s.member_id == m.c.member_id)))
+                           .where(m.c.county == ctx.county, m.c.member_id == member_id)).first()
     if row is None:
         return None
     scope.check_sees(ctx.actor, row.township_id, row.branch_id, f"党员 {member_id} / member {member_id}")
@@ -222,13 +235,15 @@ async def member_ids_of(ctx: Context, organization_id: str) -> list[str]:
 
 async def organization_counts(ctx: Context, organization_id: str) -> tuple[int, int, dict[str, str | None]]:
     """(full members of the organization, members of it and everything under it, the county's parent
-    map organization → parent)."""
+    map organization → parent). Only members in good standing count (not deceased, left, expelled,
+    suspended or with their probation cancelled)."""
     def count(ctx: Context):
-        m, o = _p(ctx).members.c, _p(ctx).organizations.c
+        m, o, s = _p(ctx).members.c, _p(ctx).organizations.c, _p(ctx).standings.c
+        away = select(s.member_id).where(s.county == ctx.county, s.standing != "active")
         with ctx.service.engine.connect() as conn:
             parents = dict(conn.execute(select(o.organization_id, o.parent_id).where(o.county == ctx.county)).all())
             per_org = conn.execute(select(m.branch_id, m.membership_status, func.count()).where(
-                m.county == ctx.county).group_by(m.branch_id, m.membership_status)).all()
+                m.county == ctx.county, m.member_id.not_in(away)).group_by(m.branch_id, m.membership_status)).all()
         subtree, grown = {organization_id}, {organization_id}
         while grown:
             grown = {oid for oid, parent in parents.items() if parent in subtree} - subtree
@@ -237,3 +252,15 @@ async def organization_counts(ctx: Context, organization_id: str) -> tuple[int, 
         total = sum(n for b, _, n in per_org if b in subtree)
         return full, total, parents
     return await _read_current(ctx, count)
+
+
+async def organizations_by_id(ctx: Context) -> dict[str, dict[str, Any]]:
+    """The county's organizations (name, type, township, status, approval date) by id, for other contexts'
+    figures and scope checks (what a query has waited for: the caller's own writes)."""
+    def load(ctx: Context) -> dict[str, dict[str, Any]]:
+        o = _p(ctx).organizations.c
+        with ctx.service.engine.connect() as conn:
+            rows = conn.execute(select(o.organization_id, o.name, o.organization_type, o.township_id, o.status,
+                                       o.approved_on).where(o.county == ctx.county).order_by(o.seq)).all()
+        return {r.organization_id: dict(r._mapping) for r in rows}
+    return await _read(ctx, load)

@@ -32,6 +32,7 @@ class RuleBook(Aggregate):
     def adopt(self, table: RuleTable) -> list[DomainEvent]:
         check_weak_reasons(table)
         check_setting_rules_complete(table)
+        check_screening_reason_listed(table)
         return [RulesAdopted(table=table)]
 
 
@@ -55,3 +56,12 @@ def check_setting_rules_complete(table: RuleTable) -> None:
     if repeated:
         raise invalid("duplicate_setting_rule", "setting", f"组织设置规则重复 {repeated} / setting rules repeat: "
                                                            f"{repeated}")
+
+
+def check_screening_reason_listed(table: RuleTable) -> None:
+    """The weak reason the development screening supports (no candidates for years) is one the
+    rectification workflow can flag with."""
+    code = table.development.screening_weak_reason
+    if table.weak_reason(code) is None:
+        raise invalid("screening_reason_not_listed", "development.screening_weak_reason",
+                      f"软弱涣散情形清单中没有 {code} / the weak reason {code} is not in weak_reasons")

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Column, Date, Index, Integer, String
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from shared.catalog.membership import MembershipStatusChanged, MemberStandingChanged
 from shared.catalog.organizations import (CountyAdded, MemberRegistered, MemberTransferred, OrganizationEstablished,
                                           TownshipAdded)
 from shared.db import upsert
@@ -16,14 +17,15 @@ from shared.envelope import StoredEvent
 from shared.projection import Projection
 from services.organizations.registry.projections.registry_rebuild import RegistryRebuild
 from services.organizations.registry.projections.registry_rows import (LIFECYCLE, MEMBER_COLUMNS, lifecycle_changes,
-                                                                       member_values, organization_row)
+                                                                       member_change, member_values,
+                                                                       organization_row, standing_row)
 
 
 class RegistryProjection(Projection):
     name = "organizations.registry"
     subjects = ("org.county.>", "org.township.>", "org.organization.>", "org.member.>")
     handles = frozenset({"CountyAdded", "TownshipAdded", "OrganizationEstablished", "MemberRegistered",
-                         "MemberTransferred", *LIFECYCLE})
+                         "MemberTransferred", "MembershipStatusChanged", "MemberStandingChanged", *LIFECYCLE})
 
     def define_tables(self) -> None:
         t = self.table
@@ -50,9 +52,15 @@ class RegistryProjection(Projection):
                          Column("branch_id", String(64), nullable=False), Column("import_id", String(64)),
                          Column("seq", Integer, nullable=False),
                          Index(f"ix_org_member_branch{self.suffix}", "county", "branch_id"))
+        # 党籍异动: a row per member whose standing changed (a table of its own: no column to add to
+        # read-models built before it existed, and members in good standing need no row)
+        self.standings = t("org_member_standing", Column("county", String(6), primary_key=True),
+                           Column("member_id", String(64), primary_key=True),
+                           Column("standing", String(16), nullable=False), Column("reason", String(200)),
+                           Column("changed_on", Date), Column("decided_by", String(40)))
 
     def apply(self, conn: Connection, county: str, events: Sequence[StoredEvent]) -> None:
-        counties, townships, orgs, members = {}, {}, {}, {}
+        counties, townships, orgs, members, standings = {}, {}, {}, {}, {}
         for ev in events:
             e = ev.event
             if isinstance(e, CountyAdded):
@@ -73,17 +81,20 @@ class RegistryProjection(Projection):
                 orgs[org_id].update(lifecycle_changes(e))
             elif isinstance(e, MemberRegistered):
                 members[e.member_id] = dict(zip(MEMBER_COLUMNS, member_values(county, ev)))
-            elif isinstance(e, MemberTransferred):
+            elif isinstance(e, (MemberTransferred, MembershipStatusChanged)):
+                change = member_change(e)
                 if e.member_id in members:
-                    members[e.member_id]["branch_id"] = e.to_branch_id
+                    members[e.member_id].update(change)
                 else:
                     conn.execute(self.members.update().where(self.members.c.county == county,
-                                                             self.members.c.member_id == e.member_id)
-                                 .values(branch_id=e.to_branch_id))
+                                                             self.members.c.member_id == e.member_id).values(**change))
+            elif isinstance(e, MemberStandingChanged):
+                standings[e.member_id] = standing_row(county, e)
         upsert(conn, self.counties, list(counties.values()), ["county"])
         upsert(conn, self.townships, list(townships.values()), ["county", "township_id"])
         upsert(conn, self.organizations, list(orgs.values()), ["county", "organization_id"])
         upsert(conn, self.members, list(members.values()), ["county", "member_id"])
+        upsert(conn, self.standings, list(standings.values()), ["county", "member_id"])
 
     def rebuild_fold(self, conn: Connection, county: str) -> RegistryRebuild:
         return RegistryRebuild(self, conn, county)

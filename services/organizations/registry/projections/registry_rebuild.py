@@ -21,13 +21,16 @@ from sqlalchemy import bindparam
 from sqlalchemy.engine import Connection
 
 from services.organizations.registry.projections.registry_rows import (LIFECYCLE, MEMBER_COLUMNS, lifecycle_changes,
-                                                                       member_values, organization_row)
+                                                                       member_values, organization_row,
+                                                                       standing_row)
+from shared.catalog.membership import MembershipStatusChanged, MemberStandingChanged
 from shared.catalog.organizations import (CountyAdded, MemberRegistered, MemberTransferred, OrganizationEstablished,
                                           TownshipAdded)
 from shared.db import ListInsert, insert_rows
 from shared.envelope import StoredEvent
 
 _BRANCH = MEMBER_COLUMNS.index("branch_id")
+_STATUS = MEMBER_COLUMNS.index("membership_status")
 
 
 class RegistryRebuild:
@@ -38,6 +41,7 @@ class RegistryRebuild:
         self.counties: dict[str, dict] = {}
         self.townships: dict[str, dict] = {}
         self.orgs: dict[str, dict] = {}
+        self.standings: dict[str, dict] = {}  # 党籍异动: few, written once at the end
         self._upsert_members = ListInsert(conn, p.members, MEMBER_COLUMNS, keys=("county", "member_id"))
         # nothing reads by the member index during the replay: built once at the end
         self._indexes = list(p.members.indexes)
@@ -48,11 +52,15 @@ class RegistryRebuild:
         self._transfer = p.members.update().where(m.county == bindparam("k_county"),
                                                   m.member_id == bindparam("k_member")) \
             .values(branch_id=bindparam("k_branch"))
+        self._status = p.members.update().where(m.county == bindparam("k_county"),
+                                                m.member_id == bindparam("k_member")) \
+            .values(membership_status=bindparam("k_status"))
 
     def fold(self, events: Iterable[StoredEvent]) -> Callable[[], None]:
         county, orgs = self.county, self.orgs
         members: dict[str, list] = {}
         moved: list[dict] = []  # transfers of members that earlier batches wrote, in log order
+        flagged: list[dict] = []  # 转正 of members that earlier batches wrote
         for ev in events:
             e = ev.event
             if isinstance(e, MemberRegistered):
@@ -63,6 +71,14 @@ class RegistryRebuild:
                     member[_BRANCH] = e.to_branch_id
                 else:  # an unknown member is left alone, as by the live fold's update
                     moved.append({"k_county": county, "k_member": e.member_id, "k_branch": e.to_branch_id})
+            elif isinstance(e, MembershipStatusChanged):
+                member = members.get(e.member_id)
+                if member is not None:
+                    member[_STATUS] = e.membership_status
+                else:
+                    flagged.append({"k_county": county, "k_member": e.member_id, "k_status": e.membership_status})
+            elif isinstance(e, MemberStandingChanged):
+                self.standings[e.member_id] = standing_row(county, e)
             elif ev.type in LIFECYCLE:
                 org = orgs.get(e.organization_id)
                 if org is not None:  # a lifecycle event of an unknown organization is skipped, as live
@@ -74,11 +90,13 @@ class RegistryRebuild:
                                                  "code": e.code}
             elif isinstance(e, CountyAdded):
                 self.counties[county] = {"county": county, "name": e.name}
-        return lambda: self._write(moved, list(members.values()))
+        return lambda: self._write(moved, flagged, list(members.values()))
 
-    def _write(self, moved: list[dict], members: list[list]) -> None:
+    def _write(self, moved: list[dict], flagged: list[dict], members: list[list]) -> None:
         if moved:
             self.conn.execute(self._transfer, moved)
+        if flagged:
+            self.conn.execute(self._status, flagged)
         self._upsert_members(self.conn, members)
 
     def finish(self) -> None:
@@ -86,5 +104,6 @@ class RegistryRebuild:
         insert_rows(conn, p.counties, list(self.counties.values()))
         insert_rows(conn, p.townships, list(self.townships.values()))
         insert_rows(conn, p.organizations, list(self.orgs.values()))
+        insert_rows(conn, p.standings, list(self.standings.values()))
         for ix in self._indexes:
             ix.create(conn)

@@ -3,6 +3,8 @@ and the rebuild fold (registry_rebuild.py) share, so both write the same rows.""
 from __future__ import annotations
 
 from shared.catalog import lifecycle as lc
+from shared.catalog.membership import MemberStandingChanged
+from shared.catalog.organizations import MemberTransferred
 from shared.envelope import StoredEvent
 
 MEMBER_COLUMNS = ("county", "member_id", "name", "gender", "birth_date", "membership_status", "joined_on",
@@ -47,3 +49,16 @@ def member_values(county: str, ev: StoredEvent) -> list:
     e = ev.event
     return [county, e.member_id, e.name, e.gender, e.birth_date, e.membership_status, e.joined_on, e.branch_id,
             e.import_id, ev.seq]
+
+
+def member_change(e) -> dict:
+    """The org_member columns a transfer or a change of the full/probationary flag (转正) changes."""
+    if isinstance(e, MemberTransferred):
+        return {"branch_id": e.to_branch_id}
+    return {"membership_status": e.membership_status}
+
+
+def standing_row(county: str, e: MemberStandingChanged) -> dict:
+    """The org_member_standing row of a 党籍异动 (a restore writes "active" back)."""
+    return {"county": county, "member_id": e.member_id, "standing": e.standing, "reason": e.reason,
+            "changed_on": e.changed_on, "decided_by": e.decided_by}
