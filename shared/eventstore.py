@@ -20,7 +20,7 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import APIError, BadRequestError, NotFoundError
 
 from shared.appendfailures import (WRONG_LAST_SEQUENCE, ConcurrencyConflict, CountyNotFound,  # noqa: F401 - re-exported
-                                   LogUnavailable)
+                                   LogUnavailable, missing_or_unavailable)
 from shared.envelope import decode_checked, iso
 from shared.groupcommit import GroupCommit
 from shared.ids import COUNTY_CODE, PLATFORM, new_id
@@ -149,12 +149,8 @@ class EventStore:
             raise await self._absent(county) from None
         return Appended(env["event_id"], ack.seq, env["hash"])
 
-    async def _absent(self, county: str) -> Exception:  # no responders: no stream, or a clustered one without a leader
-        try:  # appended to before, or its stream answers: it exists
-            known = county in self._groups or await self.has_county(county)
-        except Exception:  # noqa: BLE001 - no answer either: unavailable, not absent
-            known = True
-        return LogUnavailable(county) if known else CountyNotFound(county)
+    async def _absent(self, county: str) -> Exception:  # appended to before: it exists (shared/appendfailures.py)
+        return await missing_or_unavailable(county, county in self._groups, self.has_county)
 
     async def _publish_batch(self, county: str, subject: str, envs: list[dict], expected: int) -> list[Appended]:
         return await self.append_atomic(county, [(subject, env, expected if i == 0 else None)
