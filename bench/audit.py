@@ -27,10 +27,11 @@ from types import SimpleNamespace
 import nats
 
 from common import BENCH_META, append_all, arguments, bench_signers, emit, peak_rss_mb, say
-from services.ratings.asof import Knowledge, rate, replay_book, scheme_as_known
+from services.ratings.asof import Knowledge, PointsFold, rate, replay_book, scheme_as_known
 from services.ratings.domain import points_aggregate_id, scheme_aggregate_id
 from services.ratings.scheme import PRESETS
 from shared.aggregate import Repository
+from shared.auth import Actor
 from shared.audit_export import export_county
 from shared.authenticity import Authenticator
 from shared.catalog.ratings import MemberScored, StarSchemeDefined
@@ -104,7 +105,8 @@ async def coverage_as_of(nc, scale: float, signer: Signer) -> tuple[float, int]:
     log = history(scale, signer=signer)
     n = len(log.items)
     await append_all(store, COVERAGE_COUNTY, log.items)
-    ctx = SimpleNamespace(county=COVERAGE_COUNTY, service=SimpleNamespace(store=store, repo=Repository(store)))
+    ctx = SimpleNamespace(county=COVERAGE_COUNTY, service=SimpleNamespace(store=store, repo=Repository(store)),
+                          actor=Actor(sub="bench", role="auditor", county=COVERAGE_COUNTY))  # reads the whole county
     times = []
     for _ in range(3):
         t = time.perf_counter()
@@ -151,9 +153,12 @@ async def main() -> None:
 
             from services.ratings.audit import DistributionAsOfQuery, _distribution
             t = time.perf_counter()
-            books: dict[str, list] = {}
+            books: dict[str, PointsFold] = {}
             async for ev in store.read_matching(COUNTY, f"pb.{COUNTY}.evt.ratings.points.{YEAR}.>"):
-                books.setdefault(ev.aggregate_id, []).append(ev)
+                fold = books.get(ev.aggregate_id)
+                if fold is None:
+                    fold = books[ev.aggregate_id] = PointsFold(k)
+                fold.feed(ev)
             schemes_evs = await store.load(COUNTY, subject_for(COUNTY, "ratings", "scheme",
                                                                scheme_aggregate_id(YEAR, "member", None)))
             schemes = {"member": {"county": scheme_as_known(schemes_evs, k)}, "organization": {}}

@@ -64,6 +64,27 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def reset_peak_rss() -> bool:
+    """Linux: restart this process's peak resident set (VmHWM) from its current size, so a phase's own
+    peak can be read afterwards with `phase_peak_rss_mb` (False where /proc does not allow it)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def phase_peak_rss_mb() -> float | None:
+    """Peak resident set since the last `reset_peak_rss` (VmHWM), or None where /proc has none."""
+    try:
+        with open("/proc/self/status") as f:
+            line = next(line for line in f if line.startswith("VmHWM:"))
+        return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, StopIteration):
+        return None
+
+
 def rss_mb(pid: int | None = None) -> float:
     return round(psutil.Process(pid).memory_info().rss / 2**20, 1)
 

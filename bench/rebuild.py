@@ -9,6 +9,8 @@ Measured: shared.projection.rebuild_county(nc, engine, StarsProjection, county),
 Raw limit, same run, same stream: an ordered push consumer decoding every event with
 shared.envelope.decode (orjson + Pydantic).
 Checked afterwards: score rows, revoked rows, points total and stars rows match what was written.
+Memory: `peak_rss_mb` is the whole process's peak (the write phase and the raw read included);
+`rebuild_peak_rss_mb` the process's peak during the rebuild alone (Linux VmHWM, reset before it).
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from nats.js.api import DeliverPolicy
 from sqlalchemy import func, select
 
 from common import (BENCH_META, CpuMeter, County, append_all, arguments, bench_signers, emit, member_envelopes,
-                    organization_envelopes, peak_rss_mb, rss_mb, say)
+                    organization_envelopes, peak_rss_mb, phase_peak_rss_mb, reset_peak_rss, rss_mb, say)
 from services.ratings.domain import points_aggregate_id, scheme_aggregate_id
 from services.ratings.scheme import PRESETS
 from services.ratings.projections.stars import StarsProjection
@@ -200,6 +202,7 @@ async def main() -> None:
             await asyncio.to_thread(StarsProjection().create_tables, engine)
             rss_before = rss_mb()
             say(f"rebuilding ratings.stars into a fresh SQLite file (process RSS now {rss_before} MB)")
+            peak_reset = reset_peak_rss()  # the rebuild's own peak, not the write phase's or the raw read's
             meter = CpuMeter(server.proc.pid).start()
             reporter = asyncio.create_task(rebuild_progress(nc, args.n))
             t = time.perf_counter()
@@ -210,6 +213,7 @@ async def main() -> None:
                 reporter.cancel()
             seconds = time.perf_counter() - t
             cpu = meter.stop()
+            rebuild_peak = phase_peak_rss_mb() if peak_reset else None
             rate = args.n / seconds
             say(f"rebuild: {rate:,.0f} events/s ({seconds:.1f}s; catch-up {result['seconds']}s, "
                 f"swap {seconds - result['seconds']:.1f}s), checkpoint {result['events']}")
@@ -220,7 +224,8 @@ async def main() -> None:
                        "ratio": round(rate / raw_rate, 3), "seconds": round(seconds, 2),
                        "catch_up_seconds": result["seconds"], "raw_seconds": round(raw_s, 2),
                        "scores": expected.scores, "revocations": expected.revoked, "members": members,
-                       "fsync": fsync, "rss_before_rebuild_mb": rss_before, "cpu": cpu, "ok": not mismatches}
+                       "fsync": fsync, "rss_before_rebuild_mb": rss_before, "rebuild_peak_rss_mb": rebuild_peak,
+                       "cpu": cpu, "ok": not mismatches}
         finally:
             if nc:
                 await nc.close()

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import orjson
 
 from shared.canonical import GENESIS, chain_hash
-from shared.catalog.base import DomainEvent, decode_event
+from shared.catalog.base import CATALOG, DomainEvent, decode_event
 from shared.errors import DomainError
 from shared.ids import new_id
 
@@ -87,7 +88,7 @@ class StoredEvent:
 
     seq: int
     subject: str
-    envelope: dict[str, Any]
+    envelope: dict[str, Any] | WireEnvelope  # read by key either way
     event: DomainEvent | None  # None: a type this code does not know
 
     @property
@@ -130,6 +131,68 @@ def parse_envelope(data: bytes) -> dict[str, Any]:
 
 def decode(seq: int, subject: str, data: bytes) -> StoredEvent:
     return decode_parsed(seq, subject, parse_envelope(data))
+
+
+class WireEnvelope(msgspec.Struct):
+    """The envelope as read by projections and replays: msgspec checks every REQUIRED field's type while
+    it parses (strict: no coercion), and leaves the payload as raw JSON for the event class to validate
+    from bytes. Read by key like the dict `parse_envelope` returns (`env["actor"]`); `payload` stays raw."""
+
+    event_id: str
+    type: str
+    version: int
+    county: str
+    context: str
+    aggregate_type: str
+    aggregate_id: str
+    occurred_at: str
+    recorded_at: str
+    actor: str
+    correlation_id: str
+    payload: msgspec.Raw
+    prev_hash: str
+    hash: str
+    causation_id: Any = None
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+
+_wire = msgspec.json.Decoder(WireEnvelope)
+_OPEN_BRACE = ord("{")
+
+
+def decode_wire(seq: int, subject: str, data: bytes, handles: frozenset[str] | set[str]) -> StoredEvent | None:
+    """One pass over a stored event for a fold (docs/decisions/021-performance.md): the envelope is parsed
+    and checked by msgspec, the payload of a type in `handles` validated from its bytes by the event
+    class's Pydantic validator (an older version: parsed, upcast, validated). Any other type — or one this
+    code does not know — is None once its envelope is checked. The same checks as `parse_envelope` and
+    `decode_parsed`: a malformed event raises MalformedEvent."""
+    try:
+        env = _wire.decode(data)
+    except msgspec.ValidationError as exc:
+        raise MalformedEvent(f"envelope {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise MalformedEvent(f"not JSON: {exc}") from None
+    raw = env.payload
+    if memoryview(raw)[0] != _OPEN_BRACE:
+        raise MalformedEvent("envelope field 'payload' missing or not dict")
+    if env.type not in handles:
+        return None
+    cls = CATALOG.get(env.type)
+    if cls is None:
+        return None
+    try:
+        if env.version == cls.schema_version:
+            event = cls.__pydantic_validator__.validate_json(bytes(raw))
+        else:
+            event = cls.model_validate(cls.upcast(env.version, orjson.loads(bytes(raw))))
+    except ValueError as exc:  # pydantic.ValidationError, UnknownEventVersion, orjson's JSONDecodeError
+        raise MalformedEvent(f"{env.type} v{env.version}: {exc}") from None
+    return StoredEvent(seq, subject, env, event)
 
 
 def decode_parsed(seq: int, subject: str, env: dict[str, Any]) -> StoredEvent:

@@ -59,7 +59,7 @@ class ProjectionHost:
 
     async def open(self, nc: Any, engine: Engine, settings: Settings, instance: str) -> None:
         self.nc, self.engine, self.settings = nc, engine, settings
-        self.authenticator = Authenticator(nc.jetstream(), EventKeys.load(settings.credentials_path))
+        self.authenticator = Authenticator(nc.jetstream(), EventKeys.shared(settings.credentials_path))
         self.leases = Leases(nc.jetstream(), instance, settings.lease_ttl_s, settings.stream_replicas,
                              provisioned_within_s=60)  # created by the provisioner (shared/provisioning.py)
         await self.leases.open()

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from shared.canonical import GENESIS
 from shared.checkpoints import write_checkpoint
-from shared.envelope import MalformedEvent, StoredEvent, decode_parsed, parse_envelope
+from shared.envelope import MalformedEvent, StoredEvent, decode_parsed, decode_wire, parse_envelope
 from shared.projection import Projection
 from shared.replay_log import MergedLog
 from shared.replay_wire import replay_connection
@@ -53,8 +53,14 @@ class _Decoder:
         """The batch's events, decoded one at a time as the fold consumes them (a decoded batch kept
         whole would be tens of thousands of live objects for the garbage collector to walk)."""
         handles, auth, heads = self.handles, self.auth, self.heads
+        one_pass = auth is None and not self.keeps_unknown
         for seq, subject, data in msgs:
             try:
+                if one_pass:  # nothing needs the envelope as a dict: decoded from bytes in one pass
+                    ev = decode_wire(seq, subject, data, handles)
+                    if ev is not None:
+                        yield ev
+                    continue
                 env = parse_envelope(data)
                 if auth is not None:
                     if refused := auth.check(self.county, seq, subject, env, signature=False):
@@ -124,21 +130,23 @@ async def replay(nc: NATS, engine: Engine, projection: Projection, county: str, 
 
 
 _replays_running = 0
-_thresholds: tuple[int, int, int] | None = None
+_was_enabled = False
 
 
 def _fewer_collections(change: int) -> None:
-    """While replays run, the cyclic garbage collector starts a young collection after 50,000 new
-    objects instead of 700: a replay allocates millions of short-lived ones (freed by reference counting
-    anyway), and the frequent collections, each promoting the batch in hand, cost ~10% of its CPU.
-    Process-wide, so counted: the first replay raises the threshold, the last one restores it."""
-    global _replays_running, _thresholds
+    """While replays run, the cyclic garbage collector does not run on its own: a replay allocates
+    millions of short-lived objects (freed by reference counting; a replay makes no cycles), and each
+    collection walks the young objects and, more and more often, the fold's growing in-memory state —
+    ~3 µs of CPU per replayed event even with a young threshold of 50,000 (docs/decisions/021-performance.md).
+    Process-wide, so counted: the first replay disables it, the last one re-enables it (cycles the rest
+    of the process made meanwhile go with its next collection)."""
+    global _replays_running, _was_enabled
     if change > 0 and _replays_running == 0:
-        _thresholds = gc.get_threshold()
-        gc.set_threshold(max(_thresholds[0], 50_000), *_thresholds[1:])
+        _was_enabled = gc.isenabled()
+        gc.disable()
     _replays_running += change
-    if change < 0 and _replays_running == 0 and _thresholds is not None:
-        gc.set_threshold(*_thresholds)
+    if change < 0 and _replays_running == 0 and _was_enabled:
+        gc.enable()
 
 
 def _write(conn: Connection, writes: Callable[[], None] | None) -> None:

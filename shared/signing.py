@@ -81,6 +81,9 @@ class Signer:
         return cls(writer, serialization.load_pem_private_key(pem, password=None))
 
 
+_SHARED: dict[tuple[str, int], "EventKeys"] = {}
+
+
 class EventKeys:
     """The published public keys (event-keys.json): who may have signed what."""
 
@@ -98,6 +101,17 @@ class EventKeys:
             return cls(json.loads(path.read_text())["keys"])
         except FileNotFoundError:
             return cls({})
+
+    @classmethod
+    def shared(cls, path: Path) -> "EventKeys":
+        """One instance per published key file (and version of it) in this process: the services of one
+        process share what they have verified (each event's signature is checked once, not per service)."""
+        path = Path(path) / EVENT_KEYS if Path(path).is_dir() else Path(path)
+        stamp = (str(path), path.stat().st_mtime_ns if path.exists() else 0)
+        found = _SHARED.get(stamp)
+        if found is None:
+            found = _SHARED[stamp] = cls.load(path)
+        return found
 
     def document(self) -> dict[str, Any]:
         return {"keys": self.entries}
@@ -187,6 +201,7 @@ def _publish(directory: Path, writer: str, key: Ed25519PrivateKey, retire: str |
 def ensure_writer_keys(directory: Path, writers: tuple[str, ...]) -> None:
     """Generate a missing writer key and publish its public half (first start of the embedded default)."""
     directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     for writer in writers:
         path = directory / private_key_file(writer)
         if not path.exists():

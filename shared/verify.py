@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nats.js.errors import APIError
+
 from shared.authenticity import signed_from_of
 from shared.canonical import GENESIS
 from shared.envelope import MalformedEvent, parse_envelope, subject_for
@@ -171,6 +173,9 @@ async def verify_county(store: EventStore, county: str, keys: EventKeys | None =
             checker.rescan(await store._direct_all(county, subject))
     except CountyNotFound:
         checker.report.add(Break(checker.report.last_seq, None, "stream_missing", "the stream went away while read"))
+    except (APIError, TimeoutError) as exc:  # the server cannot read on (a damaged block): where it stopped
+        after = (checker.report.last_seq or 0) + 1
+        checker.report.add(Break(after, None, "unreadable", f"the server could not read the stream from here: {exc}"))
     checker.report.breaks.sort(key=lambda b: (b.seq or 0))
     return checker.finish(info.state.last_seq)
 

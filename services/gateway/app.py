@@ -15,10 +15,11 @@ from fastapi.staticfiles import StaticFiles
 
 from services.gateway import pages, problems
 from services.gateway.client import ServiceClient
+from services.gateway.coalesce import ScoreCoalescer
 from services.gateway.edge import SeqTracker
 from services.gateway.middleware import EdgeMiddleware
 from services.gateway.routes import (accounts, audit, campaigns, coverage, development, enterprises, health,
-                                     organizations, ratings, tokens)
+                                     organizations, ratings, scores, tokens)
 from shared import bus
 from shared.auth import TokenVerifier
 from shared.revocations import RevocationList
@@ -61,11 +62,13 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     app.state.revocations = RevocationList()
     app.state.client = client
     app.state.nc = None
+    app.state.event_keys_path = settings.credentials_path  # event-keys.json: public, served to auditors
     app.state.seq_tracker = SeqTracker()
+    app.state.score_coalescer = ScoreCoalescer(lambda: app.state.client)
     problems.install(app)
     app.openapi = problems.openapi_with_problems(app)
     app.add_middleware(EdgeMiddleware, max_body=MAX_BODY_BYTES)
-    for module in (accounts, organizations, campaigns, enterprises, coverage, ratings, audit, health, tokens,
+    for module in (accounts, organizations, campaigns, enterprises, coverage, ratings, scores, audit, health, tokens,
                    development):
         app.include_router(module.router)
 

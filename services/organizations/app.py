@@ -4,7 +4,7 @@ its bounded contexts list in their HANDLERS, and running their projections."""
 from shared.archive import ArchiveProjection
 from shared.service import Routes, Service
 from services.organizations.accounts import handlers as accounts
-from services.organizations.archive import handlers as archive
+from services.organizations.audit import handlers as audit
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
 from services.organizations.development import handlers as development
@@ -16,7 +16,7 @@ from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, archive, development, accounts)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, audit, development, accounts)
 PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, DevelopmentProjection)
 
 routes = Routes("organizations", writes=("org",))

@@ -1,8 +1,9 @@
 """Wiring of the ratings service: its command and query routes and its projection."""
 from shared.service import Routes, Service
-from services.ratings import audit, handlers, queries
+from services.ratings import audit, bulk, handlers, queries
 from services.ratings.projections.stars import StarsProjection
 
 
 def create_service() -> Service:
-    return Service(Routes("ratings").include(handlers.routes, queries.routes, audit.routes), projections=[StarsProjection])
+    return Service(Routes("ratings").include(handlers.routes, bulk.routes, queries.routes, audit.routes),
+                   projections=[StarsProjection])

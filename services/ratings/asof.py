@@ -75,6 +75,33 @@ def replay_book(events: Iterable[StoredEvent], k: Knowledge | None) -> Book:
     return Book(entries, branch_id)
 
 
+class PointsFold:
+    """What replay_book counts, kept small and fed one event at a time: the distribution folds a whole
+    year's handbooks at once, and holding their events would cost gigabytes at county size."""
+
+    def __init__(self, k: Knowledge):
+        self.k = k
+        self.scores: dict[str, tuple[str, int, bool]] = {}  # score_id -> (category, points, effective)
+        self.revoked: set[str] = set()
+        self.branch_id: str | None = None
+
+    def feed(self, ev: StoredEvent) -> None:
+        e = ev.event
+        if isinstance(e, (MemberScored, OrganizationScored)) and self.k.known(ev):
+            if isinstance(e, MemberScored):
+                self.branch_id = e.branch_id or self.branch_id
+            self.scores[e.score_id] = (e.category, e.points, e.occurred_on <= self.k.as_of)
+        elif isinstance(e, ScoreRevoked) and self.k.known(ev):
+            self.revoked.add(e.score_id)
+
+    def points_by_category(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for score_id, (category, points, effective) in self.scores.items():
+            if effective and score_id not in self.revoked:
+                totals[category] = totals.get(category, 0) + points
+        return totals
+
+
 def scheme_as_known(events: Iterable[StoredEvent], k: Knowledge) -> tuple[StarSchemeDefined, StoredEvent] | None:
     """The last scheme definition of one scheme aggregate recorded by T (with the event that defined it)."""
     found = None

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from services.ratings.asof import Book, Knowledge, rate, replay_book, scheme_as_known, scheme_provenance
+from services.ratings.asof import Book, Knowledge, PointsFold, rate, replay_book, scheme_as_known, scheme_provenance
 from services.ratings.audit_replies import RatingAsOf, ScoreHistory, StarDistributionAsOf
 from services.ratings.commands import RatingYearNumber, Token
 from services.ratings.domain import points_aggregate_id, scheme_aggregate_id
@@ -156,9 +156,12 @@ async def on_star_distribution_as_of(ctx: Context, q: DistributionAsOfQuery) -> 
     await ctx.service.caught_up(ctx.county, ctx.min_seq)  # the directory (names, townships)
     k = knowledge(q.as_of, q.known_at)
     year = q.year or k.as_of.year
-    books: dict[str, list] = defaultdict(list)
+    books: dict[str, PointsFold] = {}
     async for ev in ctx.service.store.read_matching(ctx.county, f"pb.{ctx.county}.evt.ratings.points.{year}.>"):
-        books[ev.aggregate_id].append(ev)
+        fold = books.get(ev.aggregate_id)
+        if fold is None:
+            fold = books[ev.aggregate_id] = PointsFold(k)
+        fold.feed(ev)
     schemes = {kind: await _schemes(ctx, year, kind, k) for kind in ("member", "organization")}
     orgs = await asyncio.to_thread(_organizations, ctx)
     visible = None if ctx.actor.sees_whole_county else ctx.actor.sees  # their township's or branch's only
@@ -178,14 +181,13 @@ def _filter_outside(ctx: Context, q: DistributionAsOfQuery, orgs: dict) -> bool:
     return False
 
 
-def _distribution(books: dict[str, list], schemes: dict, orgs: dict, k: Knowledge, year: int,
+def _distribution(books: dict[str, PointsFold], schemes: dict, orgs: dict, k: Knowledge, year: int,
                   q: DistributionAsOfQuery, visible: Callable[[str | None, str | None], bool] | None = None) -> dict:
     members: list[tuple[str | None, int]] = []
     own: dict[str, tuple[int, str | None]] = {}
-    for aggregate_id, evs in books.items():
+    for aggregate_id, book in books.items():
         _, kind, rated_id = aggregate_id.split(".", 2)
-        book = replay_book(evs, k)
-        if not book.entries:
+        if not book.scores:
             continue  # nothing known about it then
         branch = book.branch_id if kind == "member" else rated_id
         township = orgs.get(branch or "", (None, None))[1]
@@ -208,7 +210,7 @@ def _distribution(books: dict[str, list], schemes: dict, orgs: dict, k: Knowledg
     member_counts, org_counts = Counter(s for _, s in members), Counter(s for s, _ in own.values())
     classes = Counter(c for _, c in own.values() if c)
     return {"year": year, "as_of": k.as_of.isoformat(), "known_at": _iso(k.known_at), "township_id": q.township_id,
-            "branch_id": q.branch_id, "events": sum(len(v) for v in books.values()),
+            "branch_id": q.branch_id, "events": sum(len(b.scores) + len(b.revoked) for b in books.values()),
             "members": {"rated": len(members), "by_stars": {str(s): n for s, n in sorted(member_counts.items())}},
             "organizations": {"rated": len(own), "by_stars": {str(s): n for s, n in sorted(org_counts.items())},
                               "class_one": classes.get("class_one", 0), "class_two": classes.get("class_two", 0)},

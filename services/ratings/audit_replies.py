@@ -83,4 +83,4 @@ class StarDistributionAsOf(StarDistribution):
     known_at: str = Field(description="recorded time (UTC)")
     township_id: str | None = Field(description="only this township's members and organizations")
     branch_id: str | None = Field(description="only this branch's members (and the branch itself)")
-    events: int = Field(description="score events folded")
+    events: int = Field(description="score entries and revocations known then")

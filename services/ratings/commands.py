@@ -100,3 +100,13 @@ class ReopenRatingYear(_Command):
 
     year: RatingYearNumber
     reason: Reason = Field(description="why the closed year is reopened")
+
+
+class RecordScores(_Command):
+    """积分表 in bulk (a month-end import, an integration): each entry is a RecordScore decided, validated,
+    scoped and idempotent on its own — its own event in its own points handbook; a refused entry refuses
+    only itself. Entries are objects with RecordScore's fields (rated_kind, rated_id, year, category,
+    points, reason, evidence_ref, occurred_on, idempotency_key)."""
+
+    scores: list[dict] = Field(min_length=1, max_length=1000,
+                               description="up to 1,000 score entries, each with the fields of record_score")

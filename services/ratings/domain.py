@@ -217,6 +217,15 @@ class PointsBook(Aggregate):
             return [MemberScored(member_id=cmd.rated_id, branch_id=branch_id, **common)]
         return [OrganizationScored(organization_id=cmd.rated_id, **common)]
 
+    def draft(self) -> "PointsBook":
+        """A copy to decide several scores on in turn (a bulk import): each one's events are applied to
+        the draft, so a later row sees an earlier row's idempotency key; the book itself is untouched."""
+        copy = PointsBook(self.id)
+        copy.entries, copy.keys, copy.rated = dict(self.entries), dict(self.keys), self.rated
+        if self.exists:
+            copy.mark_exists()
+        return copy
+
     def revoke(self, score_id: str, reason: str, year_is_open: bool) -> list[DomainEvent]:
         reason = check_reason_given(reason)
         entry = self.entries.get(score_id)

@@ -31,6 +31,34 @@ class ScoreRecorded(_Reply):
     replayed: bool = Field(description="true when the same idempotency key had already been recorded")
 
 
+class EntryRefusal(_Reply):
+    """Why one entry of a bulk request was refused (the same as a single record_score's refusal)."""
+
+    code: str = Field(description="stable error code, e.g. invalid_input, forbidden, category_not_in_scheme")
+    detail: str = Field(description="for people: Chinese / English")
+    status: int = Field(description="the HTTP status a single score would have been refused with")
+    errors: list[dict[str, str]] = Field(default_factory=list, description="[{field, message}] of the entry")
+
+
+class EntryResult(_Reply):
+    """The outcome of one entry of record_scores, in the order sent."""
+
+    index: int = Field(description="position of the entry in the request (0-based)")
+    ok: bool = Field(description="true: recorded (or replayed); false: `error` says why not")
+    score_id: str | None = Field(None, description="id of the score entry (the earlier one when replayed)")
+    replayed: bool = Field(False, description="true when the same idempotency key had already been recorded")
+    error: EntryRefusal | None = Field(None, description="why this entry was refused")
+
+
+class ScoresRecorded(_Reply):
+    """The answer to record_scores: one result per entry."""
+
+    results: list[EntryResult] = Field(description="one per entry, in the order sent")
+    recorded: int = Field(description="entries recorded now")
+    replayed: int = Field(description="entries whose idempotency key was already recorded with the same content")
+    refused: int = Field(description="entries refused (see their error)")
+
+
 class ScoreRevocation(_Reply):
     """The answer to revoke_score."""
 

@@ -58,6 +58,7 @@ ENTERPRISE_CSV = ("统一社会信用代码,单位名称,类型,乡镇,行业,�
                   f"{USCC_PROBE},东风冷链有限公司,非公企业,东风镇,制造业,30,1,2025-01-15\n")
 SCORE = {"year": 2026, "category": "lead_by_example", "points": 2, "reason": "带头参与防汛", "occurred_on": "2026-05-01",
          "idempotency_key": "probe-score"}
+SCORE_CSV = "对象编号,类别,分值,事由,发生日期,幂等键\nm-east-a,lead_by_example,2,带头参与防汛,2026-05-01,probe-sheet\n"
 # request bodies of every write: ones the county admin could send (valid, aimed at the canary);
 # {"file": (name, text, type)} for uploads
 BODIES: dict[str, dict] = {
@@ -108,6 +109,9 @@ BODIES: dict[str, dict] = {
     "score_member": SCORE,
     "score_organization": {**SCORE, "category": "leadership_team"},
     "revoke_score": {"reason": "录入错误"},
+    "record_batch": {"scores": [{**SCORE, "rated_kind": "member", "rated_id": "m-east-a",
+                                 "idempotency_key": "probe-batch"}]},
+    "import_scores": {"file": ("scores.csv", SCORE_CSV, CSV)},
     "close_year": {"reason": "年度评定结束"},
     "reopen_year": {"reason": "补录"},
     "adopt_rules": {},  # filled from the rules in force (the whole table)

@@ -9,6 +9,7 @@ import asyncio
 import json
 from datetime import UTC, date, datetime
 
+import nats
 import orjson
 from nats.js.api import StreamConfig
 from sqlalchemy import delete, update
@@ -21,6 +22,7 @@ from shared.catalog.organizations import TownshipAdded
 from shared.catalog.ratings import MemberScored
 from shared.envelope import Metadata, seal, subject_for
 from shared.eventstore import EventStore, county_subjects, stream_name
+from shared.natsserver import EmbeddedNats
 from shared.signing import SIGNED_FROM, EventKeys, Signer
 from shared.verify import verify_county
 from tests.conftest import cli_env, new_county
@@ -193,3 +195,76 @@ async def test_coverage_as_known_at_a_recorded_time(system, caller):
     known_before = expect_ok(await caller.qry(c.code, "organizations", "coverage", {
         "as_of": "2025-12-31", "known_at": before.isoformat()}))["data"]
     assert in_scope(known_now) == 1 and in_scope(known_before) == 0, (known_now, known_before)
+
+
+async def test_an_organizations_status_as_of_a_date_and_as_known_at_a_time(system, caller):
+    c = await make_county(caller, branches=1, members_per_branch=1, preset="")
+    org, approval = c.branches[0], {"approved_by": "中共侨港镇委员会", "approved_on": "2025-06-01"}
+    before = datetime.now(UTC)
+    await asyncio.sleep(0.01)
+    expect_ok(await caller.cmd(c.code, "organizations", "rename_organization", {
+        "organization_id": org, "new_name": "侨港镇第一村党总支", **approval}))
+    expect_ok(await caller.cmd(c.code, "organizations", "classify_organization", {
+        "organization_id": org, "year": 2025, "grade": "advanced", "classified_on": "2025-12-20", "items": {
+            "good_leadership": True, "good_membership": True, "good_mechanisms": True, "good_performance": True,
+            "good_public_response": True}}))
+
+    async def status(**when) -> dict:
+        return expect_ok(await caller.qry(c.code, "organizations", "organization_status_as_of",
+                                          {"organization_id": org, **when}))["data"]
+
+    end_2025 = await status(as_of="2025-12-31")
+    assert end_2025["lifecycle"]["name"] == "侨港镇第一村党总支" and end_2025["lifecycle"]["status"] == "active"
+    assert [(x["year"], x["grade"]) for x in end_2025["classifications"]] == [(2025, "advanced")]
+    assert [p["type"] for p in end_2025["provenance"]] == ["OrganizationEstablished", "OrganizationRenamed",
+                                                          "OrganizationClassified"]
+    assert end_2025["provenance"][1]["business_date"] == "2025-06-01" and end_2025["provenance"][1]["recorded_by"]
+    may_2025 = await status(as_of="2025-05-31")  # the renaming took effect on its approval date
+    assert may_2025["lifecycle"]["name"] == "侨港镇第1村党支部" and not may_2025["classifications"]
+    assert [p["counted"] for p in may_2025["provenance"]] == [True, False, False]
+    known_before = await status(as_of="2025-12-31", known_at=before.isoformat())
+    assert known_before["lifecycle"]["name"] == "侨港镇第1村党支部" and len(known_before["provenance"]) == 1
+
+
+async def test_a_byte_edited_in_the_stored_log_is_named_at_its_sequence(settings, tmp_path):
+    """The issue's second finding: a byte changed on disk. nats-server's block checksum drops the damaged
+    message when it reloads the store; the verifier names that very sequence (not the aggregate's next event)."""
+    county, signer = new_county(), Signer.load(settings.credentials_path, "organizations")
+    server = EmbeddedNats(tmp_path / "nats").start()
+    try:
+        nc = await nats.connect(server.url)
+        store = EventStore(nc)
+        await store.add_county_stream(county)
+        for i in range(8):
+            env = seal(county, "t", TownshipAdded(township_id="t", name=f"第{i}镇"), Metadata("county_admin:li"),
+                       env["hash"] if i else None, signer=signer)
+            await store.append(county, subject_for(county, "org", "township", "t"), [env], i)
+        await nc.close()
+    finally:
+        server.stop()
+    [block] = (tmp_path / "nats").rglob("*.blk")
+    data = bytearray(block.read_bytes())
+    data[data.find("第5镇".encode()) + 3] ^= 0x01  # one bit of the sixth event's payload
+    block.write_bytes(bytes(data))
+    server = EmbeddedNats(tmp_path / "nats").start()
+    try:
+        nc = await nats.connect(server.url)
+        report = await verify_county(EventStore(nc), county, EventKeys.load(settings.credentials_path))
+        await nc.close()
+    finally:
+        server.stop()
+    assert [(b.seq, b.kind) for b in report.breaks][:1] == [(6, "gap")], report.as_dict()
+
+
+async def test_an_organizations_own_rating_as_of_a_date(system, caller):
+    c = await make_county(caller, branches=1, members_per_branch=1)
+    await score(caller, c.code, "organization", c.branches[0], "leadership_team", 10, "o1")  # occurred 2026-06-01
+
+    async def rating(as_of: str) -> dict:
+        return expect_ok(await caller.qry(c.code, "ratings", "rating_as_of", {
+            "rated_kind": "organization", "rated_id": c.branches[0], "as_of": as_of}))["data"]
+
+    june, may = await rating("2026-06-30"), await rating("2026-05-31")
+    assert june["points_by_category"] == {"leadership_team": 10} and june["total_stars"] == 1, june
+    assert june["branch_id"] == c.branches[0] and june["township_id"] == c.township and june["scheme"]["version"] == 2
+    assert may["points_by_category"] == {} and may["total_stars"] == 0 and len(may["provenance"]) == 0

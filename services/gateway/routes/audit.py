@@ -1,16 +1,21 @@
 """Audit replay (巡查、纪检): ratings and the star distribution as of a business date as known at a recorded
-time, with provenance; the paged score history → the ratings service (docs/decisions/016-audit-log.md)."""
+time, with provenance; the paged score history → the ratings service; an organization's status
+(lifecycle, classification, rectification) as of / as known at → the organizations service
+(docs/decisions/016-audit-log.md)."""
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
 
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge
 from services.gateway.params import IsoDate, KnownAt
 from services.gateway.problems import PROBLEM_RESPONSES, problems
+from services.organizations.audit.handlers import OrganizationStatusAsOf
 from services.ratings.audit_replies import RatingAsOf, ScoreHistory, StarDistributionAsOf
+from shared.signing import EventKeys
 
 SERVICE = "ratings"
 router = APIRouter(prefix="/api/v1/counties/{county}/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
@@ -77,3 +82,31 @@ async def star_distribution_as_of(edge: ReadEdge, year: YearQuery = None, as_of:
                                   branch_id: IdQuery = None) -> Any:
     return await edge.read(SERVICE, "star_distribution_as_of", {"year": year, "township_id": township_id,
                                                                 "branch_id": branch_id, **_when(as_of, known_at)})
+
+
+@router.get("/organizations/{organization_id}/status", response_model=OrganizationStatusAsOf, responses=problems(404),
+            summary="党组织状态（存续、分类定级、整顿；某日、当时所知） / an organization's status as of a date, as known at a time")
+async def organization_status_as_of(edge: ReadEdge, organization_id: IdPath, as_of: AsOfQuery = None,
+                                    known_at: KnownAtQuery = None) -> Any:
+    return await edge.read("organizations", "organization_status_as_of", {"organization_id": organization_id,
+                                                                          **_when(as_of, known_at)})
+
+
+class EventKey(BaseModel):
+    writer: str = Field(description="the service that signs with it (organizations, ratings …; audit-export: manifests)")
+    public_key: str = Field(description="Ed25519 public key, raw 32 bytes, base64url without padding")
+    created_at: str = Field(description="when it was generated (UTC)")
+    retired_at: str | None = Field(description="rotated: what it signed before stays valid")
+    revoked_at: str | None = Field(None, description="revoked (leaked): nothing it signed recorded later is valid")
+
+
+class EventKeyDocument(BaseModel):
+    """The published event keys (event-keys.json): what auditors verify signatures and exports with."""
+
+    keys: dict[str, EventKey] = Field(description="key id → key")
+
+
+@router.get("/event-keys", response_model=EventKeyDocument,
+            summary="事件签名公钥 / the public keys events and exports are signed with")
+async def event_keys(edge: ReadEdge, request: Request) -> Any:
+    return EventKeys.load(request.app.state.event_keys_path).document()

@@ -5,16 +5,17 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request
 
 from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
-from services.gateway.edge import Edge, ReadEdge, WriteEdge, written
+from services.gateway.edge import SEQ_HEADER, Edge, ReadEdge, WriteEdge, with_seq, written
 from services.gateway.problems import PROBLEM_RESPONSES, problems
 from services.ratings.commands import CloseRatingYear, DefineStarScheme, RecordScore, ReopenRatingYear, RevokeScore
 from services.ratings.replies import (Rating, RatingYearState, SchemeDefined, SchemeView, ScoreRecorded,
                                       ScoreRevocation, StarDistribution)
 from shared.catalog.ratings import RatedKind
+from shared.errors import DomainError
 
 SERVICE = "ratings"
 router = APIRouter(prefix="/api/v1/counties/{county}", tags=["ratings"], responses=PROBLEM_RESPONSES)
@@ -52,28 +53,38 @@ async def get_scheme(edge: ReadEdge, year: YearPath, rated_kind: RatedKind = "me
     return await edge.read(SERVICE, "get_scheme", {"year": year, "rated_kind": rated_kind, "township_id": township_id})
 
 
-async def _score(edge: Edge, body: Any, kind: str, rated_id: str, path_name: str, key: str | None) -> dict:
+async def _score(request: Request, edge: Edge, body: Any, kind: str, rated_id: str, path_name: str,
+                 key: str | None) -> dict:
+    """Concurrent scores of one caller share a record_scores request (services/gateway/coalesce.py)."""
     data = {**body.model_dump(exclude_unset=True), "rated_kind": kind, "rated_id": rated_id}
     origins = {"rated_id": f"path.{path_name}"}
     if data.get("idempotency_key") is None and key is not None:
         data["idempotency_key"] = key
         origins["idempotency_key"] = "header.Idempotency-Key"
-    return await edge.write(SERVICE, "record_score", bodies.command(RecordScore, data, origins))
+    command = bodies.command(RecordScore, data, origins)
+    try:
+        reply = await request.app.state.score_coalescer.record(edge.county, edge.actor, command, edge.correlation_id)
+    except DomainError as exc:
+        raise command.refusal(exc) from None
+    edge.tracker.note(edge.actor.sub, edge.county, reply.seq)
+    if reply.seq:
+        edge.response.headers[SEQ_HEADER] = str(reply.seq)
+    return with_seq(reply.data, reply.seq)
 
 
 @router.post("/members/{member_id}/scores", status_code=201, summary="党员积分（加分/扣分） / score a member",
              response_model=written(ScoreRecorded), responses=problems(404, 409))
-async def score_member(body: ScoreEntry, edge: WriteEdge, member_id: IdPath,
+async def score_member(request: Request, body: ScoreEntry, edge: WriteEdge, member_id: IdPath,
                        idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    return await _score(edge, body, "member", member_id, "member_id", idempotency_key)
+    return await _score(request, edge, body, "member", member_id, "member_id", idempotency_key)
 
 
 @router.post("/organizations/{organization_id}/scores", status_code=201,
              summary="党组织积分 / score an organization", response_model=written(ScoreRecorded),
              responses=problems(404, 409))
-async def score_organization(body: ScoreEntry, edge: WriteEdge, organization_id: IdPath,
+async def score_organization(request: Request, body: ScoreEntry, edge: WriteEdge, organization_id: IdPath,
                              idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    return await _score(edge, body, "organization", organization_id, "organization_id", idempotency_key)
+    return await _score(request, edge, body, "organization", organization_id, "organization_id", idempotency_key)
 
 
 @router.post("/scores/{score_id}/revocation", summary="撤销积分（留痕） / revoke a score with a reason",
