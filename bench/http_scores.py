@@ -24,8 +24,8 @@ from pathlib import Path
 import httpx
 import nats
 
-from common import (BENCH_SIGNING_KEY, CpuMeter, append_all, arguments, bench_token, command, emit, member_envelopes,
-                    peak_rss_mb, say, setup_organizations)
+from common import (BENCH_SIGNING_KEY, CpuMeter, append_all, arguments, bench_signers, bench_token, command, emit,
+                    member_envelopes, peak_rss_mb, say, setup_organizations)
 from ingest import COUNTY, MEMBERS, YEAR, count_scores, raw_publish, sample_envelope, score_data
 from shared.auth import Actor
 from shared.credentials import Keyring
@@ -140,7 +140,8 @@ async def main() -> None:
             await system.ready()
             say(f"dangjian start (services + gateway) in process {system.proc.pid}, {system.url}")
             c = await setup_organizations(nc, COUNTY, BRANCHES)
-            await append_all(EventStore(nc), COUNTY, member_envelopes(c, MEMBERS))
+            signer = bench_signers(data_dir / "credentials")["org"]  # the services' own writer key: signed as they sign
+            await append_all(EventStore(nc), COUNTY, member_envelopes(c, MEMBERS, signer=signer))
             await command(nc, COUNTY, "ratings", "define_scheme", {"year": YEAR, "name": "2026年党员星级管理",
                                                                   "preset": "532"})
             say(f"county set up ({MEMBERS} members); caught up in {await system.caught_up(nc):.1f}s")

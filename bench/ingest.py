@@ -26,8 +26,8 @@ import nats
 import orjson
 from sqlalchemy import func, select
 
-from common import (CpuMeter, County, ServicesProcess, append_all, arguments, command, emit, member_envelopes,
-                    peak_rss_mb, request, rss_mb, say, setup_organizations)
+from common import (CpuMeter, County, ServicesProcess, append_all, arguments, bench_signers, command, emit,
+                    member_envelopes, peak_rss_mb, request, rss_mb, say, setup_organizations)
 from services.ratings.scheme import PRESETS
 from services.ratings.projections.stars import StarsProjection
 from shared.auth import Actor
@@ -150,7 +150,8 @@ async def main() -> None:
             c = await setup_organizations(nc, COUNTY, BRANCHES)
             say(f"county {COUNTY}: township and {len(c.branches)} branches via commands")
             t = time.perf_counter()
-            seq = await append_all(store, COUNTY, member_envelopes(c, MEMBERS))
+            signer = bench_signers(data_dir / "credentials")["org"]  # the services' own writer key: signed as they sign
+            seq = await append_all(store, COUNTY, member_envelopes(c, MEMBERS, signer=signer))
             say(f"{MEMBERS} members appended in {time.perf_counter() - t:.1f}s (atomic batches), last seq {seq}")
             r = await command(nc, COUNTY, "ratings", "define_scheme", {"year": YEAR, "name": "2026年党员星级管理",
                                                                       "preset": "532"})

@@ -24,7 +24,7 @@ import nats
 import psutil
 import uvicorn
 
-from common import BENCH_SIGNING_KEY, append_all, emit, request, say
+from common import BENCH_SIGNING_KEY, append_all, bench_signers, emit, request, say
 from coverage import COUNTY, history
 from services.gateway.app import create_app
 from services.launcher import System
@@ -43,19 +43,43 @@ TIMING = """() => { const n = performance.getEntriesByType('navigation')[0];
           load: n.loadEventEnd / 1000}; }"""
 
 
-async def seed_ratings(nc, n: int) -> None:
+async def caught_up(system, seq: int, timeout: float = 900) -> None:
+    """Every projection of the county has applied `seq`, by the services' own health (a runner that is
+    replaced after a lease change under load would never report it)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        views = [p for svc in system.services for p in (await svc.health())["projections"] if p["county"] == COUNTY]
+        active = [p for p in views if p.get("role") == "active"]
+        # lag = messages the projection's consumer has not applied (its checkpoint only moves on its subjects)
+        if active and all(p.get("lag") == 0 and not p.get("error") for p in active) and await _at_least(system, seq):
+            return
+        await asyncio.sleep(1)
+    raise TimeoutError(f"projections did not reach {seq}: {views}")
+
+
+async def _at_least(system, seq: int) -> bool:
+    """The stream itself has `seq` (the consumers' lag counts only what the stream already holds)."""
+    return await system.services[0].store.last_seq(COUNTY) >= seq
+
+
+async def seed_ratings(nc, system, n: int) -> None:
     reply = await request(nc, COUNTY, "cmd", "ratings", "define_scheme",
                           {"year": YEAR, "name": f"{YEAR}年党员星级管理", "preset": "beihai-5"}, actor=ADMIN)
     assert reply["ok"], reply
+    await caught_up(system, reply["seq"])
     sem = asyncio.Semaphore(256)
     categories = ["lead_by_example", "tech_prosperity"]
 
     async def one(i: int) -> None:
         async with sem:
-            r = await request(nc, COUNTY, "cmd", "ratings", "record_score", {
-                "rated_kind": "member", "rated_id": f"m{i * 7 % 60000:06d}", "year": YEAR,
-                "category": categories[i % 2], "points": 6 + i % 5, "reason": "带头参与防汛抢险",
-                "occurred_on": f"{YEAR}-06-01", "idempotency_key": f"bench-{i}"}, actor=ADMIN)
+            for _ in range(20):  # a read model still catching up answers 503: try again
+                r = await request(nc, COUNTY, "cmd", "ratings", "record_score", {
+                    "rated_kind": "member", "rated_id": f"m{i * 7 % 60000:06d}", "year": YEAR,
+                    "category": categories[i % 2], "points": 6 + i % 5, "reason": "带头参与防汛抢险",
+                    "occurred_on": f"{YEAR}-06-01", "idempotency_key": f"bench-{i}"}, actor=ADMIN)
+                if r["ok"] or r["error"]["code"] != "read_model_lagging":
+                    break
+                await asyncio.sleep(1)
             assert r["ok"], r
     await asyncio.gather(*(one(i) for i in range(n)))
 
@@ -101,18 +125,18 @@ async def main() -> None:
         nc = await nats.connect(server.url)
         store = EventStore(nc)
         await store.add_county_stream(COUNTY)
-        log = history(args.scale)
+        log = history(args.scale, signer=bench_signers(tmp / "data" / "credentials")["org"])
         say(f"writing {len(log.items)} events of two years of history")
         last = await append_all(store, COUNTY, log.items)
         del log
-        settings = Settings(nats_url=server.url, data_dir=tmp / "data", jwt_signing_key=BENCH_SIGNING_KEY)
+        settings = Settings(nats_url=server.url, data_dir=tmp / "data", jwt_signing_key=BENCH_SIGNING_KEY,
+                            lease_ttl_s=120)  # a loaded machine must not lose a lease mid catch-up
         settings.keyring().ensure(signing=False)
         system = await System(settings).start(("organizations", "ratings"))
-        for svc in system.services:
-            for runner in list(svc.runners.values()):
-                await runner.wait_for(last, 600)
+        await caught_up(system, last)
         say("read-models caught up; recording scores")
-        await seed_ratings(nc, args.scores)
+        await seed_ratings(nc, system, args.scores)
+        say(f"{args.scores} scores recorded")
         reply = await request(nc, COUNTY, "cmd", "organizations", "create_account", {
             "login": "bench", "name": "基准", "role": "county_admin", "password": PASSWORD}, actor=ADMIN)
         assert reply["ok"], reply
@@ -142,7 +166,12 @@ async def main() -> None:
             pages = {"overview": f"/counties/{COUNTY}", "ratings": f"/counties/{COUNTY}/ratings?year={YEAR}",
                      "ratings_sorted": f"/counties/{COUNTY}/ratings?year={YEAR}&sort=-members_rated&page=3",
                      "branch": f"/counties/{COUNTY}/ratings/branches/o00007?year={YEAR}",
-                     "member_rating": f"/counties/{COUNTY}/members/m000007/rating?year={YEAR}"}
+                     "member_rating": f"/counties/{COUNTY}/members/m000007/rating?year={YEAR}",
+                     "coverage": f"/counties/{COUNTY}/coverage?dimension=industry",
+                     "enterprises": f"/counties/{COUNTY}/enterprises?status=operating&sort=-employees&page=2",
+                     "rectification": f"/counties/{COUNTY}/rectification?campaign=2025",
+                     "audit": f"/counties/{COUNTY}/audit?kind=member&id=m000007&as_of={YEAR}-06-30",
+                     "accounts": f"/counties/{COUNTY}/accounts"}
             timings = {"login": login_timing}
             raw, api = [], []
             for name, url in pages.items():

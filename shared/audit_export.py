@@ -6,6 +6,7 @@ sequence, the stream's signing start, the SHA-256 of the lines file — signed w
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ async def export_county(store: EventStore, county: str, path: Path, signer: Sign
     info = await store.js.stream_info(stream_name(county))
     digest, count, first, last = hashlib.sha256(), 0, None, None
     path = Path(path)
-    with path.open("wb") as f:
+    # the log names members and what they did: readable by its owner only (0600), like the credentials
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
         async for seq, subject, body in store.read_raw(county):
             line = b'{"seq":%d,"subject":%s,"envelope":%s}\n' % (seq, orjson.dumps(subject), body)
             f.write(line)

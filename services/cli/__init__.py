@@ -9,6 +9,7 @@ One module per command group; each registers its typer commands on the one app (
     log.py       verify, rebuild
     audit.py     audit verify | export | compare | keys | rotate-key
     audit_replay.py  audit rating | distribution | scores (as of a date, as known at a time)
+    membership.py  probation-due, mobile-figures, import-service-points
     security.py  revoke-tokens, credentials (and the first-run admin token of `start`)
     asyncapi.py  asyncapi
     accounts.py  create-admin
@@ -25,11 +26,12 @@ from services.cli import ratings
 from services.cli import log
 from services.cli import audit
 from services.cli import audit_replay
+from services.cli import membership
 from services.cli import security
 from services.cli import asyncapi
 from services.cli import accounts
 
-GROUPS = (system, imports, reports, ratings, log, audit, audit_replay, security, asyncapi, accounts)
+GROUPS = (system, imports, reports, ratings, log, audit, audit_replay, membership, security, asyncapi, accounts)
 
 __all__ = ["app", "main"]
 

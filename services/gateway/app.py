@@ -18,8 +18,8 @@ from services.gateway.client import ServiceClient
 from services.gateway.coalesce import ScoreCoalescer
 from services.gateway.edge import SeqTracker
 from services.gateway.middleware import EdgeMiddleware
-from services.gateway.routes import (accounts, audit, campaigns, coverage, development, enterprises, health,
-                                     organizations, ratings, scores, tokens)
+from services.gateway.routes import (accounts, audit, campaigns, centres, coverage, development, enterprises, health,
+                                     membership, organizations, posts, ratings, rooms, scores, tokens)
 from shared import bus
 from shared.auth import TokenVerifier
 from shared.revocations import RevocationList
@@ -68,8 +68,8 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     problems.install(app)
     app.openapi = problems.openapi_with_problems(app)
     app.add_middleware(EdgeMiddleware, max_body=MAX_BODY_BYTES)
-    for module in (accounts, organizations, campaigns, enterprises, coverage, ratings, scores, audit, health, tokens,
-                   development):
+    for module in (accounts, organizations, campaigns, enterprises, coverage, centres, posts, rooms, ratings, scores,
+                   audit, health, tokens, development, membership):
         app.include_router(module.router)
 
     app.include_router(pages.router)  # the workbench (server-rendered, cookie session)

@@ -40,9 +40,10 @@ class ServiceClient:
         self.timeout = timeout
 
     async def command(self, county: str, service: str, name: str, actor: Actor, data: dict[str, Any],
-                      correlation_id: str | None = None) -> Reply:
+                      correlation_id: str | None = None, timeout: float | None = None) -> Reply:
+        """`timeout`: longer than the default for a command carrying many entries (record_scores)."""
         body = self._body(actor, data, None, correlation_id)
-        return self._unwrap(await self._call(command_subject(county, service, name), body, self.timeout,
+        return self._unwrap(await self._call(command_subject(county, service, name), body, timeout or self.timeout,
                                              f"{service}.{name}", write=True))
 
     async def query(self, county: str, service: str, name: str, actor: Actor, data: dict[str, Any],

@@ -59,8 +59,10 @@ class ScoreCoalescer:
                                                   correlation_id=correlation_id)
                 _settle(batch[0][2], reply)
                 return
-            reply = await self._client().command(county, "ratings", "record_scores", actor,
-                                              {"scores": [data for data, _, _ in batch]}, correlation_id=correlation_id)
+            client = self._client()
+            reply = await client.command(county, "ratings", "record_scores", actor,
+                                         {"scores": [data for data, _, _ in batch]}, correlation_id=correlation_id,
+                                         timeout=client.timeout * 3)  # up to 500 entries: one atomic batch
             self.requests += 1
             self.entries += len(batch)
             for (_, _, future), result in zip(batch, reply.data["results"]):

@@ -73,10 +73,10 @@ class Edge:
     response: Response
     min_seq: int | None = None
 
-    async def write(self, service: str, name: str, data: dict[str, Any]) -> dict[str, Any]:
+    async def write(self, service: str, name: str, data: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         try:
             reply = await self.client.command(self.county, service, name, self.actor, data,
-                                              correlation_id=self.correlation_id)
+                                              correlation_id=self.correlation_id, timeout=timeout)
         except DomainError as exc:
             raise (data.refusal(exc) if isinstance(data, Command) else exc) from None
         self.tracker.note(self.actor.sub, self.county, reply.seq)

@@ -7,17 +7,29 @@ from services.organizations.accounts import handlers as accounts
 from services.organizations.audit import handlers as audit
 from services.organizations.campaigns import handlers as campaigns
 from services.organizations.campaigns.projections.campaigns import CampaignsProjection
+from services.organizations.centres import handlers as centres
+from services.organizations.centres.projections.centres import CentresProjection
 from services.organizations.development import handlers as development
 from services.organizations.development.projections.development import DevelopmentProjection
 from services.organizations.enterprises import handlers as enterprises
+from services.organizations.membership import handlers as membership
+from services.organizations.membership.projections.membership import MembershipProjection
+from services.organizations.mobile import handlers as mobile
+from services.organizations.mobile.projections.mobile import MobileProjection
 from services.organizations.enterprises.projections.coverage import CoverageProjection
 from services.organizations.lifecycle import handlers as lifecycle
+from services.organizations.posts import handlers as posts
+from services.organizations.posts.projections.posts import PostsProjection
 from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
+from services.organizations.rooms import handlers as rooms
+from services.organizations.rooms.projections.rooms import RoomsProjection
 from services.organizations.rules import handlers as rules
 
-CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, audit, development, accounts)
-PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, DevelopmentProjection)
+CONTEXTS = (registry, lifecycle, campaigns, enterprises, rules, audit, development, accounts, centres, posts, rooms,
+            membership, mobile)
+PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, ArchiveProjection, DevelopmentProjection,
+               CentresProjection, PostsProjection, RoomsProjection, MembershipProjection, MobileProjection)
 
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:

@@ -29,6 +29,13 @@ def check_may_manage_branch(actor: Actor, branch: Organization) -> None:
                       "乡镇操作员只能管理本乡镇党员 / a township operator manages only their township")
 
 
+def may_read(actor: Actor, organization: dict | None) -> bool:
+    """Rows held by an organization (an `organizations_by_id` entry) a reader may see (README: Read
+    rules): `Actor.sees` by the organization's township and id; unknown ownership is outside."""
+    return actor.sees(organization["township_id"] if organization else None,
+                      organization["organization_id"] if organization else None)
+
+
 def check_may_import_into(actor: Actor, branch: Organization) -> None:
     """An import registers members of the branches it names: each must be within the actor's scope."""
     if actor.role == "branch_secretary" and actor.branch != branch.id:

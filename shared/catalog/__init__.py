@@ -5,7 +5,7 @@ events into its directory), so it lives in shared/ while the rules that emit eve
 service's domain module.
 """
 from shared.catalog.base import CATALOG, DomainEvent, decode_event, event_class
-from shared.catalog import (accounts, campaigns, development, enterprises, lifecycle,  # noqa: F401  (registers)
-                            membership, organizations, ratings, rules)
+from shared.catalog import (accounts, campaigns, centres, development, enterprises, lifecycle,  # noqa: F401
+                            membership, mobile, organizations, posts, ratings, rooms, rules)  # (registers the event classes)
 
 __all__ = ["CATALOG", "DomainEvent", "decode_event", "event_class"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
+from pydantic import Field
+
 from shared.catalog.base import DomainEvent
 from shared.catalog.organizations import MembershipStatus
 
@@ -31,3 +33,4 @@ class MemberStandingChanged(DomainEvent, context="org", aggregate="member"):
     changed_on: date
     reason: str
     decided_by: str
+    branch_id: str | None = Field(None, description="the member's branch when it happened")

@@ -116,6 +116,12 @@ class DevelopmentRules(_Data):
         return self
 
 
+class MobileRules(_Data):
+    """流动党员: a member away this many months without transferring is registered as mobile."""
+
+    min_months_away: int = Field(6, ge=1, le=24, description="外出多少个月为流动党员 / months away")
+
+
 class RuleTable(_Data):
     effective_from: date = Field(date(2000, 1, 1), description="生效日期 / in force from this date")
     setting: tuple[SettingRule, ...] = Field(description="组织设置规则 / organization-setting rules")
@@ -128,6 +134,7 @@ class RuleTable(_Data):
     follow_up_months: int = Field(12, description="销号后跟踪期（月） / follow-up after delisting, months")
     development: DevelopmentRules = Field(DevelopmentRules(), description="发展党员与预备期 / member development "
                                                                           "and probation")
+    mobile: MobileRules = Field(MobileRules(), description="流动党员 / mobile members")
 
     def setting_rule(self, code: str) -> SettingRule:
         """A rule every adopted table has (checked on adoption); a table stored before that check that
@@ -155,9 +162,10 @@ class RulesAdopted(DomainEvent, context="org", aggregate="rules"):
     v2 (issue 8): the table names its qualifying units (符合组建条件). A v1 table had none: its coverage
     targets counted every in-scope unit, so it is read with a qualifying rule that says exactly that.
     v3 (issue 12): the table has development rules (发展党员); a v1/v2 table is read with the national
-    baseline written out, so its meaning does not follow later changes of the model's defaults."""
+    baseline written out, so its meaning does not follow later changes of the model's defaults.
+    v4 (issue 12): mobile members (months away); older tables are read with the baseline's 6 months."""
 
-    schema_version: ClassVar[int] = 3
+    schema_version: ClassVar[int] = 4
     table: RuleTable
 
     @staticmethod
@@ -167,6 +175,10 @@ class RulesAdopted(DomainEvent, context="org", aggregate="rules"):
     @staticmethod
     def upcast_v2_v3(data: dict[str, Any]) -> dict[str, Any]:
         return {**data, "table": {**data["table"], "development": dict(DEVELOPMENT_BEFORE_V3)}}
+
+    @staticmethod
+    def upcast_v3_v4(data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "table": {**data["table"], "mobile": {"min_months_away": 6}}}
 
 
 DEVELOPMENT_BEFORE_V3 = {  # the national baseline as it stood when v3 was introduced

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.organizations.enterprises.uscc import uscc_from_parts
+from services.organizations.rooms.domain import delegate_id_of, staff_id_of
 
 DIVISION = "450503"
 USCC_EAST, USCC_WEST, USCC_PROBE = (uscc_from_parts(DIVISION, f"{n:08d}") for n in (7001, 7002, 7003))
@@ -22,7 +23,9 @@ ORGANIZATIONS = {  # id: (name, township)
 MEMBERS = {"m-east-a": ("欧阳甲", "east-a"), "m-east-b": ("欧阳乙", "east-b"), "m-west-a": ("欧阳丙", "west-a")}
 # what only someone of township tw-east (branch east-a) may read
 EAST_A = ["east-a", "east-c", "东风镇甲村", "东风镇丙村", "m-east-a", "欧阳甲", "ent-east", "东风海产", USCC_EAST,
-          "2025.east-a", "app-east-a", "欧阳庚"]
+          "2025.east-a", "app-east-a", "欧阳庚",
+          # 党群服务中心, 设岗定责 (branch east-c), 党代表工作室 of tw-east: no branch holds a township's centre or room
+          "centre-east", "东风镇党群服务中心", "post-east", "m-east-c", "欧阳丑", "room-east", "东风镇党代表工作室", "欧阳辛"]
 EAST = ["tw-east", "东风镇", *EAST_A]
 EAST_B = ["east-b", "东风镇乙村", "m-east-b", "欧阳乙"]
 WEST = ["tw-west", "西岭镇", "west-a", "m-west-a", "欧阳丙", "ent-west", "西岭渔业", USCC_WEST]
@@ -39,6 +42,7 @@ def paths(fx: Fixture) -> dict[str, str]:
     """Path parameters by name: every one points at the canary."""
     return {"county": fx.county, "member_id": "m-east-a", "organization_id": "east-a", "enterprise_id": "ent-east",
             "case_id": "2025.east-a", "score_id": fx.score_id, "year": "2026", "applicant_id": "app-east-a",
+            "service_point_id": "sp-1", "centre_id": "centre-east", "post_id": "post-east", "room_id": "room-east",
             "login": PROBE_ACCOUNT}
 
 
@@ -46,7 +50,8 @@ def paths(fx: Fixture) -> dict[str, str]:
 QUERIES = {"township_id": "tw-east", "branch_id": "east-a", "organization_id": "east-a", "year": "2026",
            "as_of": "2026-06-30", "from_month": "2026-01-01", "to_month": "2026-03-01", "campaign": "2025",
            "rated_kind": "member", "limit": "100", "offset": "0", "status": "open", "reason": "secretary_unfit",
-           "known_at": "2030-01-01", "stage": "applicant", "within_days": "30"}
+           "known_at": "2030-01-01", "stage": "applicant", "within_days": "30",
+           "service_point_id": "sp-1", "destination": "广东省深圳市", "state": "mobile"}
 
 PROBE_ACCOUNT = "probe-east"  # an account of tw-east (accounts: docs/decisions/019)
 # sign-in, bearer tokens for a password, password change and sign-out act on the account the body's
@@ -59,6 +64,10 @@ ENTERPRISE_CSV = ("统一社会信用代码,单位名称,类型,乡镇,行业,�
 SCORE = {"year": 2026, "category": "lead_by_example", "points": 2, "reason": "带头参与防汛", "occurred_on": "2026-05-01",
          "idempotency_key": "probe-score"}
 SCORE_CSV = "对象编号,类别,分值,事由,发生日期,幂等键\nm-east-a,lead_by_example,2,带头参与防汛,2026-05-01,probe-sheet\n"
+CENTRE_FACILITIES = {"floor_area_m2": 420, "zones": ["日常办公区", "综合服务区", "活动区", "教育培训区"],
+                     "windows": ["党员服务", "综合业务", "帮办代办", "咨询投诉"], "signage": True, "night_visible": True}
+COMMITMENT = {"member_id": "m-east-c", "post_id": "post-east", "year": 2026, "items": ["每月入户宣传"],
+              "made_on": "2026-01-10", "published_at": "村务公开栏"}
 # request bodies of every write: ones the county admin could send (valid, aimed at the canary);
 # {"file": (name, text, type)} for uploads
 BODIES: dict[str, dict] = {
@@ -127,7 +136,50 @@ BODIES: dict[str, dict] = {
     "discontinue_development": {"decided_on": "2024-01-01", "decided_by": "支部委员会", "reason": "本人撤回"},
     "confirm_membership": {"branch_meeting_on": "2024-01-02", **APPROVAL},
     "extend_probation": {"branch_meeting_on": "2024-01-02", "months": 6, "reason": "继续考察", **APPROVAL},
+    # 党籍异动 and 流动党员 on m-east-a; the service point registry is the county's
+    "change_standing": {"change": "suspended", "changed_on": "2025-01-01", "reason": "停止党籍", "decided_by": "乡镇党委"},
+    "record_member_away": {"away_since": "2025-01-01", "destination": "广东省深圳市"},
+    "register_mobile_member": {"away_since": "2024-01-01", "destination": "广东省深圳市", "contact": "13700000000",
+                               "receiving_organization": "深圳市南山区粤海街道党工委", "registered_on": "2025-01-01"},
+    "record_member_return": {"returned_on": "2025-06-01"},
+    "register_service_point": {"service_point_id": "sp-probe", "name": "探针服务站", "location": "广东省广州市",
+                               "host": "广州商会", "contact": "13600000000", "opened_on": "2024-01-01"},
+    "close_service_point": {"closed_on": "2025-06-01", "reason": "撤并"},
+    "import_service_points": {"file": ("points.csv", "站点名称,所在地,依托单位,联系人,设立日期\n探针二站,浙江省杭州市,杭州商会,林芳,2024-01-01\n", CSV)},
     "cancel_probation": {"branch_meeting_on": "2024-01-02", "reason": "不具备党员条件", **APPROVAL},
+    **{  # 党群服务中心 (centre-east), 设岗定责 (post-east of east-c), 党代表工作室 (room-east)
+        "register_centre": {"name": "东风镇便民服务站", "kind": "站", "level": "乡镇", "township_id": "tw-east",
+                            "floor_area_m2": 320, "opened_on": "2025-01-01"},
+        "import_centres": {"file": ("centres.csv", "名称,层级,乡镇,面积,建成日期\n东风镇党员服务站,乡镇,东风镇,300,2025-02-01\n",
+                                    CSV)},
+        "adopt_centre_standards": {},  # filled from the standards in force
+        "update_centre_facilities": {**CENTRE_FACILITIES, "effective_on": "2025-06-01"},
+        "inspect_centre": {"inspected_on": "2025-07-01", "inspected_by": "区委组织部", "met": ["rules_displayed"]},
+        "plaque_centre": {"plaqued_on": "2025-07-10", "approved_by": "中共银海区委组织部"},
+        "plan_centre_upgrade": {"year": 2026, "kind": "优化", "items": ["亮化工程"], "due_on": "2026-09-30",
+                                "planned_on": "2026-01-10"},
+        "report_upgrade_progress": {"year": 2026, "percent": 50, "note": "施工中", "reported_on": "2026-03-01"},
+        "define_post": {"branch_id": "east-c", "name": "环境卫生岗", "category": "环境卫生", "duties": "村内环境卫生监督",
+                        "defined_on": "2026-01-05"},
+        "import_posts": {"file": ("posts.csv", "支部,岗位名称,岗位类别,岗位职责,设岗日期\n"
+                                               "东风镇丙村党支部,关爱帮扶岗,关爱老人,结对帮扶,2026-01-06\n", CSV)},
+        "assign_post": {"member_id": "m-east-c", "assigned_on": "2026-01-05"},
+        "release_post": {"member_id": "m-east-c", "released_on": "2026-02-01", "reason": "外出务工"},
+        "make_commitment": COMMITMENT,
+        "review_commitment": {"member_id": "m-east-c", "year": 2026, "reviewed_on": "2026-06-30",
+                              "reviewed_by": "支部党员大会", "grade": "良好"},
+        "establish_room": {"name": "东风镇第二党代表工作室", "township_id": "tw-east", "established_on": "2024-01-01"},
+        "import_rooms": {"file": ("rooms.csv", "工作室,乡镇,设立日期,姓名,身份,代表层级,进室日期,负责人\n"
+                                               "东风镇第三党代表工作室,东风镇,2024-01-01,欧阳壬,党代表,县,2024-01-01,是\n", CSV)},
+        "station_delegate": {"name": "欧阳壬", "congress_level": "县", "stationed_on": "2024-02-01"},
+        "withdraw_delegate": {"delegate_id": delegate_id_of("room-east", "欧阳壬"), "left_on": "2026-01-01",
+                              "reason": "任期届满"},
+        "appoint_room_head": {"delegate_id": delegate_id_of("room-east", "欧阳辛"), "appointed_on": "2024-03-01"},
+        "assign_liaison_staff": {"name": "欧阳癸", "assigned_on": "2024-02-01"},
+        "release_liaison_staff": {"staff_id": staff_id_of("room-east", "欧阳癸"), "released_on": "2025-01-01"},
+        "record_room_activity": {"activity_id": "act-probe", "kind": "接待", "held_on": "2026-03-01", "people": 5,
+                                 "delegate_ids": [delegate_id_of("room-east", "欧阳辛")], "topics": "医保缴费"},
+    },
     "revoke_in_county": {"sub": "nobody-probe"},
     "create_account": {"login": "probe-new", "name": "探针", "role": "auditor", "password": "Probe-2026!"},
     "disable_account": {"reason": "探针"},
@@ -182,6 +234,28 @@ async def build(http, county: str, platform: dict, admin: dict) -> Fixture:
     await ok("POST", f"{base}/applicants", {"applicant_id": "app-east-a", "name": "欧阳庚", "gender": "男",
                                             "birth_date": "1996-01-01", "branch_id": "east-c",
                                             "applied_on": "2020-01-01", "received_by": "欧阳甲"})
+    await ok("POST", f"{base}/mobile-service-points", {"service_point_id": "sp-1", "name": "银海区驻深圳流动党员服务站",
+                                                       "location": "广东省深圳市", "host": "深圳北海商会",
+                                                       "contact": "13800000000", "opened_on": "2024-01-01"})
     rules = await http.get(f"{base}/rules", headers=admin)
     fx.bodies["adopt_rules"] = {**rules.json()["in_force"], "effective_from": "2027-01-01"}
+    await positions(ok, base)
+    standards = await http.get(f"{base}/centre-standards", headers=admin)
+    fx.bodies["adopt_centre_standards"] = {**standards.json()["in_force"], "effective_from": "2027-01-01"}
     return fx
+
+
+async def positions(ok, base: str) -> None:
+    """A centre and a room of tw-east, a post of east-c with its member's commitment."""
+    await ok("POST", f"{base}/centres", {**CENTRE_FACILITIES, "centre_id": "centre-east", "name": "东风镇党群服务中心",
+                                         "level": "township", "township_id": "tw-east", "opened_on": "2025-01-01"})
+    await ok("POST", f"{base}/members", {"member_id": "m-east-c", "name": "欧阳丑", "gender": "男",
+                                         "joined_on": "2010-07-01", "membership_status": "正式党员", "branch_id": "east-c"})
+    await ok("POST", f"{base}/posts", {"post_id": "post-east", "branch_id": "east-c", "name": "政策宣传岗",
+                                       "category": "政策宣传", "duties": "入户宣讲", "defined_on": "2026-01-05"})
+    await ok("POST", f"{base}/posts/post-east/holders", BODIES["assign_post"])
+    await ok("POST", f"{base}/commitments", COMMITMENT)
+    await ok("POST", f"{base}/rooms", {"room_id": "room-east", "name": "东风镇党代表工作室", "township_id": "tw-east",
+                                       "established_on": "2024-01-01"})
+    await ok("POST", f"{base}/rooms/room-east/delegates", {"name": "欧阳辛", "congress_level": "县",
+                                                           "stationed_on": "2024-01-01"})

@@ -175,6 +175,16 @@ async def test_sign_in_lockout_overview_and_scope(browser, http, gateway, settin
         async with page.expect_download() as info:
             await page.click("#import-members a:has-text('模板')")
         assert (await info.value).suggested_filename.endswith(".xlsx")
+        # a score sheet: each row stands alone; the refused one is shown, the good one recorded
+        sheet_csv = ("对象编号,类别,分值,事由,发生日期\n"
+                     f"zxl,lead_by_example,2,带头参与义务植树,{date.today().year}-03-12\n"
+                     f"zxl,lead_by_example,0,无效分值,{date.today().year}-03-12\n")
+        await page.set_input_files("#import-scores input[type=file]", files=[
+            {"name": "scores.csv", "mimeType": "text/csv", "buffer": sheet_csv.encode()}])
+        await page.click("#import-scores button[type=submit]")
+        await page.wait_for_selector("#import-scores .download:not([hidden])")
+        assert "row 3" in await page.text_content("#import-scores .errors")
+        assert "1 行未导入" in await page.text_content("#import-scores .result")
 
         # accounts: the English validation message of a 41-character name is shown in Chinese, in place
         await page.goto(f"/counties/{code}/accounts")

@@ -128,6 +128,7 @@ async def test_export_verifies_offline_with_the_public_keys_and_names_an_edited_
     result = await asyncio.to_thread(run, "audit", "export", "--county", c.code, "--to", str(export),
                                      "--data-dir", str(tmp_path))
     assert result.exit_code == 0 and "manifest signed with audit-export-" in result.output, result.output
+    assert export.stat().st_mode & 0o077 == 0  # members' records: the owner's only
     auditor = tmp_path / "auditor"  # offline: only the published public keys, no NATS, no secrets
     auditor.mkdir()
     (auditor / "event-keys.json").write_text((settings.credentials_path / "event-keys.json").read_text())

@@ -87,7 +87,7 @@ def test_an_imported_probationary_member_has_the_rule_tables_probation_and_one_e
 
 def test_rule_table_v3_upcasts_a_stored_v2_table_and_checks_the_screening_reason():
     stored_v2 = RulesAdopted(table=NATIONAL_BASELINE).model_dump(mode="json")
-    del stored_v2["table"]["development"]
+    del stored_v2["table"]["development"], stored_v2["table"]["mobile"]
     table = decode_event("RulesAdopted", 2, stored_v2).table
     assert table.development == DevelopmentRules()
     unlisted = NATIONAL_BASELINE.model_copy(update={

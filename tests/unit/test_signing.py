@@ -84,3 +84,15 @@ def test_the_verifier_names_each_break_at_its_own_sequence(tmp_path):
     assert report.breaks[0].aggregate == "township/t1" and report.breaks[3].aggregate == "points/2026.member.zhang"
     clean = [(1, s_t1, orjson.dumps(t1)), (2, s_t1, orjson.dumps(t1b)), (3, s_t1, orjson.dumps(after))]
     assert verify_lines(lambda: iter(clean), COUNTY, keys, 1, 3).ok
+
+
+def test_what_this_process_signed_is_trusted_but_not_a_signer_claiming_another_key(tmp_path):
+    orgs, ratings, keys = keyring(tmp_path)
+    score = MemberScored(score_id="s1", member_id="zhang", year=2026, category="member_corps", points=1,
+                         reason="带头参加义务劳动", occurred_on=date(2026, 5, 1), idempotency_key="k1")
+    own = seal(COUNTY, "2026.member.zhang", score, Metadata("ratings"), None, signer=ratings)
+    assert keys.check(own, 1, 1) is None
+    impostor = Signer("ratings", orgs._key)
+    impostor.key_id = ratings.key_id
+    claimed = seal(COUNTY, "2026.member.zhang", score, Metadata("ratings"), None, signer=impostor)
+    assert "does not verify" in keys.check(claimed, 1, 1)

@@ -3,20 +3,24 @@ workbook, and the Excel templates to fill in. The upload goes to the same servic
 import; all or nothing, as there."""
 from __future__ import annotations
 
+import asyncio
 import base64
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from fastapi.responses import JSONResponse, Response
 
+from services.gateway import score_sheet
 from services.gateway.files import XLSX, content_disposition, upload_data
 from services.gateway.pages.i18n import chinese
 from services.gateway.pages.web import SignInNeeded, check_form, county_page, edge_for, render, to_login
 from services.gateway.pages.workbooks import TEMPLATES, error_workbook, template
+from services.gateway.routes.scores import import_scores
 from shared.errors import DomainError
 
 router = APIRouter()
-COMMANDS = {"members": "import_members", "enterprises": "import_enterprises"}
+COMMANDS = {"members": "import_members", "enterprises": "import_enterprises", "scores": "scores"}
+TEMPLATE_URLS = {"scores": "/api/v1/counties/{county}/scores/import/template"}  # the API's own template
 
 
 @router.get("/counties/{county}/imports")
@@ -25,7 +29,10 @@ async def imports(request: Request, county: str) -> Response:
         actor, denied = county_page(request, county)
     except SignInNeeded:
         return to_login(request)
-    return denied or render(request, "imports.html", actor=actor, county=county, kinds=list(COMMANDS))
+    templates = {k: TEMPLATE_URLS.get(k, "/counties/{county}/imports/templates/" + k + ".xlsx").format(county=county)
+                 for k in COMMANDS}
+    return denied or render(request, "imports.html", actor=actor, county=county, kinds=list(COMMANDS),
+                            templates=templates)
 
 
 @router.get("/counties/{county}/imports/templates/{kind}.xlsx")
@@ -59,6 +66,8 @@ async def run_import(request: Request, county: str, kind: str) -> Response:
     if not isinstance(upload, UploadFile):
         return JSONResponse({"ok": False, "detail": "请选择文件 / choose a file", "errors": []}, status_code=422)
     data = None
+    if kind == "scores":
+        return await _score_sheet(request, actor, county, upload)
     try:
         data = await upload_data(upload)
         reply = await edge_for(request, actor, county).write("organizations", COMMANDS[kind], data)
@@ -71,3 +80,22 @@ async def run_import(request: Request, county: str, kind: str) -> Response:
             body["workbook_b64"] = base64.b64encode(error_workbook(data["filename"], content, errors)).decode()
         return JSONResponse(body, status_code=exc.status)
     return JSONResponse({"ok": True, "imported": reply["imported"], "already_imported": reply["already_imported"]})
+
+
+async def _score_sheet(request: Request, actor, county: str, upload: UploadFile) -> Response:
+    """积分表: each row stands alone (the API's import); refused rows come back in place and in its result
+    workbook, the recorded ones stay recorded."""
+    try:
+        result = await import_scores(edge_for(request, actor, county), upload)
+    except DomainError as exc:
+        return JSONResponse({"ok": False, "detail": chinese(exc.detail), "errors": [
+            {"field": e.field, "message": chinese(e.message)} for e in exc.errors]}, status_code=exc.status)
+    refused = [r for r in result["rows"] if not r["ok"]]
+    body = {"ok": not refused, "imported": result["recorded"], "already_imported": result["replayed"],
+            "detail": f"{result['refused']} 行未导入，其余已导入 / {result['refused']} rows refused, the others recorded",
+            "errors": [{"field": f"row {r['row']}: {e['field']}", "message": chinese(e["message"])}
+                       for r in refused for e in (r["error"] or {}).get("errors", [])]}
+    if refused:
+        workbook = await asyncio.to_thread(score_sheet.result_workbook, result["rows"])
+        body["workbook_b64"] = base64.b64encode(workbook).decode()
+    return JSONResponse(body)

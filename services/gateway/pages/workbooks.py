@@ -18,7 +18,7 @@ TEMPLATES = {  # kind: (title, columns, example row)
     "enterprises": ("两新组织导入模板", ["统一社会信用代码", "单位名称", "类型", "乡镇", "行业", "从业人员", "正式党员", "登记日期"],
                     ["91450503MA5KQ0G16K", "北海市侨港海产品加工有限公司", "非公企业", "侨港镇", "制造业", "45", "3", "2025-01-15"]),
 }
-ROW = re.compile(r"^row (\d+)(?::\s*(.*))?$")
+ROW = re.compile(r"^(?:row |file\.row)(\d+)(?:(?::\s*|\.)(.*))?$")  # "row 3: joined_on", "file.row3.points"
 HEAD = Font(bold=True, color="FFFFFF")
 FILL = PatternFill("solid", fgColor="C8161D")
 

@@ -26,6 +26,7 @@ SERVICE = "ratings"
 PER_REQUEST = 1_000   # entries per record_scores request (one atomic batch in the service)
 IN_FLIGHT = 4         # record_scores requests of one batch at a time
 MAX_ENTRIES = 10_000
+BATCH_TIMEOUT_S = 60.0  # a request of 1,000 entries is one atomic batch of 1,000 events: slower than one score
 router = APIRouter(prefix="/api/v1/counties/{county}", tags=["ratings"], responses=PROBLEM_RESPONSES)
 
 
@@ -76,7 +77,8 @@ async def record_entries(edge: Any, entries: list[dict[str, Any]], field_prefix:
 
     async def chunk(start: int) -> dict:
         async with gate:
-            return await edge.write(SERVICE, "record_scores", {"scores": entries[start:start + PER_REQUEST]})
+            return await edge.write(SERVICE, "record_scores", {"scores": entries[start:start + PER_REQUEST]},
+                                    timeout=max(edge.client.timeout, BATCH_TIMEOUT_S))
 
     answers = await asyncio.gather(*(chunk(s) for s in range(0, len(entries), PER_REQUEST))) if entries else []
     results, seq = [], 0

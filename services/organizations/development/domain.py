@@ -170,7 +170,8 @@ class Applicant(Aggregate):
                                            branch_meeting_on=cmd.branch_meeting_on, approved_by=cmd.approved_by,
                                            approved_on=cmd.approved_on)
         standing = MemberStandingChanged(member_id=member.id, standing="cancelled", previous=member.standing,
-                                         changed_on=cmd.approved_on, reason=cmd.reason, decided_by=cmd.approved_by)
+                                         changed_on=cmd.approved_on, reason=cmd.reason, decided_by=cmd.approved_by,
+                                         branch_id=member.branch_id)
         return Decision(answer=_step(self.id, "cancelled")).add(self, [cancelled]).add(member, [standing])
 
 

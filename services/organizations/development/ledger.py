@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from shared.auth import Actor
 from shared.service import Context
 from services.organizations.development.projections.development import DevelopmentProjection
 from services.organizations.lifecycle.elections import add_months
 from services.organizations.registry.domain import MEMBER_HOLDING_TYPES
-from services.organizations.registry.queries import organizations_by_id
+from services.organizations.registry.queries import members_by_id, organizations_by_id
+from services.organizations.scope import may_read
 from services.organizations.rules.queries import rule_book
 
 STAGES = ("applicant", "activist", "candidate", "probationary")  # the open pipeline, in order
@@ -32,8 +32,18 @@ async def applicants(ctx: Context) -> tuple[list[dict], dict[str, dict]]:
     orgs = await organizations_by_id(ctx)
     book = await rule_book(ctx)
     rows = await asyncio.to_thread(_applicant_rows, ctx)
+    members = await members_by_id(ctx, [r["applicant_id"] for r in rows if r["stage"] == "probationary"])
     months = lambda day: book.in_force(day).development.probation_months  # noqa: E731
-    return [with_probation_end(r, months) for r in rows if visible(ctx.actor, orgs.get(r["branch_id"]))], orgs
+    return [with_probation_end(with_standing(r, members), months) for r in rows
+            if may_read(ctx.actor, orgs.get(r["branch_id"]))], orgs
+
+
+def with_standing(row: dict, members: dict[str, dict]) -> dict:
+    """A probationary member who died, left or was expelled is no longer on probation (党籍异动)."""
+    member = members.get(row["applicant_id"])
+    if row["stage"] == "probationary" and member is not None and member["standing"] != "active":
+        return {**row, "stage": member["standing"]}
+    return row
 
 
 async def last_candidates(ctx: Context, on: date) -> dict[str, date]:
@@ -55,11 +65,6 @@ def _applicant_rows(ctx: Context) -> list[dict]:
 
 
 # -- pure ----------------------------------------------------------------------------------------
-def visible(actor: Actor, org: dict | None) -> bool:
-    """Rows of a branch the reader may see (README: Read rules): `Actor.sees` by the branch's township."""
-    return actor.sees(org["township_id"] if org else None, org["organization_id"] if org else None)
-
-
 def with_probation_end(row: dict, probation_months: Callable[[date], int]) -> dict:
     """A probationary member registered without the pipeline: probation ends after the rule table's
     length in force on the joining date (until an extension records the end)."""

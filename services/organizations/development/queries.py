@@ -19,6 +19,7 @@ from services.organizations.contracts import TOKEN_PATTERN, NoParameters, Workbo
 from services.organizations.development import ledger
 from services.organizations.registry.queries import organizations_by_id
 from services.organizations.rules.queries import rules_in_force
+from services.organizations.scope import may_read
 
 Stage = Literal["applicant", "activist", "candidate", "probationary", "full", "cancelled", "discontinued"]
 
@@ -178,7 +179,7 @@ async def on_branches_without_candidates(ctx: Context, q: AsOfQuery) -> dict:
     on = q.as_of or today()
     table = await rules_in_force(ctx, on)
     rules = table.development
-    orgs = {k: o for k, o in (await organizations_by_id(ctx)).items() if ledger.visible(ctx.actor, o)}
+    orgs = {k: o for k, o in (await organizations_by_id(ctx)).items() if may_read(ctx.actor, o)}
     items = ledger.branches_without_candidates(orgs, await ledger.last_candidates(ctx, on), on, rules.no_candidate_years)
     reason = table.weak_reason(rules.screening_weak_reason)
     return ok({"as_of": on.isoformat(), "years": rules.no_candidate_years, "items": items,

@@ -191,6 +191,7 @@ class Member(Aggregate):
     def transfer(self, cmd: TransferMember, *, to_branch: Organization, today: date) -> list[DomainEvent]:
         if not self.exists:
             raise not_found("member_not_found", f"党员 {self.id} 不存在于本县 / member not found in this county")
+        check_member_in_good_standing(self)
         check_member_belongs_to_one_branch(self, to_branch)
         check_not_future(cmd.transferred_on, today, "transferred_on", "转接日期", "transfer date")
         assert self.affiliated_on is not None and self.branch_id is not None
@@ -250,6 +251,13 @@ def check_branch_holds_members(branch: Organization, field: str) -> None:
     if branch.status in ("dissolved", "merged"):
         raise invalid("branch_dissolved", field,
                       "该党组织已撤销或合并，不能接收党员 / the organization is dissolved or merged; it takes no members")
+
+
+def check_member_in_good_standing(member: Member) -> None:
+    """A deceased, departed, expelled or suspended member's relationship is not transferred."""
+    if member.standing != "active":
+        raise conflict("member_not_in_good_standing", f"该党员党籍状态为 {member.standing}，不能转接 / the member's "
+                                                      f"standing is {member.standing}: no transfer")
 
 
 def check_member_belongs_to_one_branch(member: Member, to_branch: Organization) -> None:

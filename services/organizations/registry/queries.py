@@ -254,6 +254,19 @@ async def organization_counts(ctx: Context, organization_id: str) -> tuple[int, 
     return await _read_current(ctx, count)
 
 
+async def members_by_id(ctx: Context, member_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Name, branch, full/probationary flag and standing of the given members (those that exist)."""
+    def load(ctx: Context) -> dict[str, dict[str, Any]]:
+        m, ids, rows = _p(ctx).members.c, sorted(set(member_ids)), []
+        with ctx.service.engine.connect() as conn:
+            for i in range(0, len(ids), 500):  # bounded IN lists
+                rows += conn.execute(_with_standing(ctx).where(m.county == ctx.county,
+                                                               m.member_id.in_(ids[i:i + 500]))).all()
+        return {r.member_id: {"name": r.name, "branch_id": r.branch_id, "membership_status": r.membership_status,
+                              "standing": r.standing} for r in rows}
+    return await _read(ctx, load) if member_ids else {}
+
+
 async def organizations_by_id(ctx: Context) -> dict[str, dict[str, Any]]:
     """The county's organizations (name, type, township, status, approval date) by id, for other contexts'
     figures and scope checks (what a query has waited for: the caller's own writes)."""

@@ -1,0 +1,1 @@
+"""The organizations.centres read-model: the centre registry and the upgrade plans."""

@@ -1,0 +1,1 @@
+"""The organizations.posts read-model: posts, holders, commitments and reviews."""

@@ -1,0 +1,1 @@
+"""The organizations.rooms read-model: rooms, the people in them, their receptions and visits."""
