@@ -23,7 +23,6 @@ import socket
 import time
 from typing import Any, TypeVar
 
-import nats
 import structlog
 from faststream.nats import NatsBroker
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -244,7 +243,7 @@ class Service:
             return failed(DomainError("unauthenticated", f"身份令牌无效 / invalid token: {exc}", 401))
         except MalformedEvent as exc:  # e.g. a rebuild stopped at an event it cannot decode
             return failed(DomainError("poisoned_event", f"事件无法解码 / {exc}", 409))
-        except (LogUnavailable, nats.errors.TimeoutError):  # the client retries: the command may be in the log
+        except (LogUnavailable, TimeoutError):  # (nats' too) the client retries: the command may be in the log
             return failed(DomainError("log_unavailable", "事件日志暂不可用，请用同一幂等键重试 / the county's event log "
                                       "did not answer (a cluster election); retry with the same idempotency key", 503))
         except CountyNotFound:
