@@ -27,7 +27,6 @@ from shared.credentials import COMPONENTS, VERIFY_KEY, Keyring, new_signing_key_
 from shared.natsconf import authorization_block
 from shared.natsserver import EmbeddedNats
 from shared.settings import Settings
-from tests.compose_local import cluster  # noqa: F401 - session fixture: docker-compose.yml as local processes
 
 POSTGRES_URL = os.environ.get("DANGJIAN_TEST_POSTGRES_URL")
 TEST_SIGNING_KEY = new_signing_key_pem()

@@ -25,6 +25,7 @@ from shared.natsserver import nats_server_binary
 from shared.settings import Settings
 from tests.cluster_support import has, headers, operator, roles_of, samples, wait_for
 from tests.compose_local import ROOT, LocalCompose, compose, mounts_of
+from tests.compose_local import cluster  # noqa: F401 - fixture: docker-compose.yml as local processes
 from tests.conftest import new_county
 
 APPS = (*SERVICE_NAMES, "gateway", "provisioner")

@@ -13,6 +13,7 @@ from services.ratings.projections.stars import StarsProjection
 from shared.auth import Actor
 from tests.cluster_support import (headers, operator, projections_of, read_model, rebuild, score_until_acked,
                                    stored_scores, wait_for)
+from tests.compose_local import cluster  # noqa: F401 - fixture: docker-compose.yml as local processes
 from tests.conftest import POSTGRES_URL, new_county
 
 MEMBERS = 12
