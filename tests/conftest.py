@@ -12,6 +12,7 @@ component may not do, connect with `await connect_as(nats_server, credentials, "
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import threading
@@ -173,6 +174,14 @@ PLATFORM = Actor(sub="platform-admin", role="platform_admin")
 @pytest.fixture
 def caller(nc) -> Caller:
     return Caller(nc, PLATFORM)
+
+
+def cli_json(stdout: str):
+    """The JSON document a CLI command printed. CliRunner captures the process's stdout, so a log line of
+    the in-process test system may land beside it: the document is the first line that opens one."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith(("{", "[")))
+    return json.JSONDecoder().raw_decode("\n".join(lines[start:]).lstrip())[0]
 
 
 def cli_env(settings: Settings) -> dict[str, str]:

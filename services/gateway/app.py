@@ -45,7 +45,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
         if client is not None:
             yield
             return
-        nc = await bus.connect(settings, "gateway", nats_url)
+        nc = app.state.nc = await bus.connect(settings, "gateway", nats_url)
         app.state.client = ServiceClient(nc, settings.request_timeout_s)
         await app.state.revocations.start(nc.jetstream())
         try:
@@ -62,6 +62,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     app.state.verifier = TokenVerifier(settings.verify_key(), settings.max_token_ttl)  # public key only
     app.state.revocations = RevocationList()
     app.state.client = client
+    app.state.nc = None
     app.state.event_keys_path = settings.credentials_path  # event-keys.json: public, served to auditors
     app.state.seq_tracker = SeqTracker()
     app.state.score_coalescer = ScoreCoalescer(lambda: app.state.client)

@@ -24,7 +24,7 @@ from shared.messaging import COUNTY_ADDED
 from shared.signing import EventKeys
 from shared.verify import verify_county
 from shared.auth import Actor
-from tests.conftest import PLATFORM, Caller, cli_env
+from tests.conftest import PLATFORM, Caller, cli_env, cli_json
 from tests.fixtures import legacy_log
 from tests.integration.scenario import expect_ok, snapshot
 
@@ -147,7 +147,7 @@ async def test_the_cli_replays_as_an_auditor(system, settings, tmp_path, legacy)
                                      "--known-at", "2026-01-15")
     assert result.exit_code == 0 and "2 stars" in result.output and "(later)" in result.output, result.output
     result = await asyncio.to_thread(run, "scores", "--member", MEMBER, "--year", "2025", "--json")
-    assert result.exit_code == 0 and json.loads(result.stdout)["total"] >= 4, result.output
+    assert result.exit_code == 0 and cli_json(result.stdout)["total"] >= 4, result.output
     result = await asyncio.to_thread(run, "distribution", "--as-of", "2025-12-31", "--known-at", "2026-01-15")
     assert result.exit_code == 0 and "members 1 rated {'2': 1}" in result.output, result.output
     result = await asyncio.to_thread(run, "rating", "--member", MEMBER, "--known-at", "yesterday")

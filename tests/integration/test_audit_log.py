@@ -25,7 +25,7 @@ from shared.eventstore import EventStore, county_subjects, stream_name
 from shared.natsserver import EmbeddedNats
 from shared.signing import SIGNED_FROM, EventKeys, Signer
 from shared.verify import verify_county
-from tests.conftest import cli_env, new_county
+from tests.conftest import cli_env, cli_json, new_county
 from tests.integration.scenario import expect_ok, make_county
 from tests.integration.test_read_models_contract import register_unit
 from tests.integration.test_rebuild import score
@@ -145,7 +145,7 @@ async def test_export_verifies_offline_with_the_public_keys_and_names_an_edited_
     export.write_bytes(b"".join(lines))
     result = run(*offline, "--json")
     assert result.exit_code == 1
-    report = json.loads(result.stdout)
+    report = cli_json(result.stdout)
     assert [(b["seq"], b["kind"]) for b in report["breaks"]] == [(seq, "altered"), (None, "manifest")], report
     assert report["breaks"][0]["aggregate"] == f"points/2026.member.{c.members[0]}"
 
