@@ -20,6 +20,7 @@ from shared.natsserver import BrokerLost, EmbeddedNats
 from shared.provisioning import Provisioner
 from shared.service import Service
 from shared.settings import Settings
+from shared.status import StatusServer
 
 log = structlog.get_logger(__name__)
 SERVICE_NAMES = ("organizations", "ratings", "notifications")
@@ -51,7 +52,7 @@ class System:
         """`provision`: run the provisioner here (it needs the operator credential)."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         if self.settings.nats_url:
-            self.nats_url = self.settings.nats_url
+            self.nats_url = self.settings.nats_address
         else:
             keyring = self.settings.keyring().ensure(COMPONENTS)  # first start: every credential, 0600
             self.embedded = EmbeddedNats(self.settings.data_dir / "nats", port=self.settings.nats_port,
@@ -94,28 +95,34 @@ async def run_all(settings: Settings, on_ready: Callable[[System, str], Awaitabl
     from services.gateway.app import create_app
     from shared import logs
 
-    logs.configure(settings.log_level)  # no locals in tracebacks: they may hold tokens or seeds
+    logs.configure(settings.log_level, settings.log_format)  # no locals in tracebacks: they may hold tokens or seeds
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):  # stop cleanly: never leave the embedded nats-server behind
         loop.add_signal_handler(sig, stop.set)
     system = await System(settings).start(services, provision)
     broker_lost = system.supervisor or asyncio.create_task(asyncio.Event().wait())
+    status = StatusServer(settings.metrics_host, settings.metrics_port) if settings.metrics_port else None
     try:
         url = f"http://{settings.http_host}:{settings.http_port}"
         if not gateway:
+            await _open_status(status, system, None)
             if on_ready:
                 await _maybe_await(on_ready(system, ""))
             await asyncio.wait([broker_lost, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
             return
         app = create_app(settings, system.nats_url)
+        # log_config=None: uvicorn's lines go through our renderer (shared/logs.py); the gateway's own
+        # middleware writes the access log, with the correlation id
         config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning",
-                                lifespan="on")
+                                log_config=None, access_log=False, lifespan="on")
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # ours above
         serve = asyncio.create_task(server.serve())
         while not server.started and not serve.done():
             await asyncio.sleep(0.05)
+        if server.started:
+            await _open_status(status, system, app)
         if on_ready and server.started:
             await _maybe_await(on_ready(system, url))
         await asyncio.wait([serve, broker_lost, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
@@ -128,7 +135,22 @@ async def run_all(settings: Settings, on_ready: Callable[[System, str], Awaitabl
                 async with asyncio.timeout(5):
                     await system.stop()
             raise SystemExit(EXIT_BROKER_LOST)
+        if status:
+            await status.stop()
         await system.stop()
+
+
+async def _open_status(status: StatusServer | None, system: System, app) -> None:
+    """The status port opens once everything in this process has started: healthy means ready."""
+    if status is None:
+        return
+    for svc in system.services:
+        status.watch(svc.name, svc.nc)
+    if system.provisioner:
+        status.watch("provisioner", system.provisioner.nc)
+    if app is not None:
+        status.checks["gateway"] = lambda: bool(app.state.nc and app.state.nc.is_connected)
+    await status.start()
 
 
 async def _maybe_await(value) -> None:

@@ -18,10 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from shared.envelope import Metadata
 
-Role = Literal["platform_admin", "county_admin", "township_operator", "branch_secretary", "auditor"]
+Role = Literal["platform_admin", "province_admin", "county_admin", "township_operator", "branch_secretary", "auditor"]
 ALGORITHMS = ["EdDSA"]
 COUNTY_DEPARTMENT = frozenset({"county_admin", "platform_admin"})  # 县委组织部 (and the province above it)
-COUNTY_WIDE_READERS = COUNTY_DEPARTMENT | {"auditor"}
+COUNTY_WIDE_READERS = COUNTY_DEPARTMENT | {"auditor", "province_admin"}  # province: rollups only (in_county)
+PROVINCE_READERS = frozenset({"platform_admin", "province_admin"})
 ISSUER = "dangjian"
 MAX_TTL = timedelta(days=30)      # default bound of a token's lifetime (Settings.jwt_max_ttl_hours)
 CLOCK_SKEW_S = 2  # seconds of clock difference tolerated between the minting and the verifying host
@@ -36,6 +37,8 @@ class Actor(BaseModel):
     county: str | None = Field(None, pattern=r"^[1-9]\d{5}$")
     township: str | None = None
     branch: str | None = None
+    scope_prefix: str | None = Field(None, pattern=r"^[1-9]\d{1,5}$",
+                                     description="province_admin: the counties whose division code starts with it")
     _token: str | None = PrivateAttr(None)       # the verified bearer token (forwarded to services)
     _issued_at: float | None = PrivateAttr(None)
     _expires_at: float | None = PrivateAttr(None)
@@ -53,7 +56,13 @@ class Actor(BaseModel):
         return self.role != "auditor"
 
     def in_county(self, county: str) -> bool:
+        """County endpoints: a province_admin has none (it reads rollups, README: Provincial rollups)."""
         return self.role == "platform_admin" or self.county == county
+
+    def covers(self, county: str) -> bool:
+        """Rollups: a platform admin every county, a province admin those under its division-code prefix."""
+        return self.role == "platform_admin" or (
+            self.role == "province_admin" and self.scope_prefix is not None and county.startswith(self.scope_prefix))
 
     @property
     def sees_whole_county(self) -> bool:
@@ -161,3 +170,5 @@ def check_scope(actor: Actor, role_required: bool = True) -> None:
         raise InvalidToken("township_operator needs a township")
     if actor.role == "branch_secretary" and not actor.branch:
         raise InvalidToken("branch_secretary needs a branch")
+    if actor.role == "province_admin" and (not actor.scope_prefix or actor.county):
+        raise InvalidToken("province_admin needs a scope_prefix (division-code prefix, e.g. 45) and no county")

@@ -14,7 +14,7 @@ import nats
 import structlog
 
 from shared.natsconf import inbox_prefix
-from shared.settings import Settings
+from shared.settings import Settings, nats_servers
 
 log = structlog.get_logger(__name__)
 RECONNECT_WAIT_S = 0.5
@@ -56,11 +56,12 @@ async def _error_cb(exc: Exception) -> None:
     log.warning("nats.error", error=str(exc) or type(exc).__name__)
 
 
-async def connect(settings: Settings, component: str, url: str, reconnect: bool = True, **kw: Any):
+async def connect(settings: Settings, component: str, url: str | list[str], reconnect: bool = True, **kw: Any):
     """Connected as `component`; raises MissingCredential when its seed file is absent. The first
     connection is tried for ~30 s (a refused credential must not retry silently for ever), after that
     a lost connection is re-established for ever."""
     opts = {"error_cb": _error_cb, **options(settings, component, reconnect), **kw}
+    url = nats_servers(url)  # one server or a cluster's several: nats-py takes a list
     if reconnect and opts.get("max_reconnect_attempts") == -1:
         opts["max_reconnect_attempts"] = FIRST_CONNECT_ATTEMPTS
         nc = await nats.connect(url, **opts)

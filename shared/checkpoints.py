@@ -32,11 +32,12 @@ def locked_checkpoint(conn: Connection, projection: str, county: str) -> int:
 
 
 def write_checkpoint(conn: Connection, projection: str, county: str, seq: int,
-                     error_seq: int | None = None, error: str | None = None) -> None:
-    """Inside the caller's transaction, the one that commits the rows up to `seq`."""
+                     error_seq: int | None = None, error: str | None = None, schema_version: int = 1) -> None:
+    """Inside the caller's transaction, the one that commits the rows up to `seq` (written by tables of
+    `schema_version`)."""
     upsert(conn, projection_checkpoint, [{"projection": projection, "county": county, "seq": seq,
-                                         "error_seq": error_seq, "error": error,
-                                         "updated_at": datetime.now(UTC)}], ["projection", "county"])
+                                         "error_seq": error_seq, "error": error, "updated_at": datetime.now(UTC),
+                                         "schema_version": schema_version}], ["projection", "county"])
 
 
 def delete_checkpoint(conn: Connection, projection: str) -> None:

@@ -12,7 +12,8 @@ from datetime import date, datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Column, Date, DateTime, Engine, Integer, MetaData, String, Table, Text, create_engine, event
+from sqlalchemy import (Column, Date, DateTime, Engine, Integer, MetaData, String, Table, Text, create_engine, event,
+                        inspect)
 from sqlalchemy.engine import Connection
 
 checkpoint_metadata = MetaData()
@@ -25,7 +26,30 @@ projection_checkpoint = Table(
     Column("error_seq", Integer),
     Column("error", Text),
     Column("updated_at", DateTime(timezone=True)),
+    Column("schema_version", Integer),  # of the projection's tables the rows were written with
 )
+_checked: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def ensure_checkpoint_table(engine: Engine) -> None:
+    """The checkpoint table, with the `schema_version` column a database from before it lacks (added
+    once, nullable: an old row is version 1)."""
+    if engine in _checked:
+        return
+    checkpoint_metadata.create_all(engine)
+
+    def has_column() -> bool:
+        with engine.connect() as conn:
+            return "schema_version" in {c["name"] for c in inspect(conn).get_columns("projection_checkpoint")}
+
+    if not has_column():
+        try:  # another instance may be adding it at the same moment
+            with engine.begin() as conn:
+                conn.exec_driver_sql("ALTER TABLE projection_checkpoint ADD COLUMN schema_version INTEGER")
+        except Exception:
+            if not has_column():
+                raise
+    _checked.add(engine)
 
 
 def make_engine(url: str) -> Engine:

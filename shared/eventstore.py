@@ -19,13 +19,15 @@ from nats.aio.client import Client as NATS
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import APIError, BadRequestError, NotFoundError
 
+from shared.appendfailures import (WRONG_LAST_SEQUENCE, ConcurrencyConflict, CountyNotFound,  # noqa: F401 - re-exported
+                                   LogUnavailable, missing_or_unavailable)
 from shared.envelope import decode_checked, iso
 from shared.groupcommit import GroupCommit
 from shared.ids import COUNTY_CODE, PLATFORM, new_id
+from shared.metrics import GROUP_COMMIT_BATCH
 from shared.signing import SIGNED_FROM
 
 STREAM_PREFIX = "PB_"
-WRONG_LAST_SEQUENCE = 10071
 DIRECT_BATCH = 1000
 ATOMIC_MAX = 1000  # JetStream limit of one atomic batch
 
@@ -36,14 +38,6 @@ def stream_name(county: str) -> str:
 
 def county_subjects(county: str) -> str:
     return f"pb.{county}.evt.>"
-
-
-class ConcurrencyConflict(Exception):
-    """Another writer appended to the aggregate since we loaded it: reload and decide again."""
-
-
-class CountyNotFound(LookupError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +56,10 @@ class Durability:
 
 class EventStore:
     def __init__(self, nc: NATS, durability: Durability = Durability(),
-                 provisioner: Callable[[NATS, str], Awaitable[bool]] | None = None):
+                 provisioner: Callable[[NATS, str], Awaitable[bool]] | None = None, name: str = ""):
         """`provisioner`: how a service without stream management rights gets a county's stream
         created (shared/provisioning.py); None = create it here (operator credential)."""
-        self.nc = nc
+        self.nc, self.name = nc, name  # name: the writing service (a metrics label)
         self.provisioner = provisioner
         self.js = nc.jetstream()
         self.durability = durability
@@ -136,7 +130,7 @@ class EventStore:
             group = self._groups[county] = GroupCommit(
                 ATOMIC_MAX, lambda items: self.append_atomic(county, items),
                 lambda subj, env, expected: self._publish_one(county, subj, env, expected),
-                refused=(ConcurrencyConflict, APIError))
+                refused=(ConcurrencyConflict, APIError), on_batch=GROUP_COMMIT_BATCH.labels(self.name or "-").observe)
         return [await group.append(subject, envelopes[0], expected_seq)]
 
     def group_commit_figures(self) -> dict[str, dict]:
@@ -148,12 +142,15 @@ class EventStore:
         try:
             ack = await self.js.publish(subject, orjson.dumps(env), headers=headers, stream=stream_name(county))
         except BadRequestError as exc:
-            if exc.err_code == WRONG_LAST_SEQUENCE:
+            if exc.err_code in WRONG_LAST_SEQUENCE:
                 raise ConcurrencyConflict(subject) from None
             raise
         except nats.errors.NoRespondersError:
-            raise CountyNotFound(county) from None
+            raise await self._absent(county) from None
         return Appended(env["event_id"], ack.seq, env["hash"])
+
+    async def _absent(self, county: str) -> Exception:  # appended to before: it exists (shared/appendfailures.py)
+        return await missing_or_unavailable(county, county in self._groups, self.has_county)
 
     async def _publish_batch(self, county: str, subject: str, envs: list[dict], expected: int) -> list[Appended]:
         return await self.append_atomic(county, [(subject, env, expected if i == 0 else None)
@@ -180,11 +177,11 @@ class EventStore:
             try:
                 reply = await self.nc.request(subject, body, headers=headers, timeout=self.js._timeout)
             except nats.errors.NoRespondersError:
-                raise CountyNotFound(county) from None
+                raise await self._absent(county) from None
             ack = orjson.loads(reply.data)
             if "error" in ack:
                 err = ack["error"]
-                if err.get("err_code") == WRONG_LAST_SEQUENCE:
+                if err.get("err_code") in WRONG_LAST_SEQUENCE:
                     raise ConcurrencyConflict(subject)
                 raise APIError(code=err.get("code"), err_code=err.get("err_code"), description=err.get("description"))
         first_seq = ack["seq"] - last + 1
@@ -272,8 +269,8 @@ class EventStore:
                         return got, None  # nothing (more) on this subject
                     if status == "204":
                         break  # end of batch
-                    if status == "503":
-                        raise CountyNotFound(county)
+                    if status == "503":  # no stream, or (a cluster) none of its servers answering right now
+                        raise await self._absent(county)
                     raise APIError(description=f"direct get on {subject}: status {status}")
                 got.append((int(msg.headers["Nats-Sequence"]), msg.headers["Nats-Subject"], msg.data))
         pending = int(msg.headers.get("Nats-Num-Pending", "0"))

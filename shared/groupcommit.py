@@ -34,8 +34,9 @@ class GroupCommit:
     def __init__(self, max_batch: int,
                  publish_batch: Callable[[list[tuple[str, dict, int | None]]], Awaitable[list]],
                  publish_single: Callable[[str, dict, int], Awaitable[Any]],
-                 refused: tuple[type[BaseException], ...]):
+                 refused: tuple[type[BaseException], ...], on_batch: Callable[[int], Any] | None = None):
         self.max_batch = max_batch
+        self._on_batch = on_batch  # told each batch's size (the metrics histogram)
         self._refused = refused  # a batch refused with one of these stored nothing
         self._publish_batch = publish_batch
         self._publish_single = publish_single
@@ -61,6 +62,8 @@ class GroupCommit:
             batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
             self.batches += 1
             self.events += len(batch)
+            if self._on_batch:
+                self._on_batch(len(batch))
             started = time.perf_counter()
             try:
                 await self._flush(batch)

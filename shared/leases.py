@@ -13,7 +13,10 @@ import asyncio
 import contextlib
 
 from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
+from nats.js.errors import (BadRequestError, BucketNotFoundError, KeyDeletedError, KeyNotFoundError,
+                            KeyWrongLastSequenceError, NotFoundError)
+
+from shared.appendfailures import WRONG_LAST_SEQUENCE
 
 BUCKET = "dangjian_projection_leases"
 
@@ -51,16 +54,29 @@ class Leases:
         revision = self.held.get(key)
         try:
             if revision is None:
-                self.held[key] = await self.kv.create(key, self.holder.encode())
+                self.held[key] = await self._create(key)
             else:
                 self.held[key] = await self.kv.update(key, self.holder.encode(), last=revision)
             return True
-        except (KeyWrongLastSequenceError, KeyNotFoundError):
-            # KeyNotFoundError: nats-py's create() re-reads a key it found taken, to tell a deleted one
-            # from a held one; when the holder's lease expires or is released in between, that read
-            # finds nothing and raises — the key was someone else's this round: try again next round
+        except Exception as exc:
+            if not _taken(exc):
+                raise
             self.held.pop(key, None)
             return False
+
+    async def _create(self, key: str) -> int:
+        """kv.create, also for a clustered bucket: its "wrong last sequence" (10164) is not the error nats-py
+        maps to "exists", so a lease released with a delete marker would otherwise look held until the TTL."""
+        try:
+            return await self.kv.update(key, self.holder.encode(), last=0)
+        except Exception as exc:
+            if not _taken(exc):
+                raise
+        try:
+            await self.kv.get(key)  # a live value: someone holds it
+        except KeyDeletedError as deleted:  # released (or purged): take it over the marker
+            return await self.kv.update(key, self.holder.encode(), last=deleted.entry.revision)
+        raise KeyWrongLastSequenceError
 
     async def holder_of(self, key: str) -> str | None:
         with contextlib.suppress(Exception):
@@ -73,3 +89,11 @@ class Leases:
         if revision is not None:
             with contextlib.suppress(Exception):
                 await self.kv.delete(key, last=revision)
+
+
+def _taken(exc: Exception) -> bool:
+    """The refusals that mean another instance wrote the key first (or it vanished meanwhile: retried next round)."""
+    if isinstance(exc, (KeyWrongLastSequenceError, KeyNotFoundError)):
+        return True
+    return isinstance(exc, BadRequestError) and exc.err_code in WRONG_LAST_SEQUENCE
+

@@ -18,6 +18,9 @@ from shared.revocations import BUCKET as REVOCATIONS
 from shared.signing import WRITES
 PROVISION_COUNTY = "pb.platform.provision.county"   # organizations → the provisioner (operator credential)
 COUNTY_ADDED = "pb.platform.county_added"
+# the largest message: a 10 MB import travels base64 (13.4 MB) in a JSON request with its token.
+# nats-server warns above 8 MB and refuses above 64 MB (deploy/nats.conf says the same)
+MAX_PAYLOAD = "16MB"
 
 
 def inbox_prefix(component: str) -> str:
@@ -86,13 +89,12 @@ def authorization_block(public_keys: dict[str, str]) -> str:
     return "authorization {\n  users = " + json.dumps(users, indent=2).replace("\n", "\n  ") + "\n}\n"
 
 
-def cluster_config(public_keys: dict[str, str], route_password: str, nodes: tuple[str, ...] = ("nats-1", "nats-2", "nats-3"),
-                   route_port: int = 6222) -> str:
-    """The nats-server configuration of the clustered topology (docker-compose.yml mounts it as a
-    secret): client authorization as above, and routes that need a password of their own, so no
-    unknown server can join the cluster. `--name`, `-js` and `-sd` come from the command line."""
+def cluster_auth_config(public_keys: dict[str, str], route_password: str,
+                        nodes: tuple[str, ...] = ("nats-1", "nats-2", "nats-3"), route_port: int = 6222) -> str:
+    """The secret half of a cluster node's configuration (`nats-auth.conf`, which the committed
+    deploy/nats.conf includes; docker-compose.yml mounts it as a secret): client authorization as
+    above, and routes that need a password of their own, so no unknown server can join the cluster."""
     routes = ", ".join(json.dumps(f"nats-route://route:{route_password}@{node}:{route_port}") for node in nodes)
-    return ("max_payload: 8MB\n"
-            f"cluster {{\n  name: dangjian\n  listen: 0.0.0.0:{route_port}\n"
+    return (f"cluster {{\n  name: dangjian\n  listen: 0.0.0.0:{route_port}\n"
             f"  authorization {{ user: route, password: {json.dumps(route_password)} }}\n"
             f"  routes: [{routes}]\n}}\n" + authorization_block(public_keys))

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import structlog
 
+from shared.natsconf import MAX_PAYLOAD
+
 log = structlog.get_logger(__name__)
 
 
@@ -70,7 +72,7 @@ class EmbeddedNats:
         store = (self.data_dir / "jetstream").resolve()
         lines = [
             "listen: 127.0.0.1:%d" % self.port,
-            "max_payload: 8MB",
+            f"max_payload: {MAX_PAYLOAD}",
             "jetstream {",
             f'  store_dir: "{store}"',
             "  sync_interval: always" if self.sync_always else "",

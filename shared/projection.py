@@ -17,7 +17,7 @@ from sqlalchemy import Engine, MetaData, Table
 from sqlalchemy.engine import Connection
 
 from shared.checkpoints import delete_checkpoint
-from shared.db import checkpoint_metadata
+from shared.db import ensure_checkpoint_table
 from shared.envelope import StoredEvent
 
 
@@ -40,9 +40,14 @@ class RebuildFold(Protocol):
 class Projection:
     """Subclasses set `name`, build their tables in `define_tables`, and fold in `apply`.
 
-    Table names get `suffix` appended so a rebuild can fill fresh tables beside the live ones."""
+    Table names get `suffix` appended so a rebuild can fill fresh tables beside the live ones.
+    `schema_version`: raise it whenever the tables' columns change. Version N > 1 has tables of its own
+    (`<table>_vN`), its own checkpoints (`<name>.vN`) and leases, so it is built beside the old version —
+    which instances still running the old code keep serving — and where a county had an older version,
+    the new one is made by a rebuild and swapped in before it serves (shared/hosting.py; decision 020)."""
 
     name: ClassVar[str]
+    schema_version: ClassVar[int] = 1
     handles: ClassVar[frozenset[str]]  # event types it folds; every other type is skipped
     # subjects (after "pb.<county>.evt.") its consumer receives: the server leaves the rest out
     subjects: ClassVar[tuple[str, ...]] = (">",)
@@ -54,11 +59,18 @@ class Projection:
         self.define_tables()
 
     def table(self, base: str, *columns: Any) -> Table:
-        return Table(base + self.suffix, self.metadata, *columns)
+        version = "" if self.schema_version == 1 else f"_v{self.schema_version}"
+        return Table(base + version + self.suffix, self.metadata, *columns)
+
+    @classmethod
+    def versioned_name(cls, version: int | None = None) -> str:
+        """The name of the projection's checkpoints and leases at a schema version (this one by default)."""
+        version = cls.schema_version if version is None else version
+        return cls.name if version == 1 else f"{cls.name}.v{version}"
 
     @property
     def checkpoint_name(self) -> str:
-        return self.name + self.suffix
+        return self.versioned_name() + self.suffix
 
     def define_tables(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -77,11 +89,11 @@ class Projection:
         return BatchFold(self, conn, county)
 
     def create_tables(self, engine: Engine) -> None:
-        checkpoint_metadata.create_all(engine)
+        ensure_checkpoint_table(engine)
         self.metadata.create_all(engine)
 
     def drop_tables(self, engine: Engine) -> None:
-        checkpoint_metadata.create_all(engine)
+        ensure_checkpoint_table(engine)
         self.metadata.drop_all(engine)
         with engine.begin() as conn:
             delete_checkpoint(conn, self.checkpoint_name)

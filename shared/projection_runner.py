@@ -215,7 +215,7 @@ class ProjectionRunner:
                 if events:
                     self.projection.apply(conn, self.county, events)
                 write_checkpoint(conn, self.projection.checkpoint_name, self.county, max(last_seq, persisted),
-                                  *(failure or (None, None)))
+                                 *(failure or (None, None)), schema_version=self.projection.schema_version)
             self._persisted_at = now
             self.projection.after_commit(self.county, events)
         if last_seq > self.checkpoint:

@@ -20,20 +20,22 @@ from shared.envelope import MalformedEvent
 from shared.eventstore import EventStore, stream_name
 from shared.freshdb import FreshStore
 from shared.projection import Projection
+from shared.progress import Progress
 from shared.projection_runner import ProjectionRunner
 from shared.replay import FOLD_BATCH, replay
 
 
 async def rebuild_county(nc: NATS, engine: Engine, projection_cls: type[Projection], county: str,
                          live: ProjectionRunner | None = None, timeout: float = 3600.0,
-                         replay_batch: int = FOLD_BATCH, authenticator: Any = None) -> dict[str, Any]:
+                         replay_batch: int = FOLD_BATCH, authenticator: Any = None,
+                         progress: Progress | None = None) -> dict[str, Any]:
     """Rebuild one county's rows of a projection from sequence 1 into fresh tables (shared/freshdb.py),
     then swap them in: the live rows and checkpoint are replaced in one transaction.
 
     The bulk of the log is replayed through the projection's rebuild fold (shared/replay.py); what
     was appended meanwhile is folded by an ordinary runner on the fresh tables. The live runner (if
     given) keeps serving until then; it is paused only for the final catch-up and the swap, and
-    resumes even if the rebuild fails."""
+    resumes even if the rebuild fails. `progress` follows the replay, then the catch-up and swap."""
     store = EventStore(nc)
     fresh = projection_cls(suffix="__rebuild")
     place = FreshStore(engine, f"{projection_cls.name}.{county}")
@@ -45,7 +47,10 @@ async def rebuild_county(nc: NATS, engine: Engine, projection_cls: type[Projecti
                                   authenticator=authenticator)
         started = time.perf_counter()
         await replay(nc, place.engine, fresh, county, await store.last_seq(county),
-                     consumer=f"{runner.durable}_replay", batch=replay_batch, authenticator=authenticator)
+                     consumer=f"{runner.durable}_replay", batch=replay_batch, authenticator=authenticator,
+                     progress=progress.update if progress else None)
+        if progress:
+            progress.phase = "catch-up and swap"
         await runner.start()  # from the replayed checkpoint on
         try:
             await _catch_up(runner, await store.last_seq(county), timeout)
@@ -98,7 +103,7 @@ def swap_rows(engine: Engine, place: FreshStore, fresh: Projection, live: Projec
                 conn.execute(table.insert().from_select([c.name for c in table.columns],
                                                         select(*[source.c[c.name] for c in table.columns])
                                                         .where(source.c.county == county)))
-        write_checkpoint(conn, live.checkpoint_name, county, seq)
+        write_checkpoint(conn, live.checkpoint_name, county, seq, schema_version=live.schema_version)
 
 
 def _only_rows_of(conn: Connection, table: Table, county: str) -> bool:

@@ -78,7 +78,8 @@ class _Decoder:
 
 
 async def replay(nc: NATS, engine: Engine, projection: Projection, county: str, last: int, consumer: str,
-                 batch: int = FOLD_BATCH, authenticator: Any = None) -> int:
+                 batch: int = FOLD_BATCH, authenticator: Any = None,
+                 progress: Callable[[int, int], None] | None = None) -> int:
     """Fold the county's log from sequence 1 up to `last` into the projection's (fresh, empty) tables
     through its rebuild fold; returns the checkpoint written with the last transaction, `last` (every
     matching event up to it is folded). The event loop keeps receiving while one worker thread decodes and
@@ -96,6 +97,8 @@ async def replay(nc: NATS, engine: Engine, projection: Projection, county: str, 
         fold = projection.rebuild_fold(conn, county)
         while last and (msgs := await source.take(batch)):
             writes = await asyncio.to_thread(fold.fold, decoder.events(msgs))
+            if progress:  # stream sequences folded of `last` (events of other subjects are skipped by the server)
+                progress(msgs[-1][0], last)
             if writing is not None:
                 await writing  # one batch written at a time, in order
             writing = asyncio.ensure_future(asyncio.to_thread(_write, conn, writes))
@@ -108,7 +111,8 @@ async def replay(nc: NATS, engine: Engine, projection: Projection, county: str, 
         def finish() -> None:
             with conn.begin():
                 fold.finish()
-                write_checkpoint(conn, projection.checkpoint_name, county, checkpoint)
+                write_checkpoint(conn, projection.checkpoint_name, county, checkpoint,
+                                 schema_version=projection.schema_version)
 
         await asyncio.to_thread(finish)
         return checkpoint

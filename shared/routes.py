@@ -84,6 +84,7 @@ class Route:
     payload: type[BaseModel] | None  # the handler's second parameter, if it has one
     reply: Any                      # the data of a successful answer (a Pydantic model), if declared
     public: bool = False            # answered without a token, only on the platform subject
+    province: bool = False          # a rollup: for tokens covering the county (Actor.covers), not of it
 
     @property
     def request_model(self) -> type[BaseModel]:
@@ -107,9 +108,10 @@ class Routes:
         `public`: answered without a token, and only as `pb.platform.cmd.<service>.<name>` (sign-in)."""
         return self._route("cmd", name, reply, public)
 
-    def query(self, name: str, reply: Any = None) -> Callable[[Handler], Handler]:
-        """Answer `pb.<county>.qry.<service>.<name>`."""
-        return self._route("qry", name, reply)
+    def query(self, name: str, reply: Any = None, province: bool = False) -> Callable[[Handler], Handler]:
+        """Answer `pb.<county>.qry.<service>.<name>`; `province`: a rollup, answered to a token that covers
+        the county (a province or platform admin; `pb.platform.qry…` for what spans counties)."""
+        return self._route("qry", name, reply, province=province)
 
     def reaction(self, subjects: str) -> Callable[[Reaction], Reaction]:
         """Every instance sees every event on `pb.<county>.evt.<subjects>` as it is stored (core NATS,
@@ -119,9 +121,10 @@ class Routes:
             return fn
         return register
 
-    def add(self, kind: str, name: str, fn: Handler, reply: Any = None, public: bool = False) -> None:
+    def add(self, kind: str, name: str, fn: Handler, reply: Any = None, public: bool = False,
+            province: bool = False) -> None:
         """The same as the decorators, for a handler map written out as a table."""
-        self._route(kind, name, reply, public)(fn)
+        self._route(kind, name, reply, public, province)(fn)
 
     def include(self, *others: "Routes") -> "Routes":
         """Adds the routes and reactions of other modules' Routes of the same service; returns self."""
@@ -135,13 +138,14 @@ class Routes:
             self.writes += tuple(w for w in other.writes if w not in self.writes)
         return self
 
-    def _route(self, kind: str, name: str, reply: Any, public: bool = False) -> Callable[[Handler], Handler]:
+    def _route(self, kind: str, name: str, reply: Any, public: bool = False,
+               province: bool = False) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self._check_new(kind, name)
             payload = payload_model(fn)
             if public and payload is None:
                 raise TypeError(f"{fn.__qualname__}: a public route needs a typed payload")
-            self.routes.append(Route(kind, name, fn, payload, reply, public))
+            self.routes.append(Route(kind, name, fn, payload, reply, public, province))
             return fn
         return register
 

@@ -15,6 +15,7 @@ pydantic ValidationError becomes an error reply, never an unhandled exception. T
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -29,19 +30,20 @@ from sqlalchemy import Engine
 
 from shared import bus
 from shared.aggregate import Repository
-from shared.auth import ANONYMOUS, InvalidToken, TokenVerifier
+from shared.auth import ANONYMOUS, PROVINCE_READERS, InvalidToken, TokenVerifier
 from shared.db import make_engine
 from shared.envelope import MalformedEvent
 from shared.errors import DomainError, FieldError, forbidden
-from shared.eventstore import CountyNotFound, Durability, EventStore
+from shared.eventstore import CountyNotFound, Durability, EventStore, LogUnavailable
 from shared.hosting import ProjectionHost
 from shared.ids import PLATFORM, new_id
+from shared.metrics import REQUEST_SECONDS, REQUESTS, nats_middleware, record_projections
 from shared.messaging import COUNTY_ADDED, Reply, encode, failed, health_subject, ok, validation_error
 from shared.projection import Projection
 from shared.projection_runner import ProjectionRunner
 from shared.provisioning import request_county_stream
 from shared.routes import Context, Reaction, Route, Routes
-from shared.settings import Settings
+from shared.settings import Settings, nats_servers
 from shared.signing import Signer
 
 __all__ = ["Context", "Routes", "Service"]
@@ -81,6 +83,7 @@ class Service:
         self.engine: Engine | None = None
         self.settings: Settings | None = None
         self.verifier: TokenVerifier | None = None
+        self._metrics_task: asyncio.Task | None = None
 
     @property
     def subjects(self) -> list[str]:
@@ -114,7 +117,8 @@ class Service:
         self.workers = settings.handler_concurrency
         self.verifier = TokenVerifier(settings.verify_key(), settings.max_token_ttl)
         self.nc = await bus.connect(settings, settings.nats_user or self.name, nats_url)
-        self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas), provisioner=request_county_stream)
+        self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas), provisioner=request_county_stream,
+                                name=self.name)
         signer = Signer.load(settings.credentials_path, self.name) if self._writes else None
         self.repo = Repository(self.store, retries=settings.command_retries, signer=signer)
         self.engine = make_engine(settings.database_url_for(self.name))
@@ -133,7 +137,19 @@ class Service:
         self.host.keep_leases()
         for county in await self.store.list_counties():
             await self.attach_county(county)
+        if settings.metrics_port:
+            self._metrics_task = asyncio.create_task(self._refresh_projection_metrics(), name=f"metrics:{self.name}")
         log.info("service.started", service=self.name, subjects=len(self.routes))
+
+    async def _refresh_projection_metrics(self, every_s: float = 5.0) -> None:
+        """Position, lag, error and role of each (projection, county) into the gauges (lag needs the
+        stream's figures, so they are refreshed here rather than on each batch)."""
+        while True:
+            try:
+                record_projections(self.name, await self.host.health())
+            except Exception as exc:  # NATS briefly unavailable: the next round
+                log.warning("metrics.refresh_failed", service=self.name, error=str(exc))
+            await asyncio.sleep(every_s)
 
     def build_broker(self, nats_url: str) -> NatsBroker:
         """The FastStream broker with every command and query subscribed (also what the AsyncAPI
@@ -141,7 +157,10 @@ class Service:
         # apply_types=False: handler annotations document payloads (AsyncAPI), but FastStream neither
         # validates nor injects: dispatch validates each request once and answers a refusal as a reply
         credentials = bus.broker_options(self.settings, self.settings.nats_user or self.name) if self.settings else {}
-        self.broker = NatsBroker(nats_url, logger=None, graceful_timeout=5, apply_types=False, **credentials)
+        # handler metrics (FastStream's Prometheus middleware) where a status port serves them
+        metered = nats_middleware(self.name) if self.settings and self.settings.metrics_port else ()
+        self.broker = NatsBroker(nats_servers(nats_url), logger=None, graceful_timeout=5, apply_types=False,
+                                 middlewares=metered, **credentials)
         if self.settings is None or self.settings.serve_requests:
             for route in self.routes:
                 self._subscribe(route)
@@ -187,6 +206,19 @@ class Service:
                               description=f"the answer to {subject}, sent to the request's reply subject")
 
     async def dispatch(self, county: str, body: Any, route: Route) -> dict:
+        """Answers one request; its outcome (ok or the error code) and time go to the metrics, and the
+        caller's correlation id onto every log line written meanwhile."""
+        cid = body.get("correlation_id") if isinstance(body, dict) else None
+        begun = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(correlation_id=cid, county=county):
+            reply = await self._answer(county, body, route)
+        answered = reply if isinstance(reply, dict) else {}
+        outcome = "ok" if answered.get("ok") else str((answered.get("error") or {}).get("code", "error"))
+        REQUESTS.labels(self.name, route.kind, route.name, outcome).inc()
+        REQUEST_SECONDS.labels(self.name, route.kind, route.name).observe(time.perf_counter() - begun)
+        return reply
+
+    async def _answer(self, county: str, body: Any, route: Route) -> dict:
         fn = route.fn
         try:
             if isinstance(body, dict) and route.payload is None:
@@ -198,7 +230,8 @@ class Service:
                 ctx = Context(county, ANONYMOUS, body["data"], None, req.correlation_id, self)
                 return await fn(ctx, req.data)
             actor = self.verifier.actor(req.token)  # the actor is the one the caller's token names
-            if not actor.in_county(county):
+            if not (actor.covers(county) or county == PLATFORM and actor.role in PROVINCE_READERS
+                    if route.province else actor.in_county(county)):
                 raise forbidden(f"无权访问县 {county} / token is not valid for county {county}")
             if route.payload is None:
                 ctx = Context(county, actor, req.data, req.min_seq, req.correlation_id, self)
@@ -213,6 +246,9 @@ class Service:
             return failed(DomainError("unauthenticated", f"身份令牌无效 / invalid token: {exc}", 401))
         except MalformedEvent as exc:  # e.g. a rebuild stopped at an event it cannot decode
             return failed(DomainError("poisoned_event", f"事件无法解码 / {exc}", 409))
+        except (LogUnavailable, TimeoutError):  # (nats' too) the client retries: the command may be in the log
+            return failed(DomainError("log_unavailable", "事件日志暂不可用，请用同一幂等键重试 / the county's event log "
+                                      "did not answer (a cluster election); retry with the same idempotency key", 503))
         except CountyNotFound:
             return failed(DomainError("county_not_found", f"县 {county} 未开通 / county {county} is not set up", 404))
         except Exception:  # a bug: logged with its traceback, answered as 500 without internals
@@ -220,6 +256,8 @@ class Service:
             return failed(DomainError("internal_error", "内部错误，已记录 / internal error (logged)", 500))
 
     async def stop(self) -> None:
+        if self._metrics_task:
+            self._metrics_task.cancel()
         await self.host.close()
         if self.broker:
             with contextlib.suppress(Exception):
@@ -237,7 +275,8 @@ class Service:
         projections = await self.host.health()
         healthy = all("error" not in p for p in projections)
         appends = self.store.group_commit_figures() if self.store else {}
-        return {"service": self.name, "status": "ok" if healthy else "degraded", "projections": projections,
+        return {"service": self.name, "instance": self.instance, "status": "ok" if healthy else "degraded",
+                "projections": projections,
                 "group_commit": appends, "checked_at": time.time()}
 
     async def _on_health(self, msg) -> None:

@@ -1,18 +1,40 @@
 """Settings from DANGJIAN_* environment variables (documented in README.md, "Configuration")."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+NATS_SCHEMES = ("nats://", "tls://", "ws://", "wss://")
+
+
+def nats_servers(value: str | list[str] | tuple[str, ...]) -> list[str]:
+    """One or several NATS URLs: a list, a JSON list, or a string separated by commas or spaces
+    (`nats://nats-1:4222,nats://nats-2:4222`). nats-py wants a list: a comma-joined string makes it
+    fail with "invalid connect url option"."""
+    if isinstance(value, str):
+        text = value.strip()
+        items = json.loads(text) if text.startswith("[") else text.replace(",", " ").split()
+    else:
+        items = list(value)
+    urls = [str(u).strip() for u in items if str(u).strip()]
+    bad = [u for u in urls if not u.startswith(NATS_SCHEMES)]
+    if bad:
+        raise ValueError(f"not a NATS URL (nats://host:port): {', '.join(bad)}")
+    return urls
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DANGJIAN_", extra="ignore")
 
-    nats_url: str | None = Field(None, description="External NATS server; unset = start an embedded nats-server")
+    nats_url: Annotated[list[str] | None, NoDecode] = Field(
+        None, description="External NATS server(s): one URL or several (a cluster), comma-separated or a JSON list; "
+                          "unset = start an embedded nats-server")
     data_dir: Path = Field(Path("var"), description="JetStream store, SQLite read-models, generated secret")
     database_url: str | None = Field(None, repr=False, description="SQLAlchemy URL for read-models; unset = SQLite per service")
     http_host: str = "127.0.0.1"
@@ -33,9 +55,31 @@ class Settings(BaseSettings):
     serve_requests: bool = Field(True, description="Answer this service's commands and queries (false: a projections-only instance)")
     run_projections: bool = Field(True, description="Run read-model projections when this instance holds their lease (false: a commands-and-queries-only instance)")
     lease_ttl_s: float = Field(10.0, ge=1.0, description="A projection lease nobody renews expires after this; a standby instance then takes over")
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="lowest level logged (DEBUG, INFO, WARNING, ERROR)")
+    log_format: Literal["console", "json"] = Field(
+        "console", description="console: readable lines (development); json: one JSON object per line (production)")
+    metrics_host: str = Field("127.0.0.1", description="address of this process's status port (/metrics, /healthz)")
+    metrics_port: int = Field(0, ge=0, le=65535, description="status port of this process (/metrics for Prometheus, /healthz for a container healthcheck); 0 = none")
     webhook_allow_private_hosts: bool = Field(False, description="Let webhook and robot URLs reach loopback/private addresses (tests, an intranet relay); refused by default against SSRF")
     sse_ping_s: float = Field(15.0, gt=0, le=300, description="Seconds between SSE heartbeat comments on the live notification feed")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value):
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("nats_url", mode="before")
+    @classmethod
+    def _several_urls(cls, value):
+        if value is None or value == "":
+            return None
+        return nats_servers(value) or None
+
+    @property
+    def nats_address(self) -> str | None:
+        """The servers as one display string (runtime.json, logs); connect with nats_servers()."""
+        return ",".join(self.nats_url) if self.nats_url else None
 
     def database_url_for(self, service: str) -> str:
         if self.database_url:

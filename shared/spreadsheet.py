@@ -217,3 +217,12 @@ def lookup(known: Mapping[str, str], zh: str, en: str) -> Callable[[Any], str]:
             raise CellError(f"本县没有{zh}“{cell}” / no {en} '{cell}' in this county")
         return known[cell]
     return parse
+
+
+_NOT_IN_A_CELL = re.compile(r"[\000-\010\013\014\016-\037]")  # openpyxl's ILLEGAL_CHARACTERS_RE
+
+
+def cells(values: Iterable[Any]) -> list[Any]:
+    """A row for a workbook we write: a control character a cell cannot hold (stored in a name typed with
+    one, say) becomes U+FFFD, so an export never fails on text the log accepted."""
+    return [_NOT_IN_A_CELL.sub("\ufffd", v) if isinstance(v, str) else v for v in values]

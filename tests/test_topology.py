@@ -1,54 +1,80 @@
-"""docker-compose.yml describes the multi-machine topology; no Docker engine runs in CI, so the file
-is parsed and checked against what the code expects, and each service is started as its own local
-process the way the compose file starts its container."""
+"""docker-compose.yml as an operator reads it, and the same topology started for real: no Docker engine
+runs here, so tests/compose_local.py starts each service as a local process with exactly the command and
+environment its container gets (three nats-server nodes with routes and JetStream, the provisioner, two
+instances each of organizations and ratings, notifications and the gateway, against PostgreSQL)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import httpx
 import orjson
-import yaml
+import pytest
 
+from services.gateway.files import MAX_IMPORT_BYTES
+from services.launcher import SERVICE_NAMES
 from shared.auth import Actor
 from shared.credentials import COMPONENTS
-from shared.messaging import health_of_every_instance, health_subject
-from services.launcher import SERVICE_NAMES
-from tests.conftest import new_county, token_for
+from shared.natsconf import MAX_PAYLOAD
+from shared.natsserver import nats_server_binary
+from shared.settings import Settings
+from tests.cluster_support import has, headers, operator, roles_of, samples, wait_for
+from tests.compose_local import ROOT, LocalCompose, compose, mounts_of
+from tests.compose_local import cluster  # noqa: F401 - fixture: docker-compose.yml as local processes
+from tests.conftest import new_county
 
-ROOT = Path(__file__).resolve().parents[1]
+APPS = (*SERVICE_NAMES, "gateway", "provisioner")
 
 
-def compose() -> dict:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+def megabytes(size: str) -> int:
+    return int(size.removesuffix("MB")) * 1024 * 1024
 
 
-def test_compose_has_a_three_node_cluster_postgres_and_every_service():
-    services = compose()["services"]
-    assert {"nats-1", "nats-2", "nats-3", "postgres", "gateway", "provisioner", *SERVICE_NAMES} <= set(services)
+def test_compose_is_a_cluster_that_can_start():
+    doc = compose()
+    services = doc["services"]
+    assert {"nats-1", "nats-2", "nats-3", "postgres", *APPS} <= set(services)
+    server_version = subprocess.run([nats_server_binary(), "--version"], capture_output=True, text=True).stdout
     for i in (1, 2, 3):
-        cmd = services[f"nats-{i}"]["command"]
-        assert "-js" in cmd and cmd[cmd.index("-c") + 1] == "/run/secrets/nats-server.conf"  # cluster + auth
-        assert cmd[cmd.index("--name") + 1] == f"nats-{i}"
-    for name in (*SERVICE_NAMES, "gateway", "provisioner"):
+        node = services[f"nats-{i}"]
+        image_version = node["image"].split(":")[1].split("-")[0]
+        assert f"v{image_version}" in server_version  # the server the tests run (atomic batches need >= 2.12)
+        assert node["command"] == ["--config", "/etc/nats/nats.conf", "--name", f"nats-{i}"]
+        assert "healthz" in " ".join(node["healthcheck"]["test"])
+    conf = (ROOT / "deploy" / "nats.conf").read_text()
+    assert "sync_interval: always" in conf and "store_dir: /data" in conf and "include nats-auth.conf" in conf
+    assert f"max_payload: {MAX_PAYLOAD}" in conf
+    largest_request = len(base64.b64encode(b"x" * MAX_IMPORT_BYTES)) + 64 * 1024  # + token and JSON
+    assert megabytes(MAX_PAYLOAD) >= largest_request
+    for name in APPS:
         svc = services[name]
         assert svc["command"] == ["start", "--only", name]
+        assert svc["healthcheck"]["test"][0] == "CMD"
+        waits_for = svc["depends_on"]
+        assert all(w["condition"] == "service_healthy" for w in waits_for.values())
+        assert {"nats-1", "nats-2", "nats-3"} <= set(waits_for)
+        if name != "provisioner":
+            assert {"postgres", "provisioner"} <= set(waits_for)
         env = svc["environment"]
-        assert env["DANGJIAN_STREAM_REPLICAS"] == "3"
-        assert env["DANGJIAN_DATABASE_URL"].startswith("postgresql+psycopg://")
-        assert ":" not in env["DANGJIAN_DATABASE_URL"].split("//")[1].split("@")[0]  # no password in the file
-        assert env["DANGJIAN_NATS_URL"].count("nats://") == 3
+        settings = Settings(**{k.removeprefix("DANGJIAN_").lower(): v for k, v in env.items()
+                               if k.startswith("DANGJIAN_")})  # parsed as the processes parse it
+        assert settings.nats_url == [f"nats://nats-{i}:4222" for i in (1, 2, 3)]
+        assert settings.stream_replicas == 3 and settings.metrics_port == 9464
+        assert urlsplit(settings.database_url).password is None  # the password is a mounted secret
+    assert services["gateway"]["ports"] == ["8000:8000"]
     assert services["gateway"]["environment"]["DANGJIAN_HTTP_HOST"] == "0.0.0.0"
-    assert services["ratings"]["deploy"]["replicas"] >= 2  # safe: projection leases (next test)
+    assert services["ratings"]["deploy"]["replicas"] >= 2 and services["organizations"]["deploy"]["replicas"] >= 2
+    assert "PASSWORD:" not in (ROOT / "docker-compose.yml").read_text().replace("PASSWORD_FILE:", "")
 
 
 def test_compose_mounts_each_container_only_its_own_credential():
     doc = compose()
-    services = doc["services"]
-    mounted = {name: {(m["target"] if isinstance(m, dict) else m) for m in svc.get("secrets", [])}
-               for name, svc in services.items()}
+    mounted = {name: {Path(t).name for _, t in mounts_of(svc, "secrets")} for name, svc in doc["services"].items()}
     for name in (*SERVICE_NAMES, "gateway"):
         assert f"{name}.nk" in mounted[name] and "jwt-verify.pem" in mounted[name]
         assert not {f"{c}.nk" for c in COMPONENTS if c != name} & mounted[name]
@@ -59,85 +85,98 @@ def test_compose_mounts_each_container_only_its_own_credential():
         assert not {f"events-{c}.pem" for c in SERVICE_NAMES if c != name} & mounted[name]
     assert mounted["provisioner"] == {"operator.nk"}  # the only operator credential
     assert all(spec["file"].startswith("./secrets/") for spec in doc["secrets"].values())
-    assert "PASSWORD:" not in (ROOT / "docker-compose.yml").read_text().replace("PASSWORD_FILE:", "")
 
 
 def test_generated_cluster_configuration_is_accepted_by_nats_server(tmp_path):
-    """`dangjian credentials` writes what the compose file mounts; nats-server -t checks the config."""
-    from typer.testing import CliRunner
-
-    from services.cli import app
-    from shared.natsserver import nats_server_binary
-
-    result = CliRunner().invoke(app, ["credentials", str(tmp_path / "secrets")])
-    assert result.exit_code == 0, result.output
-    written = {p.name: p for p in (tmp_path / "secrets").iterdir()}
-    doc = compose()
-    assert {spec["file"].removeprefix("./secrets/") for spec in doc["secrets"].values()} <= set(written)
+    """`dangjian credentials` writes what the compose file mounts; nats-server -t checks the node's config
+    (the committed deploy/nats.conf including the generated nats-auth.conf)."""
+    local = LocalCompose(tmp_path, "")
+    written = {p.name: p for p in local.generate_secrets().iterdir()}
+    assert {spec["file"].removeprefix("./secrets/") for spec in compose()["secrets"].values()} <= set(written)
     for name, path in written.items():
         assert path.stat().st_mode & 0o077 == 0 or name in ("jwt-verify.pem", "event-keys.json"), name
-    conf = written["nats-server.conf"].read_text()
-    assert "authorization { user: route, password:" in conf and conf.count('"nkey"') == len(COMPONENTS)
-    checked = subprocess.run([nats_server_binary(), "-t", "-c", str(written["nats-server.conf"])],
+    auth = written["nats-auth.conf"].read_text()
+    assert "authorization { user: route, password:" in auth and auth.count('"nkey"') == len(COMPONENTS)
+    node = tmp_path / "node"
+    node.mkdir()
+    (node / "nats.conf").write_text((ROOT / "deploy" / "nats.conf").read_text().replace("/data", str(tmp_path / "d")))
+    (node / "nats-auth.conf").write_text(auth)
+    checked = subprocess.run([nats_server_binary(), "-t", "-c", str(node / "nats.conf")],
                              capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-async def test_each_service_runs_as_its_own_process(nats_server, credentials, tmp_path):
-    """`dangjian start --only <service>` — the container command — answers on the shared NATS, each
-    process with its own credential (the test's credentials directory holds every one)."""
-    import nats
+async def two_roles(nc, service: str, code: str) -> dict | None:
+    roles = await roles_of(nc, service, code)
+    return roles if roles and all(r == ["active", "standby"] for r in roles.values()) else None
 
-    env = {**os.environ, "DANGJIAN_NATS_URL": nats_server.url, "DANGJIAN_DATA_DIR": str(tmp_path),
-           "DANGJIAN_CREDENTIALS_DIR": str(credentials.directory)}
-    replicas = {name: compose()["services"][name].get("deploy", {}).get("replicas", 1) for name in SERVICE_NAMES}
-    procs = [subprocess.Popen([sys.executable, "-m", "services.cli", "start", "--only", name], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for name in (*SERVICE_NAMES, "provisioner") for _ in range(replicas.get(name, 1))]
-    nc = await nats.connect(nats_server.url, nkeys_seed_str=credentials.seed("operator"))
+
+async def test_the_compose_topology_starts_and_serves_a_county(cluster):
+    code = new_county()
+    platform = headers(cluster, Actor(sub="ops", role="platform_admin"))
+    admin = headers(cluster, Actor(sub="zhang", role="county_admin", county=code))
+    async with httpx.AsyncClient(base_url=cluster.gateway_url(), timeout=30) as http:
+        r = await http.post("/api/v1/counties", json={"county_code": code, "name": "银海区"}, headers=platform)
+        assert r.status_code == 201, r.text
+        r = await http.post(f"/api/v1/counties/{code}/townships", json={"name": "侨港镇", "township_id": "qiaogang"},
+                            headers=admin)
+        assert r.status_code == 201, r.text
+        r = await http.post(f"/api/v1/counties/{code}/organizations", headers=admin, json={
+            "name": "侨港村党支部", "organization_type": "branch", "host_unit_type": "village",
+            "township_id": "qiaogang", "approved_by": "中共侨港镇委员会", "approved_on": "2019-05-04"})
+        assert r.status_code == 201, r.text
+        r = await http.post(f"/api/v1/counties/{code}/members", headers=admin, json={
+            "name": "张秀玲", "gender": "女", "birth_date": "1978-03-08", "membership_status": "正式党员",
+            "joined_on": "2001-07-01", "branch_id": r.json()["organization_id"]})
+        member = r.json()["member_id"]
+        r = await http.put(f"/api/v1/counties/{code}/star-schemes/2026", headers=admin,
+                           json={"name": "2026年北海党员五星", "preset": "beihai-5"})
+        assert r.status_code in (200, 201), r.text
+        scored = {**admin, "Idempotency-Key": "t-1", "X-Correlation-Id": f"topology-{code}"}
+        r = await http.post(f"/api/v1/counties/{code}/members/{member}/scores", headers=scored, json={
+            "year": 2026, "category": "lead_by_example", "points": 10, "reason": "抗台风转移群众",
+            "evidence_ref": "侨港镇〔2026〕12号", "occurred_on": "2026-07-20"})
+        assert r.status_code == 201, r.text
+        r = await http.get(f"/api/v1/counties/{code}/members/{member}/rating", params={"year": 2026}, headers=admin)
+        assert r.status_code == 200 and r.json()["total_stars"] == 1, r.text
+
+    nc = await operator(cluster)
     try:
-        answered = {}
-        for _ in range(300):  # six processes importing everything on two busy cores: up to ~30 s
-            for name in SERVICE_NAMES:
-                if name not in answered:
-                    try:
-                        answered[name] = orjson.loads((await nc.request(health_subject(name), b"", timeout=0.5)).data)
-                    except Exception:
-                        pass
-            if len(answered) == len(SERVICE_NAMES):
-                break
-            await asyncio.sleep(0.1)
-        assert set(answered) == set(SERVICE_NAMES)
-        # and the separate processes cooperate: a county added via organizations reaches ratings
-        code = new_county()
-        body = {"token": token_for(Actor(sub="t", role="platform_admin")),
-                "data": {"county_code": code, "name": "合浦县"}}
-        reply = orjson.loads((await nc.request(f"pb.{code}.cmd.organizations.add_county", orjson.dumps(body),
-                                               timeout=10)).data)
-        assert reply["ok"], reply
-        for _ in range(100):  # ratings (another process) attaches the new county's projection
-            health = orjson.loads((await nc.request(health_subject("ratings"), b"", timeout=2)).data)
-            if any(p["county"] == code for p in health["projections"]):
-                break
-            await asyncio.sleep(0.1)
-        assert any(p["county"] == code for p in health["projections"])
-        # every instance knows the county; exactly one runs its projection (counting the in-process test
-        # system's ratings too, when an earlier test started it)
-        for _ in range(50):  # (on a loaded machine an instance may answer health late, a lease be taken late)
-            views = [p for h in await health_of_every_instance(nc, "ratings", wait_s=1.0) for p in h["projections"]
-                     if p["county"] == code]
-            if len(views) >= replicas["ratings"] and [p["role"] for p in views].count("active") == 1:
-                break
-            await asyncio.sleep(0.1)
-        assert len(views) >= replicas["ratings"] >= 2
-        assert [p["role"] for p in views].count("active") == 1
+        info = await nc.jetstream().stream_info(f"PB_{code}")
+        assert info.config.num_replicas == 3
+        assert len(info.cluster.replicas) == 2 and all(p.current for p in info.cluster.replicas)
+        for service in ("organizations", "ratings"):  # two instances; each (projection, county) runs in one
+            roles = await wait_for(lambda: two_roles(nc, service, code), 20) or await roles_of(nc, service, code)
+            assert roles and all(r == ["active", "standby"] for r in roles.values()), roles
     finally:
         await nc.close()
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:  # never leave a process behind
-                p.kill()
-                p.wait()
+    await metrics_and_logs_show_it(cluster, code)
+    # the operator's CLI with the three URLs in one variable (nats-py alone refuses a comma-joined string)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DANGJIAN_")}, "COLUMNS": "200",
+           "DANGJIAN_NATS_URL": ",".join(cluster.nats_urls()),
+           "DANGJIAN_CREDENTIALS_DIR": str(cluster.root / "secrets")}
+    done = subprocess.run([sys.executable, "-m", "services.cli", "health"], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and code in done.stdout, done.stdout + done.stderr
+
+
+async def metrics_and_logs_show_it(cluster: LocalCompose, code: str) -> None:
+    gateway = samples(cluster, "gateway")
+    assert has(gateway, "dangjian_http_requests_total", method="POST", route="/api/v1/counties", status="201")
+    assert has(gateway, "dangjian_http_request_duration_seconds_count", route="/api/v1/counties/{county}/members")
+    ratings = samples(cluster, "ratings")
+    assert has(ratings, "dangjian_requests_total", service="ratings", kind="cmd", name="record_score", outcome="ok")
+    assert has(ratings, "faststream_received_messages_total", handler="pb.*.cmd.ratings.record_score")
+    assert has(ratings, "dangjian_group_commit_batch_events_count", service="ratings")
+    for _ in range(40):  # the projection gauges are refreshed every 5 s
+        if has(samples(cluster, "ratings"), "dangjian_projection_active", county=code):
+            break
+        await asyncio.sleep(0.5)
+    ratings = samples(cluster, "ratings")
+    assert has(ratings, "dangjian_projection_position", county=code, projection="ratings.stars")
+    assert any(s.name == "dangjian_projection_lag_events" and s.labels["county"] == code for s in ratings)
+    # JSON log lines (DANGJIAN_LOG_FORMAT=json in the compose file): the gateway's access log names the
+    # route, the status and the client's correlation id
+    lines = [orjson.loads(line) for line in cluster.log(cluster.of("gateway")[0]).splitlines() if line.startswith("{")]
+    [access] = [x for x in lines if x["message"] == "http.access" and x.get("correlation_id") == f"topology-{code}"]
+    assert access["status"] == 201 and access["route"] == "/api/v1/counties/{county}/members/{member_id}/scores"

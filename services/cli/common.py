@@ -27,7 +27,7 @@ def settings_for(data_dir: Optional[Path]) -> Settings:
 
 def nats_url(settings: Settings) -> str:
     if settings.nats_url:
-        return settings.nats_url
+        return settings.nats_address
     runtime = settings.data_dir / "runtime.json"
     if not runtime.exists():
         err.print(f"[red]没有运行中的系统 / no running system found[/] (looked for {runtime}); "
@@ -37,12 +37,12 @@ def nats_url(settings: Settings) -> str:
 
 
 async def call(settings: Settings, county: str, kind: str, service: str, name: str, actor: Actor,
-                data: dict) -> dict:
+                data: dict, timeout: float | None = None) -> dict:
     nc = await connect(settings)
     try:
         body = {"token": cli_token(settings, actor), "data": data, "correlation_id": new_id()}
         msg = await nc.request(f"pb.{county}.{kind}.{service}.{name}", orjson.dumps(body, default=str),
-                               timeout=settings.request_timeout_s)
+                               timeout=timeout or settings.request_timeout_s)
     except nats.errors.NoRespondersError:
         err.print(f"[red]服务 {service} 未运行 / service {service} is not running[/]")
         raise typer.Exit(2) from None
@@ -75,6 +75,10 @@ def run_or_exit(coro) -> dict:
         for fe in exc.errors:
             err.print(f"  - {fe.field}: {fe.message}")
         raise typer.Exit(1) from None
+    except nats.errors.TimeoutError:  # reached, but no answer yet: long work may still be going on
+        err.print("[red]没有按时答复 / no answer in time[/]: the operation may still be running; "
+                  "`dangjian health` shows each service and any rebuild in progress")
+        raise typer.Exit(2) from None
     except (OSError, nats.errors.Error, MissingCredential) as exc:
         err.print(f"[red]无法连接 NATS / cannot reach NATS[/]: {exc}")
         raise typer.Exit(2) from None

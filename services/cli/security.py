@@ -15,7 +15,7 @@ from services.cli.app import app, out
 from services.cli.common import connect, run_or_exit, settings_for
 from shared.auth import Actor, issue_token
 from shared.credentials import COMPONENTS, SIGNING_KEY, VERIFY_KEY, Keyring, write_secret
-from shared.natsconf import cluster_config
+from shared.natsconf import cluster_auth_config
 from shared.settings import Settings
 
 ADMIN_TOKEN_FILE = "admin-token"
@@ -72,12 +72,12 @@ def credentials(out_dir: Path = typer.Argument(..., help="directory to write the
                 nodes: str = typer.Option("nats-1,nats-2,nats-3", help="NATS servers of the cluster"),
                 pg_host: str = typer.Option("postgres", help="PostgreSQL host (pgpass)")) -> None:
     """Generate the clustered topology's secrets (docker-compose.yml mounts them): one nkey per
-    component, the token key pair, nats-server.conf (public keys, permissions, route password) and
-    the PostgreSQL password. Existing files are kept."""
+    component, the token key pair, nats-auth.conf (public keys, permissions, route password; the
+    committed deploy/nats.conf includes it) and the PostgreSQL password. Existing files are kept."""
     keyring = Keyring(out_dir).ensure(COMPONENTS)
-    conf = out_dir / "nats-server.conf"
+    conf = out_dir / "nats-auth.conf"
     if not conf.exists():
-        write_secret(conf, cluster_config(keyring.public_keys(), secrets.token_urlsafe(32), tuple(nodes.split(","))))
+        write_secret(conf, cluster_auth_config(keyring.public_keys(), secrets.token_urlsafe(32), tuple(nodes.split(","))))
     if not (out_dir / "postgres_password").exists():
         password = secrets.token_urlsafe(24)
         write_secret(out_dir / "postgres_password", password + "\n")

@@ -50,10 +50,12 @@ def start(data_dir: Optional[Path] = typer.Option(None, help="data directory (de
 
 
 @app.command()
-def token(role: str = typer.Option(..., help="platform_admin, county_admin, township_operator, branch_secretary, auditor"),
+def token(role: str = typer.Option(..., help="platform_admin, province_admin, county_admin, township_operator, "
+                                             "branch_secretary, auditor"),
           sub: str = typer.Option(..., help="user id / login"),
           county: Optional[str] = typer.Option(None), township: Optional[str] = typer.Option(None),
           branch: Optional[str] = typer.Option(None),
+          scope_prefix: Optional[str] = typer.Option(None, help="province_admin: division-code prefix, e.g. 45 or 4505"),
           hours: Optional[int] = typer.Option(None, min=1, help="lifetime (default DANGJIAN_JWT_TTL_HOURS; at most "
                                               "DANGJIAN_JWT_MAX_TTL_HOURS, longer tokens are refused)"),
           data_dir: Optional[Path] = typer.Option(None)) -> None:
@@ -68,7 +70,7 @@ def token(role: str = typer.Option(..., help="platform_admin, county_admin, town
         err.print(f"[red]--hours: at most {settings.jwt_max_ttl_hours} (DANGJIAN_JWT_MAX_TTL_HOURS)[/]")
         raise typer.Exit(1)
     try:
-        actor = Actor(sub=sub, role=role, county=county, township=township, branch=branch)
+        actor = Actor(sub=sub, role=role, county=county, township=township, branch=branch, scope_prefix=scope_prefix)
         check_scope(actor)
     except ValidationError as exc:
         for e in exc.errors():

@@ -20,7 +20,8 @@ from services.gateway.edge import SeqTracker
 from services.gateway.middleware import EdgeMiddleware
 from services.gateway.live import LiveFeed
 from services.gateway.routes import (accounts, audit, campaigns, centres, coverage, development, enterprises, health,
-                                     membership, notifications, organizations, posts, ratings, rooms, scores, tokens)
+                                     membership, notifications, organizations, posts, ratings, rollups, rooms,
+                                     scores, tokens)
 from shared import bus
 from shared.auth import TokenVerifier
 from shared.revocations import RevocationList
@@ -45,7 +46,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
         if client is not None:
             yield
             return
-        nc = await bus.connect(settings, "gateway", nats_url)
+        nc = app.state.nc = await bus.connect(settings, "gateway", nats_url)
         app.state.client = ServiceClient(nc, settings.request_timeout_s)
         await app.state.revocations.start(nc.jetstream())
         app.state.live = LiveFeed(nc)
@@ -64,6 +65,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     app.state.verifier = TokenVerifier(settings.verify_key(), settings.max_token_ttl)  # public key only
     app.state.revocations = RevocationList()
     app.state.client = client
+    app.state.nc = None
     app.state.event_keys_path = settings.credentials_path  # event-keys.json: public, served to auditors
     app.state.seq_tracker = SeqTracker()
     app.state.score_coalescer = ScoreCoalescer(lambda: app.state.client)
@@ -73,7 +75,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     app.openapi = problems.openapi_with_problems(app)
     app.add_middleware(EdgeMiddleware, max_body=MAX_BODY_BYTES)
     for module in (accounts, organizations, campaigns, enterprises, coverage, centres, posts, rooms, ratings, scores,
-                   audit, notifications, health, tokens, development, membership):
+                   rollups, audit, notifications, health, tokens, development, membership):
         app.include_router(module.router)
 
     app.include_router(pages.router)  # the workbench (server-rendered, cookie session)

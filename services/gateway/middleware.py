@@ -1,15 +1,19 @@
-"""Outermost ASGI layer of the app: a correlation id per request, a hard body-size cap, and the
-catch-all that turns a bug into a logged 500 problem (no traceback or internals to the client)."""
+"""Outermost ASGI layer of the app: a correlation id per request (bound to every log line while it is
+handled), a hard body-size cap, the access log and HTTP metrics, and the catch-all that turns a bug into
+a logged 500 problem (no traceback or internals to the client)."""
 from __future__ import annotations
 
 import re
+import time
 import traceback
 import uuid
+
 import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.problems import internal_error, problem
+from shared.metrics import HTTP_REQUESTS, HTTP_SECONDS
 
 log = structlog.get_logger(__name__)
 CORRELATION_HEADER = "x-correlation-id"
@@ -34,12 +38,23 @@ class EdgeMiddleware:
         given = headers.get(CORRELATION_HEADER, "")
         cid = given if _VALID_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["correlation_id"] = cid
+        answered = {"status": 500}
+        with structlog.contextvars.bound_contextvars(correlation_id=cid):
+            begun = time.perf_counter()
+            try:
+                await self._handle(scope, receive, send, headers, cid, answered)
+            finally:
+                access(scope, answered["status"], time.perf_counter() - begun)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str], cid: str,
+                      answered: dict[str, int]) -> None:
         started = False
 
         async def send_wrapped(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                answered["status"] = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-correlation-id", cid.encode())]
             await send(message)
@@ -68,3 +83,13 @@ class EdgeMiddleware:
             if not started:
                 await internal_error()(scope, receive, send_wrapped)
 
+
+
+def access(scope: Scope, status: int, seconds: float) -> None:
+    """The access log line (the correlation id is bound) and the HTTP metrics, per route template."""
+    route = getattr(scope.get("route"), "path", None) or "unmatched"
+    method = scope.get("method", "")
+    HTTP_REQUESTS.labels(method, route, str(status)).inc()
+    HTTP_SECONDS.labels(method, route).observe(seconds)
+    log.info("http.access", method=method, path=scope.get("path"), route=route, status=status,
+             ms=round(seconds * 1000, 1), client=(scope.get("client") or ("",))[0])

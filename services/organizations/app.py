@@ -22,6 +22,7 @@ from services.organizations.posts import handlers as posts
 from services.organizations.posts.projections.posts import PostsProjection
 from services.organizations.registry import handlers as registry
 from services.organizations.registry.projections.registry import RegistryProjection
+from services.organizations.rollups import handlers as rollups
 from services.organizations.rooms import handlers as rooms
 from services.organizations.rooms.projections.rooms import RoomsProjection
 from services.organizations.rules import handlers as rules
@@ -35,6 +36,8 @@ routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
     for kind, name, handler, reply in context.HANDLERS:
         routes.add(kind, name, handler, reply, public=name in getattr(context, "PUBLIC", ()))
+for kind, name, handler, reply in rollups.HANDLERS:  # for province tokens (docs/decisions/014)
+    routes.add(kind, name, handler, reply, province=True)
 
 
 def create_service() -> Service:

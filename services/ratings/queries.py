@@ -59,14 +59,14 @@ def _proj(ctx: Context) -> StarsProjection:
     return ctx.service.projection(StarsProjection)
 
 
-async def _read(ctx: Context, fn, *args) -> Any:
+async def read(ctx: Context, fn, *args) -> Any:
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
     return await asyncio.to_thread(fn, ctx, *args)
 
 
 async def find_score(ctx: Context, score_id: str) -> dict | None:
     """A score row; on a miss wait until the projection reached the end of the log, then look again."""
-    found = await _read(ctx, _score_row, score_id)
+    found = await read(ctx, _score_row, score_id)
     if found is None:
         await ctx.service.caught_up(ctx.county, await ctx.service.store.last_seq(ctx.county))
         found = await asyncio.to_thread(_score_row, ctx, score_id)
@@ -126,7 +126,7 @@ def _place(conn, p: StarsProjection, county: str, rated_kind: str, rated_id: str
     return township, branch
 
 
-def _distribution(ctx: Context, year: int) -> StarDistribution:
+def distribution(ctx: Context, year: int) -> StarDistribution:
     p = _proj(ctx)
     st, o = p.stars.c, p.organizations.c
     with ctx.service.engine.connect() as conn:
@@ -182,7 +182,7 @@ def _scheme(ctx: Context, q: SchemeQuery) -> SchemeView | None:
 @routes.query("member_rating", reply=Rating)
 async def on_member_rating(ctx: Context, q: MemberRatingQuery) -> dict:
     """One member's points by category, stars with colours, earned stars, for a year."""
-    found = await _read(ctx, _rating, "member", q.member_id, q.year)
+    found = await read(ctx, _rating, "member", q.member_id, q.year)
     if found is None:
         raise not_found("member_not_found", f"本县无此党员 / member {q.member_id} not found", "member_id")
     return ok(found)
@@ -191,7 +191,7 @@ async def on_member_rating(ctx: Context, q: MemberRatingQuery) -> dict:
 @routes.query("organization_rating", reply=Rating)
 async def on_organization_rating(ctx: Context, q: OrganizationRatingQuery) -> dict:
     """One organization's own points handbook and star level (一村一册), for a year."""
-    found = await _read(ctx, _rating, "organization", q.organization_id, q.year)
+    found = await read(ctx, _rating, "organization", q.organization_id, q.year)
     if found is None:
         raise not_found("organization_not_found", f"本县无此党组织 / organization {q.organization_id} not found",
                         "organization_id")
@@ -201,13 +201,13 @@ async def on_organization_rating(ctx: Context, q: OrganizationRatingQuery) -> di
 @routes.query("star_distribution", reply=StarDistribution)
 async def on_star_distribution(ctx: Context, q: DistributionQuery) -> dict:
     """County counts by star level, each branch's member distribution and own level, 一类/二类."""
-    return ok(await _read(ctx, _distribution, q.year))
+    return ok(await read(ctx, distribution, q.year))
 
 
 @routes.query("get_scheme", reply=SchemeView)
 async def on_get_scheme(ctx: Context, q: SchemeQuery) -> dict:
     """The star scheme defined for a year (county-wide or one township's)."""
-    found = await _read(ctx, _scheme, q)
+    found = await read(ctx, _scheme, q)
     if found is None:
         raise not_found("no_star_scheme", f"{q.year}年度尚未设星 / no star scheme for {q.year}", "year")
     return ok(found)

@@ -37,13 +37,18 @@ class Fixture:
     score_id: str = ""
     bodies: dict[str, dict] = field(default_factory=dict)  # this county's own bodies (the rule table)
 
+    @property
+    def login(self) -> str:
+        """The probe account of tw-east: logins are unique in the deployment, so one per county."""
+        return f"{PROBE_ACCOUNT}-{self.county}"
+
 
 def paths(fx: Fixture) -> dict[str, str]:
     """Path parameters by name: every one points at the canary."""
     return {"county": fx.county, "member_id": "m-east-a", "organization_id": "east-a", "enterprise_id": "ent-east",
             "case_id": "2025.east-a", "score_id": fx.score_id, "year": "2026", "applicant_id": "app-east-a",
             "service_point_id": "sp-1", "centre_id": "centre-east", "post_id": "post-east", "room_id": "room-east",
-            "login": PROBE_ACCOUNT, "subscription_id": "sub-east"}
+            "login": fx.login, "subscription_id": "sub-east"}
 
 
 # query parameters (optional ones too): aimed at the canary where they name something
@@ -219,7 +224,7 @@ async def build(http, county: str, platform: dict, admin: dict) -> Fixture:
     for mid, (name, branch) in MEMBERS.items():
         await ok("POST", f"{base}/members", {"member_id": mid, "name": name, "gender": "女", "joined_on": "2010-07-01",
                                              "membership_status": "正式党员", "branch_id": branch})
-    await ok("POST", f"{base}/accounts", {"login": PROBE_ACCOUNT, "name": "东风镇操作员", "role": "township_operator",
+    await ok("POST", f"{base}/accounts", {"login": fx.login, "name": "东风镇操作员", "role": "township_operator",
                                           "township_id": "tw-east", "password": "Probe-2026!"})
     await ok("PUT", f"{base}/star-schemes/2026", {"name": "2026年党员星级", "preset": "beihai-5"})
     await ok("PUT", f"{base}/star-schemes/2026", {"name": "2026年村党组织星级", "preset": "532",

@@ -14,7 +14,7 @@ from tests.conftest import cli_env, new_county
 
 
 async def create_admin(settings, tmp_path, login: str, password: str):
-    (tmp_path / "runtime.json").write_text(f'{{"nats_url": "{settings.nats_url}"}}')
+    (tmp_path / "runtime.json").write_text(f'{{"nats_url": "{settings.nats_address}"}}')
     (tmp_path / "pw").write_text(password + "\n")
     return await asyncio.to_thread(CliRunner().invoke, cli, ["create-admin", login, "--password-file",
                                    str(tmp_path / "pw"), "--data-dir", str(tmp_path)], env=cli_env(settings))

@@ -40,3 +40,5 @@ async def test_health_score_verify_and_a_refused_rebuild(http, token, system, se
     assert result.exit_code == 0 and "every signature, chain and sequence intact" in result.output, result.output
     result = await run("rebuild", code, "ratings.nothing")
     assert result.exit_code == 1 and "unknown_projection" in result.output, result.output
+    result = await run("rebuild", code, "ratings.stars")  # long work: no request timeout, a progress bar
+    assert result.exit_code == 0 and f"rebuilt ratings.stars for {code}" in result.output, result.output

@@ -2,6 +2,10 @@
 incomplete, are refused with a field-level problem+json before they reach the log."""
 from __future__ import annotations
 
+import io
+
+from openpyxl import load_workbook
+
 from tests.e2e.test_http_api import setup_county
 from tests.e2e.test_http_campaigns import problem
 
@@ -62,3 +66,22 @@ async def test_a_rule_table_missing_a_setting_rule_is_refused_and_founding_still
         "enterprise_ids": ["seafood"], "founding_mode": "单独组建", "organization_name": "侨港海产品加工有限公司党支部",
         "approved_by": "中共侨港镇委员会", "approved_on": "2025-03-01", "founded_on": "2025-03-10"})
     assert r.status_code == 201, r.text
+
+
+async def test_a_workbook_export_survives_control_characters_in_stored_text(http, token):
+    """Found by the schemathesis run: a name stored with a control character made the .xlsx export a 500
+    (openpyxl refuses such cells); it is written as U+FFFD instead."""
+    code, admin, _ = await setup_county(http, token)
+    base = f"/api/v1/counties/{code}"
+    r = await http.post(f"{base}/organizations", headers=admin, json={
+        "organization_id": "ctl", "name": "侨港\x01村党支部", "organization_type": "branch", "host_unit_type": "village",
+        "township_id": "qiaogang", "approved_by": "中共侨港镇委员会", "approved_on": "2019-05-04"})
+    assert r.status_code == 201, r.text
+    r = await http.post(f"{base}/rectification-cases", headers=admin, json={
+        "organization_id": "ctl", "campaign": "2025", "reasons": ["weak_service"], "screened_on": "2025-01-10",
+        "decided_on": "2025-01-20"})
+    assert r.status_code == 201, r.text
+    r = await http.get(f"{base}/rectification-ledger.xlsx", headers={**admin, "Dangjian-Min-Seq": str(r.json()["seq"])})
+    assert r.status_code == 200, r.text
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert rows[1][2] == "侨港\ufffd村党支部"

@@ -53,7 +53,9 @@ async def test_standby_answers_reads_and_takes_over_when_the_owner_stops(setting
     county = new_county()
     store = EventStore(nc)
     await store.add_county_stream(county)
-    fast = settings.model_copy(update={"lease_ttl_s": 1.5, "nats_user": "operator"})  # an ad-hoc service
+    # an ad-hoc service; it attaches every county of the session: a TTL much shorter lets leases lapse on a
+    # loaded machine between two renewal rounds
+    fast = settings.model_copy(update={"lease_ttl_s": 4.0, "nats_user": "operator"})
     first, second = (Service(Routes("leasetest"), projections=[TownshipCount]) for _ in range(2))
     try:  # started inside: a start that fails half-way is still stopped
         await first.start(nats_server.url, fast)
@@ -68,7 +70,7 @@ async def test_standby_answers_reads_and_takes_over_when_the_owner_stops(setting
         assert standby["role"] == "standby" and standby["lag"] == 0 and standby["checkpoint"] == seq
 
         await first.stop()  # releases its leases: the standby takes over at its next round
-        for _ in range(100):
+        for _ in range(300):
             if key in second.runners:
                 break
             await asyncio.sleep(0.05)

@@ -93,7 +93,8 @@ def test_scope_travels_in_the_forwarded_token(http, fake):
     r = http.post(f"/api/v1/counties/{COUNTY}/members/m1/scores", json=SCORE, headers=headers)
     assert r.status_code == 201, r.text
     assert forwarded_actor(fake.calls[-1][1]).model_dump() == {
-        "sub": "branch_secretary-1", "role": "branch_secretary", "county": COUNTY, "township": None, "branch": "b7"}
+        "sub": "branch_secretary-1", "role": "branch_secretary", "county": COUNTY, "township": None, "branch": "b7",
+        "scope_prefix": None}
     assert fake.calls[-1][1]["token"] == headers["Authorization"].removeprefix("Bearer ")
 
 

@@ -12,6 +12,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from shared.spreadsheet import cells
 from shared.service import Context
 from services.organizations.campaigns.commands import CAMPAIGN_PATTERN
 from services.organizations.campaigns.domain import GRADE_RANK
@@ -93,10 +94,10 @@ def ledger_xlsx(cases: list[dict]) -> bytes:
     ws.append(["案例编号", "批次", "党组织", "乡镇", "软弱涣散情形", "县委确定日期", "状态", "整顿期限", "第一书记",
                "包联县领导", "调整后书记", "乡镇验收", "县级验收销号", "跟踪回访至", "是否超期", "复发"])
     for c in cases:
-        ws.append([c["case_id"], c["campaign"], c["organization_name"], c["township_id"], "、".join(c["reasons"]),
+        ws.append(cells([c["case_id"], c["campaign"], c["organization_name"], c["township_id"], "、".join(c["reasons"]),
                    c["decided_on"], STATUS_ZH.get(c["status"], c["status"]), c["due_on"], c["first_secretary"],
                    c["liaison_leader"], c["secretary"], c["township_accepted_on"], c["accepted_on"],
-                   c["follow_up_until"], "是" if c["overdue"] else "否", "是" if c["relapse_of"] else "否"])
+                   c["follow_up_until"], "是" if c["overdue"] else "否", "是" if c["relapse_of"] else "否"]))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

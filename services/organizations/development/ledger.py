@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from shared.spreadsheet import cells
+from shared.auth import Actor
 from shared.service import Context
 from services.organizations.development.projections.development import DevelopmentProjection
 from services.organizations.lifecycle.elections import add_months
@@ -154,11 +156,11 @@ def ledger_xlsx(rows: list[dict], orgs: dict[str, dict]) -> bytes:
                "确定发展对象", "支部大会接收", "上级审批", "预备期届满", "延长次数", "转正（党龄起算）", "终止/取消日期", "原因"])
     for r in rows:
         org = orgs.get(r["branch_id"]) or {}
-        ws.append([r["applicant_id"], r["name"], {"male": "男", "female": "女"}.get(r["gender"] or "", r["gender"]),
+        ws.append(cells([r["applicant_id"], r["name"], {"male": "男", "female": "女"}.get(r["gender"] or "", r["gender"]),
                    r["birth_date"], org.get("name") or r["branch_id"], org.get("township_id"),
                    STAGE_ZH.get(r["stage"], r["stage"]), r["applied_on"], r["activist_on"], r["training_contacts"],
                    r["candidate_on"], r["admitted_on"], r["approved_on"], r["probation_ends_on"], r["extensions"],
-                   r["full_from"], r["ended_on"], r["end_reason"]])
+                   r["full_from"], r["ended_on"], r["end_reason"]]))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -10,6 +10,7 @@ import io
 import weakref
 from datetime import date, datetime
 
+from shared.spreadsheet import cells
 from shared.service import Context
 from services.organizations import scope
 from services.organizations.enterprises.coverage import CoverageReport, coverage
@@ -109,23 +110,23 @@ def export_xlsx(report: CoverageReport, on: date) -> bytes:
     ws.append(["维度", "名称", "应建单位数", "单独组建", "联合组建", "已建党组织", "组织覆盖率", "单独组建率",
                "未建党组织", "工作覆盖", "工作覆盖率", "工青妇健全", "工青妇健全率"])
     for r in report.rows:
-        ws.append([DIMENSION_NAMES.get(r.dimension, r.dimension), r.key, r.in_scope, r.standalone, r.joint,
+        ws.append(cells([DIMENSION_NAMES.get(r.dimension, r.dimension), r.key, r.in_scope, r.standalone, r.joint,
                    r.organized, r.organization_coverage_rate, r.standalone_rate, r.unorganized, r.work_covered,
-                   r.work_coverage_rate, r.mass_orgs_complete, r.mass_org_rate])
+                   r.work_coverage_rate, r.mass_orgs_complete, r.mass_org_rate]))
     targets = wb.create_sheet("目标任务")
     targets.append(["目标", "要求", "涉及单位", "达标单位", "完成率", "是否完成", "差距单位数"])
     for t in report.targets:
-        targets.append([t.name, t.rate, t.population, t.satisfied, t.achieved, "是" if t.met else "否",
-                        len(t.shortfall)])
+        targets.append(cells([t.name, t.rate, t.population, t.satisfied, t.achieved, "是" if t.met else "否",
+                        len(t.shortfall)]))
     gaps = wb.create_sheet("差距清单")
     gaps.append(["目标/清单", "单位编号", "单位名称", "乡镇", "原因"])
     for t in report.targets:
         for u in t.shortfall:
-            gaps.append([t.name, u.enterprise_id, u.name, u.township_id, u.reason])
+            gaps.append(cells([t.name, u.enterprise_id, u.name, u.township_id, u.reason]))
     for label, units in (("有党员无组织", report.members_without_organization),
                          ("无组织无指导员", report.no_organization_no_instructor)):
         for u in units:
-            gaps.append([label, u.enterprise_id, u.name, u.township_id, u.reason])
+            gaps.append(cells([label, u.enterprise_id, u.name, u.township_id, u.reason]))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
