@@ -104,7 +104,14 @@ def refusals_of_the_system(srv: EmbeddedNats) -> list[str]:
     be an operation of the system silently dropped (a request then merely times out)."""
     log = srv.data_dir / "nats-server.log"
     lines = log.read_text(errors="replace").splitlines() if log.exists() else []
-    return [line for line in lines if "Violation" in line and f":{PROBE}" not in line]
+    return [line for line in lines if "Violation" in line and f":{PROBE}" not in line and not late_reply(line)]
+
+
+def late_reply(line: str) -> bool:
+    """A service's reply to a test's request older than allow_responses' 2 minutes: the services run on
+    the session's event loop, which stands still while synchronous tests run, and answer a backlog when
+    it turns again. Not a missing permission (a refused reply path would fail the test that asked)."""
+    return "Publish Violation" in line and 'Subject "_INBOX.' in line and "python3:dangjian-" in line
 
 
 @pytest.fixture(scope="session")
