@@ -20,7 +20,8 @@ from pathlib import Path
 
 import nats
 
-from common import ServicesProcess, append_all, arguments, command, emit, member_envelopes, say, setup_organizations
+from common import (ServicesProcess, append_all, arguments, bench_signers, command, emit, member_envelopes, say,
+                    setup_organizations)
 from ingest import raw_publish, record_scores, sample_envelope
 from shared.auth import Actor
 from shared.natsserver import EmbeddedNats, free_port
@@ -60,7 +61,8 @@ async def ingest(servers: list[EmbeddedNats], replicas: int, data_dir: Path, arg
         c = await setup_organizations(nc, COUNTY, BRANCHES)
         from shared.eventstore import EventStore
 
-        await append_all(EventStore(nc), COUNTY, member_envelopes(c, args.members))
+        signer = bench_signers(data_dir / "credentials")["org"]  # signed with the services' own writer key
+        await append_all(EventStore(nc), COUNTY, member_envelopes(c, args.members, signer=signer))
         await command(nc, COUNTY, "ratings", "define_scheme", {"year": YEAR, "name": "2026年党员星级管理",
                                                               "preset": "532"})
         await services.caught_up(nc, COUNTY)
