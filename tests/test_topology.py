@@ -168,8 +168,10 @@ async def metrics_and_logs_show_it(cluster: LocalCompose, code: str) -> None:
     assert has(ratings, "dangjian_requests_total", service="ratings", kind="cmd", name="record_score", outcome="ok")
     assert has(ratings, "faststream_received_messages_total", handler="pb.*.cmd.ratings.record_score")
     assert has(ratings, "dangjian_group_commit_batch_events_count", service="ratings")
-    for _ in range(40):  # the projection gauges are refreshed every 5 s
-        if has(samples(cluster, "ratings"), "dangjian_projection_active", county=code):
+    for _ in range(40):  # the projection gauges are refreshed every 5 s, each instance on its own clock
+        found = samples(cluster, "ratings")
+        if has(found, "dangjian_projection_active", county=code) and has(
+                found, "dangjian_projection_position", county=code, projection="ratings.stars"):
             break
         await asyncio.sleep(0.5)
     ratings = samples(cluster, "ratings")
