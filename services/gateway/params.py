@@ -6,7 +6,10 @@ from datetime import date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from fastapi import Path, Query
 from pydantic import BeforeValidator
+
+from services.gateway.auth import TOKEN_PATTERN
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -44,3 +47,14 @@ def parse_known_at(value: Any) -> Any:
 
 
 KnownAt = Annotated[datetime, BeforeValidator(parse_known_at)]
+
+
+# -- the query and path parameters the route modules share (one definition each) -----------------
+IdPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="编号 / id")]
+IdQuery = Annotated[str | None, Query(pattern=TOKEN_PATTERN, description="编号 / id (only this one)")]
+YearQuery = Annotated[int, Query(ge=2000, le=2100, description="年度 / year")]
+OptionalYearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="年度；默认见操作说明 / year; "
+                                                "default as the operation says (this year, or the year of as_of)")]
+AsOfQuery = Annotated[IsoDate | None, Query(description="业务日期 YYYY-MM-DD；默认今天 / business date; default today")]
+# 党籍异动 and similar registers reach back to the Party's founding, not only to the system's years
+HistoryYearQuery = Annotated[int | None, Query(ge=1921, le=2100, description="年度 / year")]

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge
-from services.gateway.params import IsoDate, KnownAt
+from services.gateway.params import IdPath, IdQuery, IsoDate, KnownAt, OptionalYearQuery
 from services.gateway.problems import PROBLEM_RESPONSES, problems
 from services.organizations.audit.handlers import OrganizationStatusAsOf
 from services.ratings.audit_replies import RatingAsOf, ScoreHistory, StarDistributionAsOf
@@ -20,9 +19,6 @@ from shared.signing import EventKeys
 SERVICE = "ratings"
 router = APIRouter(prefix="/api/v1/counties/{county}/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
 
-IdPath = Annotated[str, Path(pattern=TOKEN_PATTERN)]
-IdQuery = Annotated[str | None, Query(pattern=TOKEN_PATTERN, description="only this one")]
-YearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="rating year; default: the year of as_of")]
 AsOfQuery = Annotated[IsoDate | None, Query(description="业务日期 YYYY-MM-DD：该日及以前发生的积分；默认今天 / "
                                                      "business date: scores that occurred on or before it; default today")]
 KnownAtQuery = Annotated[KnownAt | None, Query(description="记录时间：YYYY-MM-DD（当日北京时间结束）或带时区的时间；默认现在 / "
@@ -36,7 +32,7 @@ def _when(as_of, known_at) -> dict[str, Any]:
 
 @router.get("/members/{member_id}/rating", response_model=RatingAsOf, responses=problems(404),
             summary="党员星级（某日、当时所知） / a member's stars as of a date, as known at a time")
-async def member_rating_as_of(edge: ReadEdge, member_id: IdPath, year: YearQuery = None, as_of: AsOfQuery = None,
+async def member_rating_as_of(edge: ReadEdge, member_id: IdPath, year: OptionalYearQuery = None, as_of: AsOfQuery = None,
                               known_at: KnownAtQuery = None) -> Any:
     return await edge.read(SERVICE, "rating_as_of", {"rated_kind": "member", "rated_id": member_id, "year": year,
                                                      **_when(as_of, known_at)})
@@ -44,7 +40,7 @@ async def member_rating_as_of(edge: ReadEdge, member_id: IdPath, year: YearQuery
 
 @router.get("/organizations/{organization_id}/rating", response_model=RatingAsOf, responses=problems(404),
             summary="党组织星级（某日、当时所知） / an organization's stars as of a date, as known at a time")
-async def organization_rating_as_of(edge: ReadEdge, organization_id: IdPath, year: YearQuery = None,
+async def organization_rating_as_of(edge: ReadEdge, organization_id: IdPath, year: OptionalYearQuery = None,
                                     as_of: AsOfQuery = None, known_at: KnownAtQuery = None) -> Any:
     return await edge.read(SERVICE, "rating_as_of", {"rated_kind": "organization", "rated_id": organization_id,
                                                      "year": year, **_when(as_of, known_at)})
@@ -77,7 +73,7 @@ async def organization_score_history(edge: ReadEdge, organization_id: IdPath, ye
 
 @router.get("/star-distribution", response_model=StarDistributionAsOf,
             summary="星级分布（某日、当时所知） / the star distribution as of a date, as known at a time")
-async def star_distribution_as_of(edge: ReadEdge, year: YearQuery = None, as_of: AsOfQuery = None,
+async def star_distribution_as_of(edge: ReadEdge, year: OptionalYearQuery = None, as_of: AsOfQuery = None,
                                   known_at: KnownAtQuery = None, township_id: IdQuery = None,
                                   branch_id: IdQuery = None) -> Any:
     return await edge.read(SERVICE, "star_distribution_as_of", {"year": year, "township_id": township_id,

@@ -17,7 +17,7 @@ from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
 from services.gateway.files import XLSX_RESPONSES, xlsx_download
-from services.gateway.params import IsoDate
+from services.gateway.params import AsOfQuery, IdQuery
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations.campaigns import commands as cc
 from services.organizations.contracts import body_of
@@ -38,12 +38,10 @@ OrganizationPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="党�
 CasePath = Annotated[str, Path(pattern=CASE_PATTERN, description="整顿案例编号 批次.党组织编号 / "
                                                                  "case id campaign.organization_id, e.g. 2026.o1")]
 YearPath = Annotated[int, Path(ge=2000, le=2100, description="定级年度 / year")]
-IdQuery = Annotated[str | None, Query(pattern=TOKEN_PATTERN)]
 CampaignQuery = Annotated[str | None, Query(pattern=CAMPAIGN_PATTERN, description="整顿批次 / campaign, e.g. 2026")]
 ReasonQuery = Annotated[str | None, Query(pattern=REASON_PATTERN, description="软弱涣散情形编码 / weak reason code")]
 CaseStatus = Literal["flagged", "planned", "township_accepted", "rectified", "open"]
 StatusQuery = Annotated[CaseStatus | None, Query(description="open = 未销号 / not yet rectified")]
-AsOfQuery = Annotated[IsoDate | None, Query(description="业务日期 YYYY-MM-DD；默认今天 / business date; default today")]
 
 
 def _targeted(key: str, value: str, body: BaseModel, command: type[BaseModel]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
 from services.gateway.files import XLSX_RESPONSES, upload_data, xlsx_download
-from services.gateway.params import IsoDate
+from services.gateway.params import AsOfQuery, IdQuery
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations.centres.commands import (AdoptCentreStandards, CentreChange, CentreImport, InspectCentre,
                                                      InspectionResult, NewCentre, PlanCentreUpgrade, PlaqueCentre,
@@ -25,9 +25,7 @@ SERVICE = "organizations"
 router = APIRouter(prefix="/api/v1/counties/{county}", tags=["centres"], responses=PROBLEM_RESPONSES)
 
 CentrePath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="中心编号 / centre id")]
-IdQuery = Annotated[str | None, Query(pattern=TOKEN_PATTERN, description="乡镇编号 / township id")]
 LevelQuery = Annotated[str | None, Query(pattern=r"^[a-z]{1,12}$", description="层级 / level, e.g. village")]
-AsOfQuery = Annotated[IsoDate | None, Query(description="业务日期 YYYY-MM-DD；默认今天 / business date; default today")]
 
 
 def _as_of(as_of: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
 from services.gateway.files import XLSX_RESPONSES, xlsx_download
-from services.gateway.params import IsoDate
+from services.gateway.params import AsOfQuery, IdQuery
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations.contracts import body_of
 from services.organizations.development import commands as dc
@@ -27,9 +27,7 @@ router = APIRouter(prefix="/api/v1/counties/{county}", tags=["development"], res
 
 ApplicantPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="申请人编号 / applicant id")]
 MemberPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="预备党员编号 / probationary member id")]
-IdQuery = Annotated[str | None, Query(pattern=TOKEN_PATTERN)]
 StageQuery = Annotated[Stage | None, Query(description="阶段 / stage")]
-AsOfQuery = Annotated[IsoDate | None, Query(description="业务日期 YYYY-MM-DD；默认今天 / business date; default today")]
 
 
 @router.post("/applicants", status_code=201, response_model=written(dc.NewApplicant),

@@ -7,13 +7,14 @@ reply model."""
 # No `from __future__ import annotations`: the route factory annotates with its arguments.
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, UploadFile
+from fastapi import APIRouter, File, Path, UploadFile
 from pydantic import BaseModel
 
 from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
 from services.gateway.files import upload_data
+from services.gateway.params import IdQuery
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations.enterprises.commands import (AssignInstructor, BranchFounded, CloseEnterprise,
                                                          EnterpriseChange, EnterpriseImport, FoundEnterpriseBranch,
@@ -26,7 +27,6 @@ SERVICE = "organizations"
 router = APIRouter(prefix="/api/v1/counties/{county}", tags=["enterprises"], responses=PROBLEM_RESPONSES)
 
 EnterprisePath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="单位编号 / unit id")]
-IdQuery = Annotated[str | None, Query(pattern=TOKEN_PATTERN)]
 
 
 @router.post("/enterprises", status_code=201, response_model=written(NewEnterprise), summary="登记两新组织 / register an enterprise or social organization")

@@ -14,6 +14,7 @@ from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
 from services.gateway.files import XLSX_RESPONSES, upload_data, xlsx_download
+from services.gateway.params import HistoryYearQuery, IdQuery
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations.contracts import body_of
 from services.organizations.membership.commands import ChangeStanding, StandingChanged
@@ -26,8 +27,6 @@ router = APIRouter(prefix="/api/v1/counties/{county}", responses=PROBLEM_RESPONS
 
 MemberPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="党员编号 / member id")]
 PointPath = Annotated[str, Path(pattern=TOKEN_PATTERN, description="服务站点编号 / service point id")]
-IdQuery = Annotated[str | None, Query(pattern=TOKEN_PATTERN)]
-YearQuery = Annotated[int | None, Query(ge=1921, le=2100, description="年度 / year")]
 StateQuery = Annotated[Literal["away", "mobile", "returned"] | None,
                       Query(description="away 外出未登记 / mobile 流动党员 / returned 已返回")]
 DestinationQuery = Annotated[str | None, Query(max_length=60, description="流入地 / destination")]
@@ -74,7 +73,7 @@ async def close_service_point(body: PointClosure, edge: WriteEdge,  # type: igno
 @router.get("/standing-changes", response_model=StandingChangeList, tags=["membership"],
             summary="党籍异动台账 / standing changes with totals per kind")
 async def standing_changes(edge: ReadEdge, branch_id: IdQuery = None, township_id: IdQuery = None,
-                           year: YearQuery = None) -> Any:
+                           year: HistoryYearQuery = None) -> Any:
     return await edge.read(SERVICE, "standing_changes", {"branch_id": branch_id, "township_id": township_id,
                                                          "year": year})
 
@@ -82,7 +81,7 @@ async def standing_changes(edge: ReadEdge, branch_id: IdQuery = None, township_i
 @router.get("/standing-changes.xlsx", response_class=Response, responses=XLSX_RESPONSES, tags=["membership"],
             summary="导出党籍异动台账（Excel） / download the standing changes as .xlsx")
 async def standing_changes_export(edge: ReadEdge, branch_id: IdQuery = None, township_id: IdQuery = None,
-                                  year: YearQuery = None) -> Response:
+                                  year: HistoryYearQuery = None) -> Response:
     return await xlsx_download(edge, SERVICE, "standing_changes_export",
                                {"branch_id": branch_id, "township_id": township_id, "year": year},
                                f"standing-changes_{edge.county}.xlsx")

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 
 from services.gateway import bodies
-from services.gateway.auth import TOKEN_PATTERN, platform_admin
+from services.gateway.auth import platform_admin
 from services.gateway.edge import ReadEdge, WriteEdge, make_edge, written
 from services.gateway.files import upload_data
+from services.gateway.params import IdPath, IdQuery
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations.contracts import body_of
 from services.organizations.registry.commands import (AddCounty, AddTownship, EstablishOrganization, MemberImport,
@@ -21,8 +22,6 @@ from shared.auth import Actor
 SERVICE = "organizations"
 
 router = APIRouter(prefix="/api/v1", tags=["organizations"], responses=PROBLEM_RESPONSES)
-IdPath = Annotated[str, Path(pattern=TOKEN_PATTERN)]
-IdQuery = Annotated[str | None, Query(pattern=TOKEN_PATTERN)]
 MemberTransfer = body_of(TransferMember, "member_id")
 
 

@@ -3,7 +3,7 @@ reviews, the import and the ledger → the organizations service."""
 # No `from __future__ import annotations`: the route factory annotates with its arguments.
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, UploadFile
+from fastapi import APIRouter, File, Path, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -11,6 +11,7 @@ from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
 from services.gateway.files import XLSX_RESPONSES, upload_data, xlsx_download
+from services.gateway.params import IdQuery, YearQuery
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations.contracts import body_of
 from services.organizations.posts.commands import (AssignPost, CommitmentChange, CommitmentReviewResult, DefinePost,
@@ -21,8 +22,6 @@ from services.organizations.posts.queries import CommitmentList, PostList
 SERVICE = "organizations"
 router = APIRouter(prefix="/api/v1/counties/{county}", tags=["posts"], responses=PROBLEM_RESPONSES)
 
-IdQuery = Annotated[str | None, Query(pattern=TOKEN_PATTERN, description="编号 / id")]
-YearQuery = Annotated[int, Query(ge=2000, le=2100, description="年度 / year")]
 
 
 @router.post("/posts", status_code=201, response_model=written(PostChange),

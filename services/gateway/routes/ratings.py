@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import SEQ_HEADER, Edge, ReadEdge, WriteEdge, with_seq, written
+from services.gateway.params import IdPath, OptionalYearQuery
 from services.gateway.problems import PROBLEM_RESPONSES, problems
 from services.ratings.commands import CloseRatingYear, DefineStarScheme, RecordScore, ReopenRatingYear, RevokeScore
 from services.ratings.replies import (Rating, RatingYearState, SchemeDefined, SchemeView, ScoreRecorded,
@@ -20,9 +21,7 @@ from shared.errors import DomainError
 SERVICE = "ratings"
 router = APIRouter(prefix="/api/v1/counties/{county}", tags=["ratings"], responses=PROBLEM_RESPONSES)
 
-IdPath = Annotated[str, Path(pattern=TOKEN_PATTERN)]
 YearPath = Annotated[int, Path(ge=2000, le=2100, description="rating year")]
-YearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="rating year; default: this year")]
 
 SchemeDefinition = bodies.without(DefineStarScheme, "SchemeDefinition", {"year"})
 ScoreEntry = bodies.without(RecordScore, "ScoreEntry", {"rated_kind", "rated_id"}, {"idempotency_key"},
@@ -111,18 +110,18 @@ async def reopen_year(body: YearReopening, edge: WriteEdge, year: YearPath) -> d
 
 @router.get("/members/{member_id}/rating", summary="党员星级 / a member's stars for a year", response_model=Rating,
             responses=problems(404))
-async def member_rating(edge: ReadEdge, member_id: IdPath, year: YearQuery = None) -> Any:
+async def member_rating(edge: ReadEdge, member_id: IdPath, year: OptionalYearQuery = None) -> Any:
     return await edge.read(SERVICE, "member_rating", {"member_id": member_id, "year": year or this_year()})
 
 
 @router.get("/organizations/{organization_id}/rating", summary="党组织星级 / an organization's stars for a year",
             response_model=Rating, responses=problems(404))
-async def organization_rating(edge: ReadEdge, organization_id: IdPath, year: YearQuery = None) -> Any:
+async def organization_rating(edge: ReadEdge, organization_id: IdPath, year: OptionalYearQuery = None) -> Any:
     return await edge.read(SERVICE, "organization_rating",
                            {"organization_id": organization_id, "year": year or this_year()})
 
 
 @router.get("/star-distribution", summary="星级分布 / how many members at each star level",
             response_model=StarDistribution)
-async def star_distribution(edge: ReadEdge, year: YearQuery = None) -> Any:
+async def star_distribution(edge: ReadEdge, year: OptionalYearQuery = None) -> Any:
     return await edge.read(SERVICE, "star_distribution", {"year": year or this_year()})
