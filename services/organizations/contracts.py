@@ -1,10 +1,13 @@
 """Pieces of the request/reply contracts that every context of the service uses."""
 from __future__ import annotations
 
+import base64
 import copy
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, field_validator
+
+from shared.messaging import ok
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 Token = Annotated[str, StringConstraints(pattern=TOKEN_PATTERN)]
@@ -32,6 +35,11 @@ class Workbook(BaseModel):
 
     filename: str = Field(description="文件名 / file name, e.g. 两新组织覆盖情况_450503_2026-06-30.xlsx")
     content_b64: str = Field(description="the .xlsx file, base64")
+
+
+def workbook_reply(filename: str, content: bytes) -> dict:
+    """The reply to an export query: the .xlsx built, base64 in a Workbook."""
+    return ok(Workbook(filename=filename, content_b64=base64.b64encode(content).decode()))
 
 
 class UploadedFile(BaseModel):

@@ -21,6 +21,13 @@ def check_not_branch_secretary(actor: Actor, detail: str) -> None:
         raise forbidden(detail)
 
 
+def check_registry_scope(actor: Actor, township_id: str | None, outside: str, not_secretaries: str) -> None:
+    """Registries of the county's and the townships' (centres, units, rooms): a township operator acts on
+    their township's entries only, branch secretaries on none."""
+    check_in_township(actor, township_id, outside)
+    check_not_branch_secretary(actor, not_secretaries)
+
+
 def check_may_manage_branch(actor: Actor, branch: Organization) -> None:
     """Members of a branch are managed by its secretary, its township's operator or the county."""
     if actor.role == "branch_secretary" and actor.branch != branch.id:

@@ -23,11 +23,11 @@ from typing import Protocol
 from sqlalchemy import Engine, Table, select
 
 from shared.errors import not_found
+from shared.rows import chunks
 from shared.routes import Context, Runtime
 
 Key = tuple[str, str, str]                # (county, rated kind, rated id)
 Place = tuple[str | None, str | None]     # (branch, township)
-IN_CHUNK = 500
 
 
 class Placements:
@@ -128,13 +128,13 @@ class DirectoryReader:
                 found.update({(county, "member", r[0]): (r[1], r[2]) for r in conn.execute(
                     placed.where(m.county == county))})
             for county, ids in members.items():
-                for i in range(0, len(ids), IN_CHUNK):
-                    rows = conn.execute(placed.where(m.county == county, m.member_id.in_(ids[i:i + IN_CHUNK])))
+                for part in chunks(ids):
+                    rows = conn.execute(placed.where(m.county == county, m.member_id.in_(part)))
                     found.update({(county, "member", r[0]): (r[1], r[2]) for r in rows})
             for county, ids in orgs.items():
-                for i in range(0, len(ids), IN_CHUNK):
+                for part in chunks(ids):
                     rows = conn.execute(select(o.organization_id, o.township_id).where(
-                        o.county == county, o.organization_id.in_(ids[i:i + IN_CHUNK])))
+                        o.county == county, o.organization_id.in_(part)))
                     found.update({(county, "organization", r[0]): (r[0], r[1]) for r in rows})
         return found
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from shared.spreadsheet import cells
+from shared.rows import row_dicts
 from shared.service import Context
 from services.organizations.campaigns.commands import CAMPAIGN_PATTERN
 from services.organizations.campaigns.domain import GRADE_RANK
@@ -46,7 +47,7 @@ def case_rows(ctx: Context) -> list[dict]:
                             .select_from(cp.cases.outerjoin(rp.organizations, (o.county == k.county)
                                                             & (o.organization_id == k.organization_id)))
                             .where(k.county == ctx.county).order_by(k.decided_on, k.case_id)).all()
-    return [{key: v for key, v in r._mapping.items() if key != "county"} for r in rows]
+    return row_dicts(rows)
 
 
 def jsonable(row: dict) -> dict:

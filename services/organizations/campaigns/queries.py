@@ -4,7 +4,6 @@ Reads are in ledger.py."""
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections import Counter
 from datetime import date
 
@@ -18,7 +17,7 @@ from services.organizations.campaigns import ledger
 from services.organizations.campaigns.commands import CASE_PATTERN
 from services.organizations.campaigns.ledger import CaseFilter
 from services.organizations.clock import today
-from services.organizations.contracts import TOKEN_PATTERN, NoParameters, Workbook
+from services.organizations.contracts import NoParameters, TOKEN_PATTERN, workbook_reply
 
 
 class CaseQuery(BaseModel):
@@ -135,8 +134,7 @@ async def on_rectification_summary(ctx: Context, q: NoParameters) -> dict:
 async def on_rectification_ledger_export(ctx: Context, f: CaseFilter) -> dict:
     """The rectification ledger (整顿台账) as an Excel workbook (base64)."""
     content = await asyncio.to_thread(ledger.ledger_xlsx, ledger.filtered(await ledger.cases(ctx), f, today()))
-    return ok(Workbook(filename=f"软弱涣散党组织整顿台账_{ctx.county}.xlsx",
-                       content_b64=base64.b64encode(content).decode()))
+    return workbook_reply(f"软弱涣散党组织整顿台账_{ctx.county}.xlsx", content)
 
 
 async def on_classification_history(ctx: Context, q: ClassificationQuery) -> dict:

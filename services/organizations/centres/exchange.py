@@ -3,12 +3,10 @@ chunks) and the registry export. The sheet itself is centre_sheet.py."""
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Callable
 
 from shared.aggregate import Aggregate
 from shared.errors import FieldError, forbidden, invalid
-from shared.messaging import ok
 from shared.service import Context
 from services.organizations.centres.centre_sheet import (centre_id_of, parse_centre_file, register_centres,
                                                          registry_xlsx)
@@ -16,7 +14,7 @@ from services.organizations.centres.commands import CentreImport, ImportCentres
 from services.organizations.centres.domain import Centre
 from services.organizations.centres.queries import ListCentres, centre_entries
 from services.organizations.clock import today
-from services.organizations.contracts import Workbook
+from services.organizations.contracts import workbook_reply
 from services.organizations.registry.domain import Organization
 from services.organizations.registry.queries import branch_lookup, township_lookup
 from services.organizations.upload import file_content, import_id
@@ -62,5 +60,4 @@ async def on_centres_export(ctx: Context, q: ListCentres) -> dict:
     entries = await centre_entries(ctx, q.township_id, q.level)
     townships, organizations = await asyncio.gather(township_lookup(ctx), branch_lookup(ctx))
     content = await asyncio.to_thread(registry_xlsx, entries, _names(townships), _names(organizations))
-    return ok(Workbook(filename=f"党群服务中心台账_{ctx.county}_{today().isoformat()}.xlsx",
-                       content_b64=base64.b64encode(content).decode()))
+    return workbook_reply(f"党群服务中心台账_{ctx.county}_{today().isoformat()}.xlsx", content)

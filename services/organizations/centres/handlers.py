@@ -29,8 +29,7 @@ INSPECTORS = "只有县委组织部可以核查、挂牌 / only the county depar
 
 def check_centre_scope(ctx: Context, township_id: str | None) -> None:
     """The registry is the county's and the townships' (each its own centres; county-level ones the county's)."""
-    scope.check_in_township(ctx.actor, township_id, OUTSIDE)
-    scope.check_not_branch_secretary(ctx.actor, NOT_SECRETARIES)
+    scope.check_registry_scope(ctx.actor, township_id, OUTSIDE, NOT_SECRETARIES)
 
 
 async def on_register_centre(ctx: Context, cmd: RegisterCentre) -> dict:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from shared.spreadsheet import cells
 from shared.auth import Actor
+from shared.rows import county_rows
 from shared.service import Context
 from services.organizations.development.projections.development import DevelopmentProjection
 from services.organizations.lifecycle.elections import add_months
@@ -61,9 +62,7 @@ async def last_candidates(ctx: Context, on: date) -> dict[str, date]:
 
 
 def _applicant_rows(ctx: Context) -> list[dict]:
-    a = ctx.service.projection(DevelopmentProjection).applicants
-    with ctx.service.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(select(a).where(a.c.county == ctx.county).order_by(a.c.seq))]
+    return county_rows(ctx.service.engine, ctx.service.projection(DevelopmentProjection).applicants, ctx.county)
 
 
 # -- pure ----------------------------------------------------------------------------------------

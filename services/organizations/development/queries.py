@@ -5,7 +5,6 @@ covers (a branch secretary their branch, a township operator their township). Re
 from __future__ import annotations
 
 import asyncio
-import base64
 from datetime import date
 from typing import Literal
 
@@ -15,7 +14,7 @@ from shared.errors import not_found
 from shared.messaging import ok
 from shared.service import Context
 from services.organizations.clock import today
-from services.organizations.contracts import TOKEN_PATTERN, NoParameters, Workbook
+from services.organizations.contracts import NoParameters, TOKEN_PATTERN, workbook_reply
 from services.organizations.development import ledger
 from services.organizations.registry.queries import organizations_by_id
 from services.organizations.rules.queries import rules_in_force
@@ -192,4 +191,4 @@ async def on_applicants_export(ctx: Context, q: ApplicantQuery) -> dict:
     rows = [r for r in rows if (q.branch_id is None or r["branch_id"] == q.branch_id)
             and (q.stage is None or r["stage"] == q.stage) and (q.township_id is None or (orgs.get(r["branch_id"]) or {}).get("township_id") == q.township_id)]
     content = await asyncio.to_thread(ledger.ledger_xlsx, rows, orgs)
-    return ok(Workbook(filename=f"发展党员台账_{ctx.county}.xlsx", content_b64=base64.b64encode(content).decode()))
+    return workbook_reply(f"发展党员台账_{ctx.county}.xlsx", content)

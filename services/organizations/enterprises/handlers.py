@@ -38,8 +38,7 @@ OUTSIDE = "乡镇操作员只能管理本乡镇的两新组织 / a township oper
 
 def check_unit_scope(ctx: Context, township_id: str | None) -> None:
     """The unit registry is the county's and the townships' (each its own units)."""
-    scope.check_in_township(ctx.actor, township_id, OUTSIDE)
-    scope.check_not_branch_secretary(ctx.actor, NOT_SECRETARIES)
+    scope.check_registry_scope(ctx.actor, township_id, OUTSIDE, NOT_SECRETARIES)
 
 
 async def on_register_enterprise(ctx: Context, cmd: RegisterEnterprise) -> dict:

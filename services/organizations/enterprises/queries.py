@@ -3,7 +3,6 @@ table, and the unit registry (台账). Figures are figures.py; reads read_model.
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
 from datetime import date
 
@@ -12,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from shared.messaging import ok
 from shared.service import Context
 from services.organizations.clock import today
-from services.organizations.contracts import TOKEN_PATTERN, Workbook
+from services.organizations.contracts import TOKEN_PATTERN, workbook_reply
 from services.organizations.enterprises import figures
 from services.organizations.enterprises.read_model import live_states
 
@@ -148,8 +147,7 @@ async def on_coverage_export(ctx: Context, q: CoverageQuery) -> dict:
     live = q.as_of is None and q.known_at is None
     report = (await figures.live_report(ctx, on))[0] if live else await figures.report_as_of(ctx, on, q.known_at)
     content = await asyncio.to_thread(figures.export_xlsx, report, on)
-    return ok(Workbook(filename=f"两新组织覆盖情况_{ctx.county}_{on.isoformat()}.xlsx",
-                       content_b64=base64.b64encode(content).decode()))
+    return workbook_reply(f"两新组织覆盖情况_{ctx.county}_{on.isoformat()}.xlsx", content)
 
 
 async def on_list_enterprises(ctx: Context, q: ListEnterprises) -> dict:

@@ -4,17 +4,16 @@ operator their township, by where the member was when the change was recorded)."
 from __future__ import annotations
 
 import asyncio
-import base64
 import io
 from collections import Counter
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from shared.messaging import ok
+from shared.rows import county_rows
 from shared.service import Context
-from services.organizations.contracts import TOKEN_PATTERN, Workbook
+from services.organizations.contracts import TOKEN_PATTERN, workbook_reply
 from services.organizations.membership.domain import STANDING_ZH
 from services.organizations.membership.projections.membership import MembershipProjection
 from services.organizations.registry.queries import members_by_id, organizations_by_id
@@ -57,9 +56,7 @@ async def changes(ctx: Context, q: StandingQuery) -> list[dict]:
 
     def load(ctx: Context) -> list[dict]:
         c = ctx.service.projection(MembershipProjection).changes
-        with ctx.service.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(select(c).where(c.c.county == ctx.county)
-                                                            .order_by(c.c.changed_on, c.c.seq))]
+        return county_rows(ctx.service.engine, c, ctx.county, c.c.changed_on, c.c.seq)
     rows = [r for r in await asyncio.to_thread(load, ctx) if may_read(ctx.actor, orgs.get(r["branch_id"]))]
     names = await members_by_id(ctx, sorted({r["member_id"] for r in rows}))
     out = []
@@ -87,7 +84,7 @@ async def on_standing_changes(ctx: Context, q: StandingQuery) -> dict:
 async def on_standing_changes_export(ctx: Context, q: StandingQuery) -> dict:
     """党籍异动台账 as an Excel workbook (base64)."""
     content = await asyncio.to_thread(ledger_xlsx, await changes(ctx, q))
-    return ok(Workbook(filename=f"党籍异动台账_{ctx.county}.xlsx", content_b64=base64.b64encode(content).decode()))
+    return workbook_reply(f"党籍异动台账_{ctx.county}.xlsx", content)
 
 
 def ledger_xlsx(items: list[dict]) -> bytes:

@@ -7,8 +7,8 @@ import io
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 
+from shared.rows import county_rows
 from shared.service import Context
 from services.organizations.mobile.projections.mobile import MobileProjection
 from services.organizations.registry.queries import members_by_id, organizations_by_id
@@ -22,10 +22,7 @@ def whole_months(start: date, end: date) -> int:
 
 
 def _rows(ctx: Context, table_name: str) -> list[dict]:
-    table = getattr(ctx.service.projection(MobileProjection), table_name)
-    with ctx.service.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(select(table).where(table.c.county == ctx.county)
-                                                        .order_by(table.c.seq))]
+    return county_rows(ctx.service.engine, getattr(ctx.service.projection(MobileProjection), table_name), ctx.county)
 
 
 async def records(ctx: Context, day: date) -> list[dict[str, Any]]:

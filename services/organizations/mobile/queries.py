@@ -5,7 +5,6 @@ good standing are counted. Reads are in ledger.py."""
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections import Counter
 from datetime import date
 from typing import Literal
@@ -15,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.messaging import ok
 from shared.service import Context
 from services.organizations.clock import today
-from services.organizations.contracts import TOKEN_PATTERN, NoParameters, Workbook
+from services.organizations.contracts import NoParameters, TOKEN_PATTERN, workbook_reply
 from services.organizations.mobile import ledger
 from services.organizations.rules.queries import rules_in_force
 
@@ -118,10 +117,10 @@ async def on_mobile_members_export(ctx: Context, q: MobileQuery) -> dict:
     """流动党员台账 as an Excel workbook (base64)."""
     rows = ledger.filtered(await ledger.records(ctx, today()), q)
     content = await asyncio.to_thread(ledger.records_xlsx, rows)
-    return ok(Workbook(filename=f"流动党员台账_{ctx.county}.xlsx", content_b64=base64.b64encode(content).decode()))
+    return workbook_reply(f"流动党员台账_{ctx.county}.xlsx", content)
 
 
 async def on_service_points_export(ctx: Context, q: NoParameters) -> dict:
     """流动党员服务站点 as an Excel workbook (base64)."""
     content = await asyncio.to_thread(ledger.points_xlsx, await ledger.service_points(ctx, today()))
-    return ok(Workbook(filename=f"流动党员服务站点_{ctx.county}.xlsx", content_b64=base64.b64encode(content).decode()))
+    return workbook_reply(f"流动党员服务站点_{ctx.county}.xlsx", content)

@@ -3,7 +3,6 @@ reviews (and the evidence reference a duty-star score cites), and the ledger as 
 from __future__ import annotations
 
 import asyncio
-import base64
 from datetime import date
 
 import orjson
@@ -13,7 +12,7 @@ from sqlalchemy import select
 from shared.messaging import ok
 from shared.service import Context
 from services.organizations.clock import today
-from services.organizations.contracts import TOKEN_PATTERN, Workbook
+from services.organizations.contracts import TOKEN_PATTERN, workbook_reply
 from services.organizations.posts.post_sheet import ledger_xlsx
 from services.organizations.posts.projections.posts import PostsProjection
 from services.organizations.registry.domain import Organization
@@ -148,5 +147,4 @@ async def on_posts_export(ctx: Context, q: ListCommitments) -> dict:
     commitments = await visible(ctx, await asyncio.to_thread(commitment_entries, ctx, q))
     names = {oid: name for name, oid in (await branch_lookup(ctx)).items() if name != oid}
     content = await asyncio.to_thread(ledger_xlsx, posts, commitments, names)
-    return ok(Workbook(filename=f"设岗定责台账_{ctx.county}_{q.year}_{today().isoformat()}.xlsx",
-                       content_b64=base64.b64encode(content).decode()))
+    return workbook_reply(f"设岗定责台账_{ctx.county}_{q.year}_{today().isoformat()}.xlsx", content)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from shared.errors import not_found
 from shared.messaging import ok
+from shared.rows import row_dicts
 from shared.service import Context
 from services.organizations import scope
 from services.organizations.contracts import TOKEN_PATTERN, NoParameters
@@ -118,11 +119,6 @@ def _p(ctx: Context) -> RegistryProjection:
     return ctx.service.projection(RegistryProjection)
 
 
-def _rows(result) -> list[dict[str, Any]]:
-    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r._mapping.items() if k != "county"}
-            for r in result]
-
-
 async def _read(ctx: Context, fn, *args):
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
     return await asyncio.to_thread(fn, ctx, *args)
@@ -152,7 +148,7 @@ def _townships(ctx: Context, whole_county: bool = False) -> list[dict]:
     if not (whole_county or ctx.actor.sees_whole_county):  # their own township (a branch secretary: their branch's)
         where.append(t.c.township_id.in_(select(o.township_id).where(*_visible_organizations(ctx))))
     with ctx.service.engine.connect() as conn:
-        return _rows(conn.execute(select(t).where(*where).order_by(t.c.name)))
+        return row_dicts(conn.execute(select(t).where(*where).order_by(t.c.name)), iso=True)
 
 
 def _organizations(ctx: Context, q: ListOrganizations) -> list[dict]:
@@ -161,7 +157,7 @@ def _organizations(ctx: Context, q: ListOrganizations) -> list[dict]:
     if q.township_id:
         stmt = stmt.where(o.c.township_id == q.township_id)
     with ctx.service.engine.connect() as conn:
-        return _rows(conn.execute(stmt.order_by(o.c.seq)))
+        return row_dicts(conn.execute(stmt.order_by(o.c.seq)), iso=True)
 
 
 def _with_standing(ctx: Context):
@@ -178,8 +174,8 @@ def _members(ctx: Context, q: ListMembers) -> dict:
         where.append(m.c.branch_id.in_(select(o.organization_id).where(*_visible_organizations(ctx))))
     with ctx.service.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(m).where(*where)).scalar()
-        items = _rows(conn.execute(_with_standing(ctx).where(*where).order_by(m.c.seq).limit(q.limit)
-                                   .offset(q.offset)))
+        items = row_dicts(conn.execute(_with_standing(ctx).where(*where).order_by(m.c.seq).limit(q.limit)
+                                       .offset(q.offset)), iso=True)
     return {"total": total, "items": items}
 
 
@@ -195,7 +191,7 @@ def _member(ctx: Context, member_id: str) -> dict | None:
     if row is None:
         return None
     scope.check_sees(ctx.actor, row.township_id, row.branch_id, f"党员 {member_id} / member {member_id}")
-    found = _rows([row])[0]
+    found = row_dicts([row], iso=True)[0]
     del found["township_id"]  # the branch's, for the scope check only
     return found
 

@@ -27,8 +27,7 @@ NOT_SECRETARIES = "支部书记不能管理党代表工作室 / branch secretari
 
 def check_room_scope(ctx: Context, township_id: str | None) -> None:
     ctx.require_write()
-    scope.check_in_township(ctx.actor, township_id, OUTSIDE)
-    scope.check_not_branch_secretary(ctx.actor, NOT_SECRETARIES)
+    scope.check_registry_scope(ctx.actor, township_id, OUTSIDE, NOT_SECRETARIES)
 
 
 async def on_establish_room(ctx: Context, cmd: EstablishRoom) -> dict:

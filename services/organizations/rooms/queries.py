@@ -4,7 +4,6 @@ activities recorded; the registry as Excel."""
 from __future__ import annotations
 
 import asyncio
-import base64
 from datetime import date
 
 import orjson
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from shared.messaging import ok
 from shared.service import Context
 from services.organizations.clock import today
-from services.organizations.contracts import TOKEN_PATTERN, Workbook
+from services.organizations.contracts import TOKEN_PATTERN, workbook_reply
 from services.organizations.registry.queries import township_lookup
 from services.organizations.rooms.projections.rooms import RoomsProjection
 from services.organizations.rooms.room_sheet import registry_xlsx
@@ -187,5 +186,4 @@ async def on_rooms_export(ctx: Context, q: RoomYear) -> dict:
     activities = await asyncio.to_thread(activity_entries, ctx, q.year, q.room_id, {r["room_id"] for r in rooms})
     names = {tid: name for name, tid in (await township_lookup(ctx)).items() if name != tid}
     content = await asyncio.to_thread(registry_xlsx, rooms, activities, names)
-    return ok(Workbook(filename=f"党代表工作室台账_{ctx.county}_{q.year}_{today().isoformat()}.xlsx",
-                       content_b64=base64.b64encode(content).decode()))
+    return workbook_reply(f"党代表工作室台账_{ctx.county}_{q.year}_{today().isoformat()}.xlsx", content)

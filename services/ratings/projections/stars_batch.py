@@ -16,18 +16,11 @@ from shared.catalog.ratings import (MemberScored, OrganizationScored, RatingYear
                                     ScoreRevoked, StarSchemeDefined)
 from shared.db import insert_rows, upsert
 from shared.envelope import StoredEvent
+from shared.rows import chunks
 from services.ratings.projections.stars_rows import (member_row, organization_row, scheme_definition, scheme_key,
                                                      scheme_row, score_row, star_row, year_row)
 from services.ratings.projections.stars_tables import StarTables
 from services.ratings.scheme import StarScheme
-
-CHUNK = 500
-
-
-def _chunks(items: list, n: int = CHUNK):
-    for i in range(0, len(items), n):
-        yield items[i:i + n]
-
 
 class StarsBatch:
     """One batch's working set: rows loaded once, folded in memory, written once."""
@@ -94,16 +87,16 @@ class StarsBatch:
             elif isinstance(e, ScoreRevoked):
                 scores.add(e.score_id)
         m, o, sc = self.t.members, self.t.organizations, self.t.scores
-        for chunk in _chunks(sorted(members)):
+        for chunk in chunks(sorted(members)):
             for row in self.conn.execute(select(m).where(m.c.county == self.county, m.c.member_id.in_(chunk))):
                 self._known[("member", row.member_id)] = dict(row._mapping)
                 orgs.add(row.branch_id)
         for member_id in members:
             self._known.setdefault(("member", member_id), None)
-        for chunk in _chunks(sorted(orgs)):
+        for chunk in chunks(sorted(orgs)):
             for row in self.conn.execute(select(o).where(o.c.county == self.county, o.c.organization_id.in_(chunk))):
                 self._known[("org", row.organization_id)] = dict(row._mapping)
-        for chunk in _chunks(sorted(scores)):
+        for chunk in chunks(sorted(scores)):
             for row in self.conn.execute(select(sc).where(sc.c.county == self.county, sc.c.score_id.in_(chunk))):
                 self._known[("score", row.score_id)] = dict(row._mapping)
         s = self.t.schemes.c
@@ -151,7 +144,7 @@ class StarsBatch:
         """Stars rows whose branch changed or whose scheme was redefined are recomputed too."""
         st = self.t.stars.c
         if self.moved_members:
-            for chunk in _chunks(sorted(self.moved_members)):
+            for chunk in chunks(sorted(self.moved_members)):
                 for r in self.conn.execute(select(st.rated_kind, st.rated_id, st.year).where(
                         st.county == self.county, st.rated_kind == "member", st.rated_id.in_(chunk))):
                     self.touched.add(tuple(r))
@@ -164,7 +157,7 @@ class StarsBatch:
         pt = self.t.points.c
         points: dict[tuple, int] = {}
         ids = sorted({rid for _, rid, _ in self.touched})
-        for chunk in _chunks(ids, 900):  # by id only (a cached statement); kind and year filtered here
+        for chunk in chunks(ids, 900):  # by id only (a cached statement); kind and year filtered here
             rows = self.conn.execute(select(pt.rated_kind, pt.rated_id, pt.year, pt.category, pt.points).where(
                 pt.county == self.county, pt.rated_id.in_(chunk)))
             for k, i, y, c, v in rows:
