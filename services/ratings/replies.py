@@ -10,13 +10,13 @@ from shared.catalog.ratings import RatedKind, StarKind, StarSlot
 from services.ratings.scheme import StarClass, StarColour
 
 
-class _Reply(BaseModel):
+class Reply(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
 # ---- commands --------------------------------------------------------------------------------
 
-class SchemeDefined(_Reply):
+class SchemeDefined(Reply):
     """The answer to define_scheme."""
 
     scheme_id: str = Field(description="<year>.<rated kind>.<township id or county>")
@@ -24,14 +24,14 @@ class SchemeDefined(_Reply):
     rated_kind: RatedKind = Field(description="who the scheme rates")
 
 
-class ScoreRecorded(_Reply):
+class ScoreRecorded(Reply):
     """The answer to record_score."""
 
     score_id: str = Field(description="id of the score entry (the earlier one when the idempotency key was seen)")
     replayed: bool = Field(description="true when the same idempotency key had already been recorded")
 
 
-class EntryRefusal(_Reply):
+class EntryRefusal(Reply):
     """Why one entry of a bulk request was refused (the same as a single record_score's refusal)."""
 
     code: str = Field(description="stable error code, e.g. invalid_input, forbidden, category_not_in_scheme")
@@ -40,7 +40,7 @@ class EntryRefusal(_Reply):
     errors: list[dict[str, str]] = Field(default_factory=list, description="[{field, message}] of the entry")
 
 
-class EntryResult(_Reply):
+class EntryResult(Reply):
     """The outcome of one entry of record_scores, in the order sent."""
 
     index: int = Field(description="position of the entry in the request (0-based)")
@@ -50,7 +50,7 @@ class EntryResult(_Reply):
     error: EntryRefusal | None = Field(None, description="why this entry was refused")
 
 
-class ScoresRecorded(_Reply):
+class ScoresRecorded(Reply):
     """The answer to record_scores: one result per entry."""
 
     results: list[EntryResult] = Field(description="one per entry, in the order sent")
@@ -59,14 +59,14 @@ class ScoresRecorded(_Reply):
     refused: int = Field(description="entries refused (see their error)")
 
 
-class ScoreRevocation(_Reply):
+class ScoreRevocation(Reply):
     """The answer to revoke_score."""
 
     score_id: str = Field(description="the revoked score entry")
     revoked: bool = Field(description="always true: the score no longer counts")
 
 
-class RatingYearState(_Reply):
+class RatingYearState(Reply):
     """The answer to close_year and reopen_year."""
 
     year: int = Field(description="rating year")
@@ -75,7 +75,7 @@ class RatingYearState(_Reply):
 
 # ---- queries ---------------------------------------------------------------------------------
 
-class StarView(_Reply):
+class StarView(Reply):
     category: str = Field(description="star slot category")
     name: str = Field(description="Chinese name of the star, e.g. 表率示范星")
     kind: StarKind = Field(description="common 共性星 / duty 职责星 / optional 自选星")
@@ -84,20 +84,25 @@ class StarView(_Reply):
     points: int = Field(description="points in this category for the year")
 
 
-class ScoreView(_Reply):
+class ScoreEntry(Reply):
+    """What a score entry says, live (ScoreView) or with its provenance (audit_replies.ScoreProvenance)."""
+
     score_id: str = Field(description="id of the score entry")
     category: str = Field(description="star slot category")
     points: int = Field(description="award (+) or deduction (−)")
     reason: str = Field(description="the evaluated conduct")
     evidence_ref: str | None = Field(description="reference to the evidence")
+
+
+class ScoreView(ScoreEntry):
     occurred_on: date = Field(description="when the conduct happened")
     actor: str | None = Field(description="who recorded it (role:subject)")
     revoked: bool = Field(description="revoked scores stay listed but count no longer")
     revoke_reason: str | None = Field(description="why it was revoked")
 
 
-class Rating(_Reply):
-    """One member's or organization's points handbook and stars for a year (一人一册 / 一村一册)."""
+class RatedFigures(Reply):
+    """A member's or organization's stars for a year: live (Rating) or as of a date (audit_replies.RatingAsOf)."""
 
     rated_kind: RatedKind = Field(description="member or organization")
     rated_id: str = Field(description="member_id or organization_id")
@@ -108,11 +113,16 @@ class Rating(_Reply):
     stars: list[StarView] = Field(description="one entry per slot of the scheme in force")
     total_stars: int = Field(description="stars earned")
     star_class: StarClass | None = Field(description="一类 class_one / 二类 class_two, when the scheme sets a cut")
-    total_points: int = Field(description="sum of the scores that were not revoked")
+    total_points: int = Field(description="sum of the counted scores (not revoked)")
+
+
+class Rating(RatedFigures):
+    """One member's or organization's points handbook and stars for a year (一人一册 / 一村一册)."""
+
     scores: list[ScoreView] = Field(description="every score entry of the year, in the order recorded")
 
 
-class StarCounts(_Reply):
+class StarCounts(Reply):
     rated: int = Field(description="how many were rated")
     by_stars: dict[str, int] = Field(description="how many have each number of earned stars")
 
@@ -122,7 +132,7 @@ class OrganizationStarCounts(StarCounts):
     class_two: int = Field(description="organizations in 二类")
 
 
-class BranchStars(_Reply):
+class BranchStars(Reply):
     branch_id: str = Field(description="organization id")
     name: str | None = Field(description="organization name")
     members_rated: int = Field(description="members of the branch with a rating")
@@ -131,7 +141,7 @@ class BranchStars(_Reply):
     own_class: StarClass | None = Field(description="its own 一类/二类")
 
 
-class StarDistribution(_Reply):
+class StarDistribution(Reply):
     """星级分布: the county's counts by star level, per branch, and 一类/二类."""
 
     year: int = Field(description="rating year")
@@ -140,7 +150,7 @@ class StarDistribution(_Reply):
     branches: list[BranchStars] = Field(description="each branch's member distribution and own level")
 
 
-class SchemeView(_Reply):
+class SchemeView(Reply):
     """The star scheme in force (设星方案), as defined."""
 
     year: int = Field(description="rating year")
