@@ -8,6 +8,7 @@ request per 1,000 events instead of one round trip each (docs/decisions/002-even
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,8 +79,7 @@ class EventStore:
             return await self.provisioner(self.nc, county)
         return await self._add_stream(county, f"dangjian event log of county {county}")
 
-    async def add_platform_stream(self) -> bool:
-        """The deployment's own stream (accounts of people), beside the county streams."""
+    async def add_platform_stream(self) -> bool:  # the deployment's own stream (accounts), beside the counties'
         return await self._add_stream(PLATFORM, "dangjian platform log: accounts")
 
     async def _add_stream(self, county: str, description: str) -> bool:
@@ -98,11 +98,9 @@ class EventStore:
             return True
 
     async def has_county(self, county: str) -> bool:
-        try:
-            await self.js.stream_info(stream_name(county))
-            return True
-        except NotFoundError:
-            return False
+        with contextlib.suppress(NotFoundError):
+            return bool(await self.js.stream_info(stream_name(county)))
+        return False
 
     async def list_counties(self) -> list[str]:
         infos = await self.js.streams_info()
@@ -189,9 +187,8 @@ class EventStore:
 
     # -- read ------------------------------------------------------------------------------
     async def load(self, county: str, subject: str):
-        """All events of one aggregate (subject), oldest first; with an authenticator (every service's
-        store has one) an unsigned, forged or altered event refuses the load: a writer never continues a
-        chain it cannot vouch for."""
+        """All events of one aggregate (subject), oldest first; with an authenticator (every service's store)
+        an unsigned, forged or altered event refuses the load: a writer never continues a chain it cannot vouch for."""
         raws = await self._direct_all(county, subject)
         if self.authenticator is None:
             return [decode_checked(*raw) for raw in raws]
@@ -206,8 +203,14 @@ class EventStore:
 
     async def read_matching(self, county: str, subject_filter: str, upto_seq: int | None = None) -> AsyncIterator:
         """Decoded events of the county whose subject matches a wildcard filter, in log order
-        (e.g. every enterprise: pb.<county>.evt.org.enterprise.>)."""
-        async for raw in self._direct_batches(county, subject_filter, 1):
+        (e.g. every enterprise: pb.<county>.evt.org.enterprise.>). With an authenticator (every service's store,
+        as-of answers) authenticated like a rebuild's replay; the last check comes after the last event."""
+        raws = self._direct_batches(county, subject_filter, 1)
+        if self.authenticator is not None:
+            async for ev in self.authenticator.read_matching(raws, county, upto_seq):
+                yield ev
+            return
+        async for raw in raws:
             if upto_seq is not None and raw[0] > upto_seq:
                 return
             yield decode_checked(*raw)

@@ -26,7 +26,6 @@ from shared.projection import Projection
 from shared.projection_runner import ProjectionRunner
 from shared.rebuild import rebuild_county
 from shared.settings import Settings
-from shared.signing import EventKeys
 
 log = structlog.get_logger(__name__)
 BUILDS_AT_ONCE = 2  # a new schema version of a hundred counties: built a few at a time, not all at once
@@ -59,7 +58,7 @@ class ProjectionHost:
 
     async def open(self, nc: Any, engine: Engine, settings: Settings, instance: str) -> None:
         self.nc, self.engine, self.settings = nc, engine, settings
-        self.authenticator = Authenticator(nc.jetstream(), EventKeys.shared(settings.credentials_path))
+        self.authenticator = Authenticator(nc.jetstream(), path=settings.credentials_path)  # follows rotations
         self.leases = Leases(nc.jetstream(), instance, settings.lease_ttl_s, settings.stream_replicas,
                              provisioned_within_s=60)  # created by the provisioner (shared/provisioning.py)
         await self.leases.open()

@@ -19,7 +19,6 @@ from nats.aio.client import Client as NATS
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from shared.canonical import GENESIS
 from shared.checkpoints import write_checkpoint
 from shared.envelope import MalformedEvent, StoredEvent, decode_parsed, decode_wire, parse_envelope
 from shared.projection import Projection
@@ -40,20 +39,20 @@ class _Decoder:
 
     def __init__(self, handles: frozenset[str], county: str = "", authenticator: Any = None,
                  keeps_unknown: bool = False):
-        self.handles, self.county, self.auth, self.keeps_unknown = handles, county, authenticator, keeps_unknown
-        self.heads: dict[str, tuple[int, dict]] = {}  # subject -> (seq, hash/sig/key id of its last event)
+        self.handles, self.keeps_unknown = handles, keeps_unknown
+        self.chains = authenticator.chains(county) if authenticator is not None else None
 
     def check_heads(self) -> None:
-        for subject, (seq, env) in self.heads.items():
-            if env["sig"] is not None and (refused := self.auth.keys.check_signature(env)):
-                raise MalformedEvent(f"rebuild stopped: aggregate {subject}, its last event (seq {seq}) "
-                                     f"up to {seq} is not authentic: {refused}")
+        try:
+            self.chains.finish()
+        except MalformedEvent as exc:
+            raise MalformedEvent(f"rebuild stopped: {exc}") from None
 
     def events(self, msgs: list[tuple[int, str, bytes]]) -> Iterator[StoredEvent]:
         """The batch's events, decoded one at a time as the fold consumes them (a decoded batch kept
         whole would be tens of thousands of live objects for the garbage collector to walk)."""
-        handles, auth, heads = self.handles, self.auth, self.heads
-        one_pass = auth is None and not self.keeps_unknown
+        handles, chains = self.handles, self.chains
+        one_pass = chains is None and not self.keeps_unknown
         for seq, subject, data in msgs:
             try:
                 if one_pass:  # nothing needs the envelope as a dict: decoded from bytes in one pass
@@ -62,13 +61,8 @@ class _Decoder:
                         yield ev
                     continue
                 env = parse_envelope(data)
-                if auth is not None:
-                    if refused := auth.check(self.county, seq, subject, env, signature=False):
-                        raise MalformedEvent(f"not authentic: {refused}")
-                    head = heads.get(subject)
-                    if env["prev_hash"] != (head[1]["hash"] if head else GENESIS):
-                        raise MalformedEvent("not authentic: prev_hash does not follow its aggregate's last event")
-                    heads[subject] = (seq, {"hash": env["hash"], "sig": env.get("sig"), "key_id": env.get("key_id")})
+                if chains is not None:
+                    chains.feed(seq, subject, env)
                 if env["type"] in handles:
                     ev = decode_parsed(seq, subject, env)
                     if ev.event is not None or self.keeps_unknown:

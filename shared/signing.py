@@ -9,7 +9,9 @@ including `prev_hash`, so a signature vouches for the event and the chain it con
 A key signs only its writer's contexts (ratings' key cannot sign an org event, as NATS permissions
 would not let ratings publish one either). Rotation gives a writer a new key and marks the old one
 retired: what it signed stays valid. A key rotated because it leaked is revoked as well: nothing it
-signed with a recorded time after `revoked_at` is accepted.
+signed that was stored after the revocation's position in each county's stream is accepted
+(`revoked_from`; an event's own recorded_at is the forger's choice). Writers and readers follow the key
+files as they change: no restart.
 Events stored before signing existed carry no `sig`: they are accepted only below the county stream's
 `dangjian_signed_from` sequence (stream metadata, set by the operator credential alone).
 """
@@ -19,6 +21,7 @@ import base64
 import hashlib
 import json
 import os
+import time
 from collections import OrderedDict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,15 +61,30 @@ def key_id_of(writer: str, public: Ed25519PublicKey) -> str:
 class Signer:
     """The writer's current key: seals the key id into an envelope and signs its hash."""
 
-    def __init__(self, writer: str, key: Ed25519PrivateKey):
-        self.writer, self._key = writer, key
+    def __init__(self, writer: str, key: Ed25519PrivateKey, path: Path | None = None):
+        self.writer, self._key, self._path = writer, key, path
         self.key_id = self._own_id = key_id_of(writer, key.public_key())
+        self._stamp = _mtime(path) if path else 0
+        self._looked_at = time.monotonic()
+
+    def _follow(self) -> None:
+        """A rotated key is used within RELOAD_S: `dangjian audit rotate-key` waits that long before it
+        records a revocation, so a running writer signs nothing after it with the revoked key."""
+        if self._path is None or time.monotonic() - self._looked_at < RELOAD_S:
+            return
+        self._looked_at = time.monotonic()
+        stamp = _mtime(self._path)
+        if stamp != self._stamp:
+            fresh = Signer.load(self._path.parent, self.writer)
+            self._key, self._stamp = fresh._key, fresh._stamp
+            self.key_id = self._own_id = fresh.key_id
 
     def __repr__(self) -> str:
         return f"Signer({self.key_id!r})"
 
     def sign(self, env: dict[str, Any]) -> dict[str, Any]:
         """`env` without hash: adds key_id, hash and sig (in place) and returns it."""
+        self._follow()
         env["key_id"] = self.key_id
         env["hash"] = chain_hash(env)
         env["sig"] = _b64(self._key.sign(env["hash"].encode()))
@@ -75,12 +93,20 @@ class Signer:
         return env
 
     def sign_bytes(self, data: bytes) -> str:
+        self._follow()
         return _b64(self._key.sign(data))
 
     @classmethod
     def load(cls, directory: Path, writer: str) -> "Signer":
-        pem = (Path(directory) / private_key_file(writer)).read_bytes()
-        return cls(writer, serialization.load_pem_private_key(pem, password=None))
+        path = Path(directory) / private_key_file(writer)
+        return cls(writer, serialization.load_pem_private_key(path.read_bytes(), password=None), path)
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
 
 
 _SHARED: dict[tuple[str, int], "EventKeys"] = {}
@@ -88,6 +114,7 @@ _SHARED: dict[tuple[str, int], "EventKeys"] = {}
 # signature without the Ed25519 check (~70–250 µs here) once the hash it recomputed equals the one it signed
 _SIGNED_HERE: OrderedDict[str, None] = OrderedDict()
 MAX_REMEMBERED = 200_000
+RELOAD_S = 1.0  # a writer looks at its key file at most this often
 
 
 def _remember(cache: OrderedDict[str, None], seen: str) -> None:
@@ -128,17 +155,17 @@ class EventKeys:
     def document(self) -> dict[str, Any]:
         return {"keys": self.entries}
 
-    def check_key(self, env: dict[str, Any]) -> str | None:
-        """The cheap half: the key is published, allowed for the event's context and not revoked then."""
+    def check_key(self, env: dict[str, Any], seq: int | None = None, county: str | None = None) -> str | None:
+        """The cheap half: the key is published, allowed for the event's context and was not revoked
+        when the event was stored at `seq` of `county`'s stream (see `revoked_from`)."""
         kid = env.get("key_id")
         entry = self.entries.get(kid) if isinstance(kid, str) else None
         if entry is None:
             return f"signed with an unknown key {str(kid)[:40]!r}"
         if env.get("context") not in WRITES.get(entry["writer"], ()):
             return f"key {kid} of {entry['writer']} may not sign {env.get('context')!r} events"
-        revoked = entry.get("revoked_at")
-        if revoked and str(env.get("recorded_at", "")) > revoked:
-            return f"key {kid} was revoked at {revoked}, before this event was recorded"
+        if entry.get("revoked_at") and (refused := _revoked(entry, seq, county or env.get("county"))):
+            return f"key {kid} was revoked at {entry['revoked_at']} ({refused})"
         if not isinstance(env.get("sig"), str):
             return "signature is not a string"
         return None
@@ -155,7 +182,8 @@ class EventKeys:
         _remember(self._verified, seen)
         return None
 
-    def check(self, env: dict[str, Any], seq: int, signed_from: int, signature: bool = True) -> str | None:
+    def check(self, env: dict[str, Any], seq: int, signed_from: int, signature: bool = True,
+              county: str | None = None) -> str | None:
         """None when the envelope is authentic: its hash matches its content, and it is signed by a
         writer key allowed for its context (or it is older than signing, below `signed_from`).
         `signature=False` leaves the Ed25519 check to the caller (a chain's head vouches for the chain)."""
@@ -164,7 +192,7 @@ class EventKeys:
             return "hash does not match the envelope's content (altered after it was sealed)"
         if "sig" not in env:
             return None if seq < signed_from else "unsigned event (written by no writer key)"
-        return self.check_key(env) or (self.check_signature(env) if signature else None)
+        return self.check_key(env, seq, county) or (self.check_signature(env) if signature else None)
 
     def verify_bytes(self, key_id: str, data: bytes, sig: str) -> bool:
         try:
@@ -172,6 +200,20 @@ class EventKeys:
             return True
         except (KeyError, InvalidSignature, ValueError):
             return False
+
+
+def _revoked(entry: dict[str, Any], seq: int | None, county: Any) -> str | None:
+    """Why an event of a revoked key is refused, else None. The event's own recorded_at is the forger's
+    choice, so revocation goes by where the event sits in the log: `revoked_from` holds, per county, the
+    first stream sequence stored after the revocation (a thief's later events can only come after it).
+    A county whose stream did not exist then, or a revocation whose positions were never recorded,
+    accepts nothing signed with the key."""
+    first_refused = (entry.get("revoked_from") or {}).get(county)
+    if first_refused is None:
+        return f"nothing signed with it is accepted in county {county}"
+    if seq is None or seq >= first_refused:
+        return f"county {county} refuses it from stream sequence {first_refused}"
+    return None
 
 
 def now_iso() -> str:
@@ -189,22 +231,27 @@ def _write_private(path: Path, key: Ed25519PrivateKey) -> None:
     os.replace(tmp, path)
 
 
-def _publish(directory: Path, writer: str, key: Ed25519PrivateKey, retire: str | None = None,
-             revoke: bool = False) -> str:
+def _update_keys(directory: Path, change) -> None:
     path = directory / EVENT_KEYS
     doc = json.loads(path.read_text()) if path.exists() else {"keys": {}}
-    now = now_iso()
-    if retire:
-        doc["keys"][retire]["retired_at"] = now
-        if revoke:
-            doc["keys"][retire]["revoked_at"] = now
-    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    kid = key_id_of(writer, key.public_key())
-    doc["keys"][kid] = {"writer": writer, "public_key": _b64(raw), "created_at": now, "retired_at": None,
-                        "revoked_at": None}
+    change(doc["keys"])
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=2, sort_keys=True))
     os.replace(tmp, path)
+
+
+def _publish(directory: Path, writer: str, key: Ed25519PrivateKey, retire: str | None = None) -> str:
+    now = now_iso()
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    kid = key_id_of(writer, key.public_key())
+
+    def change(keys: dict[str, Any]) -> None:
+        if retire:
+            keys[retire]["retired_at"] = now
+        keys[kid] = {"writer": writer, "public_key": _b64(raw), "created_at": now, "retired_at": None,
+                     "revoked_at": None}
+
+    _update_keys(directory, change)
     return kid
 
 
@@ -220,12 +267,21 @@ def ensure_writer_keys(directory: Path, writers: tuple[str, ...]) -> None:
             _publish(directory, writer, key)
 
 
-def rotate_writer_key(directory: Path, writer: str, revoke: bool = False) -> tuple[str, str]:
-    """A new key for `writer`; the old one is retired (what it signed stays valid; `revoke`: only what
-    it signed until now) and its private half replaced. Returns (old key id, new key id). Services load
-    keys at start: restart the writer after a rotation (with `revoke`, before anything else is signed)."""
+def rotate_writer_key(directory: Path, writer: str) -> tuple[str, str]:
+    """A new key for `writer`; the old one is retired (what it signed stays valid) and its private half
+    replaced. Returns (old key id, new key id). Running writers switch to it within RELOAD_S."""
     directory = Path(directory)
     old = Signer.load(directory, writer).key_id
     key = Ed25519PrivateKey.generate()
     _write_private(directory / private_key_file(writer), key)
-    return old, _publish(directory, writer, key, retire=old, revoke=revoke)
+    return old, _publish(directory, writer, key, retire=old)
+
+
+def revoke_key(directory: Path, key_id: str, revoked_from: dict[str, int]) -> None:
+    """Mark a (leaked, already rotated) key revoked: in each county nothing it signed is accepted from
+    the stream sequence given (the county's next sequence when the revocation was made); in a county
+    not listed, nothing it signed at all."""
+    def change(keys: dict[str, Any]) -> None:
+        keys[key_id].update(revoked_at=now_iso(), revoked_from=dict(sorted(revoked_from.items())))
+
+    _update_keys(Path(directory), change)

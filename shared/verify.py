@@ -107,7 +107,7 @@ class ChainChecker:
                                                                    env["aggregate_id"]):
             r.add(Break(seq, subject, "misplaced", f"envelope of {env['county']} {env['context']}.{aggregate} stored "
                         f"on another subject (copied from elsewhere)", aggregate))
-        refused = self.keys.check(env, seq, self.signed_from, signature=False)
+        refused = self.keys.check(env, seq, self.signed_from, signature=False, county=self.county)
         if refused:
             kind = "altered" if refused.startswith("hash") else "unsigned" if refused.startswith("unsigned") else "forged"
             r.add(Break(seq, subject, kind, refused, aggregate))
@@ -138,7 +138,7 @@ class ChainChecker:
                 env = parse_envelope(body)
             except MalformedEvent:
                 continue  # reported already
-            if isinstance(env.get("sig"), str) and not self.keys.check_key(env) and \
+            if isinstance(env.get("sig"), str) and not self.keys.check_key(env, seq, self.county) and \
                     (refused := self.keys.check_signature(env)):
                 self.report.add(Break(seq, subject, "forged", refused, f"{env['aggregate_type']}/{env['aggregate_id']}"))
 

@@ -115,13 +115,45 @@ def keys_(data_dir: Optional[Path] = DATA_DIR) -> None:
 def rotate_key(writer: str = typer.Argument(..., help="organizations, ratings, notifications or audit-export"),
                revoke: bool = typer.Option(False, help="the old key leaked: refuse what it signs from now on"),
                data_dir: Optional[Path] = DATA_DIR) -> None:
-    """Give a writer a new signing key; the old one is retired (and with --revoke, revoked). Restart the writer."""
+    """Give a writer a new signing key; the old one is retired (and with --revoke, revoked in every county's
+    log from its current position on). Running writers switch keys within a second; no restart."""
     from shared.signing import EXPORTER, WRITES, rotate_writer_key
     if writer not in (*WRITES, EXPORTER):
         err.print(f"[red]unknown writer {writer!r}[/]")
         raise typer.Exit(2)
-    old, new = rotate_writer_key(settings_for(data_dir).credentials_path, writer, revoke=revoke)
-    out.print(f"{writer}: new key {new}; {old} retired{' and revoked' if revoke else ''}")
+    settings = settings_for(data_dir)
+    if revoke:
+        run_or_exit(_log_positions(settings))  # the system must be reachable to place the revocation
+    old, new = rotate_writer_key(settings.credentials_path, writer)
+    if not revoke:
+        out.print(f"{writer}: new key {new}; {old} retired")
+        return
+    positions = run_or_exit(_revoke_after_switch(settings, old))
+    out.print(f"{writer}: new key {new}; {old} retired and revoked: refused in {len(positions)} county log(s) "
+              "from their next sequence on (and in every county added later)")
+
+
+async def _log_positions(settings) -> dict[str, int]:
+    """Each county's next stream sequence: what a revocation made now refuses from."""
+    from shared.eventstore import EventStore
+    nc = await connect(settings)
+    try:
+        store = EventStore(nc)
+        return {county: await store.last_seq(county) + 1 for county in await store.list_counties()}
+    finally:
+        await nc.close()
+
+
+async def _revoke_after_switch(settings, key_id: str) -> dict[str, int]:
+    """Wait until every running writer signs with its new key (they look at the key file every RELOAD_S;
+    a command sealed just before may still be on its way), then record where each county's log stands."""
+    import asyncio
+
+    from shared.signing import RELOAD_S, revoke_key
+    await asyncio.sleep(2 * RELOAD_S + 1.0)
+    positions = await _log_positions(settings)
+    revoke_key(settings.credentials_path, key_id, positions)
+    return positions
 
 
 @audit.command("compare")

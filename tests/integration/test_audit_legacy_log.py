@@ -102,6 +102,24 @@ async def test_2025_as_the_county_knew_it_on_award_day_and_as_known_today(caller
     assert known["total"] == 3 and not known["items"][1]["revoked"]
 
 
+async def test_the_cli_replays_as_an_auditor(system, settings, tmp_path, legacy):
+    (tmp_path / "runtime.json").write_text(json.dumps({"nats_url": system.nats_url}))
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["audit", *args, "--county", COUNTY, "--data-dir", str(tmp_path)],
+                                  env=cli_env(settings))
+
+    result = await asyncio.to_thread(run, "rating", "--member", MEMBER, "--as-of", "2025-12-31",
+                                     "--known-at", "2026-01-15")
+    assert result.exit_code == 0 and "2 stars" in result.output and "(later)" in result.output, result.output
+    result = await asyncio.to_thread(run, "scores", "--member", MEMBER, "--year", "2025", "--json")
+    assert result.exit_code == 0 and cli_json(result.stdout)["total"] >= 4, result.output
+    result = await asyncio.to_thread(run, "distribution", "--as-of", "2025-12-31", "--known-at", "2026-01-15")
+    assert result.exit_code == 0 and "members 1 rated {'2': 1}" in result.output, result.output
+    result = await asyncio.to_thread(run, "rating", "--member", MEMBER, "--known-at", "yesterday")
+    assert result.exit_code == 2 and "--known-at" in result.output
+
+
 async def test_the_old_log_rates_rebuilds_and_verifies_unchanged(system, caller, nc, settings, legacy):
     shown = await rating(caller, legacy)
     stars = {s["category"]: (s["points"], s["colour"], s["earned"]) for s in shown["stars"]}
@@ -134,21 +152,6 @@ async def test_the_old_log_rates_rebuilds_and_verifies_unchanged(system, caller,
                                            orjson.dumps(env))).seq
     report = await verify_county(EventStore(nc), COUNTY, keys)
     assert [(b.seq, b.kind) for b in report.breaks] == [(forged, "unsigned")], report.as_dict()
-
-
-async def test_the_cli_replays_as_an_auditor(system, settings, tmp_path, legacy):
-    (tmp_path / "runtime.json").write_text(json.dumps({"nats_url": system.nats_url}))
-
-    def run(*args: str):
-        return CliRunner().invoke(cli, ["audit", *args, "--county", COUNTY, "--data-dir", str(tmp_path)],
-                                  env=cli_env(settings))
-
-    result = await asyncio.to_thread(run, "rating", "--member", MEMBER, "--as-of", "2025-12-31",
-                                     "--known-at", "2026-01-15")
-    assert result.exit_code == 0 and "2 stars" in result.output and "(later)" in result.output, result.output
-    result = await asyncio.to_thread(run, "scores", "--member", MEMBER, "--year", "2025", "--json")
-    assert result.exit_code == 0 and cli_json(result.stdout)["total"] >= 4, result.output
-    result = await asyncio.to_thread(run, "distribution", "--as-of", "2025-12-31", "--known-at", "2026-01-15")
-    assert result.exit_code == 0 and "members 1 rated {'2': 1}" in result.output, result.output
-    result = await asyncio.to_thread(run, "rating", "--member", MEMBER, "--known-at", "yesterday")
-    assert result.exit_code == 2 and "--known-at" in result.output
+    # and an as-of answer read from the log refuses it too (a wildcard read of the year's handbooks)
+    reply = await caller.qry(COUNTY, "ratings", "star_distribution_as_of", {"as_of": "2025-12-31"}, actor=INSPECTOR)
+    assert not reply["ok"] and f"sequence {forged}" in reply["error"]["detail"], reply

@@ -10,7 +10,8 @@ from shared.canonical import chain_hash
 from shared.catalog.organizations import TownshipAdded
 from shared.catalog.ratings import MemberScored
 from shared.envelope import Metadata, seal, subject_for
-from shared.signing import EventKeys, Signer, ensure_writer_keys, rotate_writer_key
+from shared import signing
+from shared.signing import EventKeys, Signer, ensure_writer_keys, revoke_key, rotate_writer_key
 from shared.verify import verify_lines
 
 COUNTY = "450503"
@@ -46,7 +47,7 @@ def test_unsigned_events_are_accepted_only_below_the_signing_mark(tmp_path):
     assert "unsigned" in keys.check(old, 42, signed_from=42)
 
 
-def test_rotation_keeps_old_signatures_valid_and_revocation_refuses_later_ones(tmp_path):
+def test_rotation_keeps_old_signatures_valid_and_revocation_goes_by_stream_sequence(tmp_path):
     orgs, _, _ = keyring(tmp_path)
     before = township(orgs)
     old, new = rotate_writer_key(tmp_path, "organizations")
@@ -55,12 +56,27 @@ def test_rotation_keeps_old_signatures_valid_and_revocation_refuses_later_ones(t
     assert keys.entries[old]["retired_at"] and not keys.entries[old]["revoked_at"]
     assert keys.check(before, 1, 1) is None and keys.check(township(orgs, "t2"), 1, 1) is None  # retired: valid
     leaked = Signer.load(tmp_path, "organizations")
-    signed_before = township(leaked, "t3")
-    rotate_writer_key(tmp_path, "organizations", revoke=True)  # the key leaked: revoked
+    signed_before = township(leaked, "t3")  # stored at sequence 40 of the county's log
+    rotate_writer_key(tmp_path, "organizations")
+    revoke_key(tmp_path, new, {COUNTY: 41})  # the key leaked: revoked when the county's log stood at 40
     keys = EventKeys.load(tmp_path)
-    assert keys.entries[new]["revoked_at"] and keys.check(signed_before, 1, 1) is None
-    assert "revoked" in keys.check(township(leaked, "t4"), 1, 1)  # signed by the thief after the revocation
-    assert keys.check(township(Signer.load(tmp_path, "organizations"), "t5"), 1, 1) is None
+    assert keys.entries[new]["revoked_at"] and keys.check(signed_before, 40, 1) is None
+    # the thief signs afterwards and dates the event back before the revocation: its place in the log tells
+    backdated = township(None, "t4", name="伪造镇")
+    del backdated["hash"]
+    backdated = leaked.sign({**backdated, "recorded_at": "2020-01-01T00:00:00Z"})
+    assert "refuses it from stream sequence 41" in keys.check(backdated, 41, 1)
+    assert "nothing signed with it is accepted in county 450599" in keys.check(
+        {**signed_before}, 3, 1, county="450599")  # a county added after the revocation
+    assert keys.check(township(Signer.load(tmp_path, "organizations"), "t5"), 41, 1) is None
+
+
+def test_a_running_writer_follows_its_rotated_key(tmp_path, monkeypatch):
+    orgs, _, _ = keyring(tmp_path)
+    first = orgs.key_id
+    _, new = rotate_writer_key(tmp_path, "organizations")
+    monkeypatch.setattr(signing, "RELOAD_S", 0.0)
+    assert township(orgs)["key_id"] == new != first and EventKeys.load(tmp_path).check(township(orgs), 1, 1) is None
 
 
 def test_the_verifier_names_each_break_at_its_own_sequence(tmp_path):
