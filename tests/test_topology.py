@@ -84,6 +84,8 @@ def test_compose_mounts_each_container_only_its_own_credential():
         assert {f"events-{name}.pem", "event-keys.json"} <= mounted[name]
         assert not {f"events-{c}.pem" for c in SERVICE_NAMES if c != name} & mounted[name]
     assert mounted["provisioner"] == {"operator.nk"}  # the only operator credential
+    # endpoint secrets are sealed with one Fernet key every notifications instance mounts, and only they
+    assert {name for name, files in mounted.items() if "notifications-secrets.key" in files} == {"notifications"}
     assert all(spec["file"].startswith("./secrets/") for spec in doc["secrets"].values())
 
 

@@ -13,6 +13,7 @@ import typer
 
 from services.cli.app import app, out
 from services.cli.common import connect, run_or_exit, settings_for
+from services.notifications.secrets import ensure_key
 from shared.auth import Actor, issue_token
 from shared.credentials import COMPONENTS, SIGNING_KEY, VERIFY_KEY, Keyring, write_secret
 from shared.natsconf import cluster_auth_config
@@ -73,7 +74,7 @@ def credentials(out_dir: Path = typer.Argument(..., help="directory to write the
                 pg_host: str = typer.Option("postgres", help="PostgreSQL host (pgpass)")) -> None:
     """Generate the clustered topology's secrets (docker-compose.yml mounts them): one nkey per
     component, the token key pair, nats-auth.conf (public keys, permissions, route password; the
-    committed deploy/nats.conf includes it) and the PostgreSQL password. Existing files are kept."""
+    committed deploy/nats.conf includes it), the PostgreSQL password and the notifications' Fernet key. Existing files are kept."""
     keyring = Keyring(out_dir).ensure(COMPONENTS)
     conf = out_dir / "nats-auth.conf"
     if not conf.exists():
@@ -82,5 +83,6 @@ def credentials(out_dir: Path = typer.Argument(..., help="directory to write the
         password = secrets.token_urlsafe(24)
         write_secret(out_dir / "postgres_password", password + "\n")
         write_secret(out_dir / "pgpass", f"{pg_host}:5432:dangjian:dangjian:{password}\n")  # libpq PGPASSFILE
+    ensure_key(out_dir)  # the notifications instances' shared key for endpoint secrets (decision 015)
     os.chmod(out_dir / VERIFY_KEY, 0o644)
     out.print(f"credentials in {out_dir.resolve()}: " + ", ".join(sorted(p.name for p in out_dir.iterdir())))

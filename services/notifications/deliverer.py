@@ -24,7 +24,7 @@ from sqlalchemy import select
 from shared.envelope import Metadata
 from shared.errors import DomainError
 from shared.messaging import stop_task
-from services.notifications import channels, deliveries as d, secrets
+from services.notifications import channels, deliveries as d, metrics, secrets
 from services.notifications.alerts import alert_disabled, alert_failed
 from services.notifications.domain import Subscription
 from services.notifications.projections.feed import FeedProjection
@@ -35,6 +35,7 @@ SWEEP_S = 1.0
 ROBOT_PER_MINUTE = 20  # 钉钉/企业微信: 20 messages a minute per robot
 DIGEST_EVERY_S = 6.0   # once half the minute's messages are used, at most one digest this often
 URL_CHECK_TTL_S = 60.0
+GAUGES_EVERY_S = 5.0  # backlog and disabled subscriptions into the metrics
 SYSTEM = Metadata(actor="system:notifications")
 
 
@@ -45,6 +46,7 @@ class Deliverer:
         self.busy: dict[tuple[str, str], asyncio.Task] = {}
         self.sent: dict[tuple[str, str], deque] = defaultdict(deque)  # robot send times, per subscription
         self._checked: dict[str, float] = {}
+        self._gauged = 0.0
         self._task: asyncio.Task | None = None
         self._recorder: asyncio.Task | None = None
         self._outcomes: list[tuple[list, dict, asyncio.Future]] = []
@@ -86,6 +88,16 @@ class Deliverer:
                     raise
                 except Exception as exc:  # the database briefly away: the rows wait
                     log.warning("notifications.dispatch_failed", county=county, error=str(exc))
+            if time.monotonic() - self._gauged >= GAUGES_EVERY_S:
+                self._gauged = time.monotonic()
+                with contextlib.suppress(Exception):  # figures only: the next round
+                    await asyncio.to_thread(self._refresh_gauges)
+
+    def _refresh_gauges(self) -> None:
+        subs = self.service.projection(FeedProjection).subscriptions
+        with self.service.engine.connect() as conn:
+            for county in [c for (name, c) in list(self.service.runners) if name == FeedProjection.name]:
+                metrics.refresh(conn, county, d.deliveries, subs)
 
     async def _dispatch(self, county: str) -> None:
         now = datetime.now(UTC)
@@ -201,6 +213,7 @@ class Deliverer:
         self._outcomes.append((batch, outcome, done))
         self._recorded.set()
         statuses = await done
+        metrics.record_attempt(sub.channel, outcome, statuses)
         if outcome.get("disable"):
             await self._disable(county, sub, outcome.get("error") or "disabled")
             return False

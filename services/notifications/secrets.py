@@ -15,8 +15,9 @@ from cryptography.fernet import Fernet, InvalidToken
 KEY_FILE = "notifications-secrets.key"
 
 
-@lru_cache(maxsize=8)
-def _fernet(directory: str) -> Fernet:
+def ensure_key(directory: Path) -> Path:
+    """The key file, generated if missing (the embedded default; `dangjian credentials` writes it for the
+    cluster, where /run/secrets is read-only and every instance mounts the same file)."""
     path = Path(directory) / KEY_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -26,7 +27,12 @@ def _fernet(directory: str) -> Fernet:
                 f.write(Fernet.generate_key())
         except FileExistsError:  # another instance wrote it a moment ago
             pass
-    return Fernet(path.read_bytes().strip())
+    return path
+
+
+@lru_cache(maxsize=8)
+def _fernet(directory: str) -> Fernet:
+    return Fernet(ensure_key(Path(directory)).read_bytes().strip())
 
 
 def seal(directory: Path, secret: str) -> str:

@@ -9,6 +9,7 @@ import asyncio
 from datetime import datetime
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import update
 
 from services.notifications import deliveries as d
@@ -45,6 +46,7 @@ async def subscribe(http, base, admin, **body) -> dict:
 async def test_webhooks_are_signed_retried_disabled_rotated_logged_and_replayed(http, token, system, receivers):
     code, admin = await new_county_with_townships(http, token, {"qiaogang": "侨港镇"})
     base, rx = f"/api/v1/counties/{code}", receivers
+    before = {o: _delivered(o) for o in ("delivered", "retry", "failed", "disabled")}
     rx.secrets = {"steady": [SECRET], "flaky": [SECRET], "gone": [SECRET], "critical": [SECRET]}
     rx.plan["flaky"].extend([500, (429, 1)])
     rx.plan["gone"].append(410)
@@ -112,6 +114,23 @@ async def test_webhooks_are_signed_retried_disabled_rotated_logged_and_replayed(
     assert r.status_code == 200 and r.json()["queued"] == 1, r.text
     await eventually(lambda: _titled(rx, "flaky", "南万村"), what="replayed")
     assert not rx.refused
+
+    # the metrics say the same: outcomes by channel, attempt latency, the disabled endpoint, no backlog left
+    grown = {o: _delivered(o) - n for o, n in before.items()}
+    assert grown["delivered"] >= 10 and grown["retry"] >= 3 and grown["failed"] >= 1 and grown["disabled"] >= 1, grown
+    assert REGISTRY.get_sample_value("dangjian_notification_attempt_duration_seconds_count", {"channel": "webhook"})
+    await eventually(lambda: _gauge("dangjian_notification_subscriptions_disabled", county=code) == 1
+                     and _gauge("dangjian_notification_deliveries_pending", county=code, state="retrying") == 0,
+                     what="gauges refreshed")
+
+
+def _delivered(outcome: str) -> float:
+    return REGISTRY.get_sample_value("dangjian_notification_deliveries_total",
+                                     {"channel": "webhook", "outcome": outcome}) or 0.0
+
+
+def _gauge(name: str, **labels) -> float | None:
+    return REGISTRY.get_sample_value(name, labels)
 
 
 def _titled(rx, name: str, part: str):
