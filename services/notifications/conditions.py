@@ -57,7 +57,7 @@ class UnitRow:
     qualified_since: date
 
 
-def _draft(county: str, kind: str, key: str, period: str, severity: str, title: str, summary: str, link: str,
+def draft_for(county: str, kind: str, key: str, period: str, severity: str, title: str, summary: str, link: str,
            today: date, org: OrgRow | None = None, township_id: str | None = None) -> Draft:
     return Draft(notification_id(county, kind, f"{key}:{period}"), kind, severity, title, summary, link, today,
                  org.organization_id if org else None, org.name if org else None,
@@ -76,12 +76,12 @@ def due_conditions(county: str, today: date, orgs: dict[str, OrgRow], cases: lis
             continue
         link = f"{base}/rectification-cases/{case.case_id}"
         if today <= case.due_on <= today + timedelta(days=current.rectification_due_days):
-            out.append(_draft(county, "rectification_due", case.case_id, case.due_on.isoformat(), "warning",
+            out.append(draft_for(county, "rectification_due", case.case_id, case.due_on.isoformat(), "warning",
                               f"{name}整顿期限将至", f"{name}整顿方案应于 {case.due_on.isoformat()} 前完成，请抓紧推进并组织验收。",
                               link, today, org))
         elif today > case.due_on:
             month = months_between(case.due_on + timedelta(days=1), today)
-            out.append(_draft(county, "rectification_overdue", case.case_id, f"{case.due_on.isoformat()}+{month}m",
+            out.append(draft_for(county, "rectification_overdue", case.case_id, f"{case.due_on.isoformat()}+{month}m",
                               "critical", f"{name}整顿已逾期",
                               f"{name}整顿期限 {case.due_on.isoformat()} 已过，尚未验收销号（逾期第 {month + 1} 个月）。",
                               link, today, org))
@@ -90,17 +90,17 @@ def due_conditions(county: str, today: date, orgs: dict[str, OrgRow], cases: lis
         link = f"{base}/election-reminders"
         due = org.election_due_on or org.term_ends_on
         if due is None:
-            out.append(_draft(county, "term_missing", org.organization_id, str(today.year), "warning",
+            out.append(draft_for(county, "term_missing", org.organization_id, str(today.year), "warning",
                               f"{name}未录入任期", f"{name}没有届期记录，请补录最近一次换届选举。", link, today, org))
         elif today > due:
             month = months_between(due + timedelta(days=1), today)
-            out.append(_draft(county, "term_expiring", org.organization_id, f"{due.isoformat()}+{month}m", "critical",
+            out.append(draft_for(county, "term_expiring", org.organization_id, f"{due.isoformat()}+{month}m", "critical",
                               f"{name}换届已逾期", f"{name}任期已于 {due.isoformat()} 届满，尚未换届（逾期第 {month + 1} 个月）。",
                               link, today, org))
         else:
             for months, label in ((3, "3m"), (6, "6m")):
                 if today >= add_months(due, -months):
-                    out.append(_draft(county, "term_expiring", org.organization_id, f"{due.isoformat()}-{label}",
+                    out.append(draft_for(county, "term_expiring", org.organization_id, f"{due.isoformat()}-{label}",
                                       "warning", f"{name}将于{months}个月内换届",
                                       f"{name}任期于 {due.isoformat()} 届满，请提前做好换届准备。", link, today, org))
                     break
@@ -108,7 +108,7 @@ def due_conditions(county: str, today: date, orgs: dict[str, OrgRow], cases: lis
         days = current.enterprise_unorganized_days
         if today >= unit.qualified_since + timedelta(days=days):
             name = unit.name or unit.enterprise_id
-            out.append(_draft(county, "enterprise_unorganized", unit.enterprise_id, unit.qualified_since.isoformat(),
+            out.append(draft_for(county, "enterprise_unorganized", unit.enterprise_id, unit.qualified_since.isoformat(),
                               "warning", f"{name}具备组建条件仍未建立党组织",
                               f"{name}自 {unit.qualified_since.isoformat()} 起具备单独组建条件，{days} 天后仍未建立党组织。",
                               f"{base}/enterprises", today, township_id=unit.township_id))

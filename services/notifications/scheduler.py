@@ -11,13 +11,15 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shared.db import upsert
 from shared.messaging import ok, stop_task
 from shared.service import Context
 from services.notifications.conditions import CaseRow, OrgRow, UnitRow, due_conditions
+from services.notifications.member_conditions import AwayRow, BranchRow, ProbationRow, member_conditions
 from services.notifications.projections.feed import FeedProjection
+from services.notifications.projections.rules_more import MoreFacts
 from services.notifications.projections.rules_state import ConnFacts, RulesStateProjection, outbox
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -76,7 +78,12 @@ class Scheduler:
         def work() -> tuple[int, int]:
             with self.service.engine.begin() as conn:
                 facts = ConnFacts(rules, conn, county)
-                drafts = due_conditions(county, today, *_facts(conn, rules, county), facts.rule_settings())
+                orgs, cases, units = _facts(conn, rules, county)
+                settings = facts.rule_settings()
+                drafts = due_conditions(county, today, orgs, cases, units, settings)
+                table = MoreFacts(rules.more, conn, county, facts).rule_table(today)
+                drafts += [d for d in member_conditions(county, today, table, orgs, *_member_facts(conn, rules, county, orgs))
+                           if settings.enabled(d.kind, today)]
                 n = feed.notifications
                 issued = set(conn.execute(select(n.c.notification_id).where(
                     n.c.county == county, n.c.notification_id.in_([d.notification_id for d in drafts]))).scalars())
@@ -101,6 +108,22 @@ def _facts(conn, rules: RulesStateProjection, county: str):
     units = [UnitRow(r.enterprise_id, r.name, r.township_id, r.qualified_since)
              for r in conn.execute(select(u).where(u.c.county == county, u.c.qualified_since.is_not(None)))]
     return orgs, cases, units
+
+
+def _member_facts(conn, rules: RulesStateProjection, county: str, orgs: dict[str, OrgRow]):
+    a, w, m, o = rules.more["applicants"], rules.more["away"], rules.more["members"], rules.orgs
+    probations = [ProbationRow(r.applicant_id, r.name, r.branch_id, r.probation_ends_on) for r in conn.execute(
+        select(a).where(a.c.county == county, a.c.stage == "probationary", a.c.probation_ends_on.is_not(None)))]
+    last = dict(conn.execute(select(a.c.branch_id, func.max(a.c.candidate_on)).where(
+        a.c.county == county, a.c.candidate_on.is_not(None)).group_by(a.c.branch_id)).all())
+    branches = [BranchRow(orgs[r.organization_id], r.organization_type, r.approved_on, last.get(r.organization_id))
+                for r in conn.execute(select(o).where(o.c.county == county, o.c.dissolved == 0))
+                if r.organization_id in orgs]
+    away = [AwayRow(r.member_id, r.name, r.branch_id, r.away_since) for r in conn.execute(
+        select(w.c.member_id, m.c.name, w.c.branch_id, w.c.away_since)
+        .outerjoin(m, (m.c.county == w.c.county) & (m.c.member_id == w.c.member_id))
+        .where(w.c.county == county, w.c.status == "away", w.c.away_since.is_not(None)))]
+    return probations, branches, away
 
 
 async def on_run_conditions(ctx: Context, cmd: RunConditions) -> dict:

@@ -20,16 +20,14 @@ from shared.db import upsert
 from shared.envelope import StoredEvent
 from shared.projection import Projection
 from services.notifications.domain import RuleSettings
+from services.notifications.projections import rules_more
 from services.notifications.rules import EVENT_RULES, OrgFacts, notifications_for
 
-UNIT_EVENTS = {"EnterpriseRegistered", "EnterpriseHeadcountUpdated", "EnterpriseClosed", "EnterpriseReopened",
-               "EnterpriseBranchFounded"}
-QUALIFYING_FULL_MEMBERS = 3  # 单独组建: a unit with 3 or more full members sets up its own organization
 STALE_AFTER = timedelta(days=30)  # events older than this when first folded (a new deployment's history) notify nobody
 FACT_EVENTS = {"OrganizationEstablished", "OrganizationRenamed", "OrganizationTransferred", "OrganizationDissolved",
                "OrganizationRestored", "CommitteeElected", "ElectionPostponed", "OrganizationFlaggedWeak",
                "RectificationPlanned", "RectificationExtended", "BranchRectified", "OrganizationClassified",
-               "NotificationRulesAdopted", *UNIT_EVENTS}
+               "NotificationRulesAdopted", *rules_more.MORE_EVENTS}
 
 outbox_metadata = MetaData()
 outbox = Table("notification_outbox", outbox_metadata,
@@ -40,8 +38,10 @@ outbox = Table("notification_outbox", outbox_metadata,
 
 class RulesStateProjection(Projection):
     name = "notifications.rules"
+    schema_version = 2  # v2: members, development, mobile, stars, unit states, rule tables, targets
     subjects = ("org.organization.>", "org.rectification.>", "org.classification.>", "org.enterprise.>",
-                "notifications.settings.>")
+                "org.member.>", "org.applicant.>", "org.mobile.>", "org.rules.>", "ratings.scheme.>",
+                "ratings.points.>", "notifications.settings.>")
     handles = frozenset(FACT_EVENTS | set(EVENT_RULES))
 
     def define_tables(self) -> None:
@@ -49,7 +49,8 @@ class RulesStateProjection(Projection):
         self.orgs = t("nr_organization", Column("county", String(6), primary_key=True),
                       Column("organization_id", String(64), primary_key=True), Column("name", String(120)),
                       Column("township_id", String(64)), Column("dissolved", Integer, nullable=False, default=0),
-                      Column("term_ends_on", Date), Column("election_due_on", Date))
+                      Column("term_ends_on", Date), Column("election_due_on", Date),
+                      Column("organization_type", String(20)), Column("approved_on", Date))
         self.cases = t("nr_case", Column("county", String(6), primary_key=True),
                        Column("case_id", String(140), primary_key=True), Column("organization_id", String(64)),
                        Column("due_on", Date), Column("open", Integer, nullable=False, default=1))
@@ -63,6 +64,7 @@ class RulesStateProjection(Projection):
                        Column("organized", Integer, nullable=False, default=0), Column("qualified_since", Date))
         self.settings = t("nr_settings", Column("county", String(6), primary_key=True),
                           Column("effective_from", Date, primary_key=True), Column("body", Text, nullable=False))
+        self.more = rules_more.define(t)
 
     def create_tables(self, engine: Engine) -> None:
         super().create_tables(engine)
@@ -70,15 +72,22 @@ class RulesStateProjection(Projection):
 
     def apply(self, conn: Connection, county: str, events: Sequence[StoredEvent]) -> None:
         facts = ConnFacts(self, conn, county)
+        more = rules_more.MoreFacts(self.more, conn, county, facts)
         decided, now = [], datetime.now(UTC)
         for ev in events:
-            if ev.type in EVENT_RULES and not self.suffix and now - ev.recorded_at < STALE_AFTER:
-                for draft in notifications_for(county, ev.type, ev.event, ev.envelope["event_id"], facts,
-                                               facts.rule_settings()):
-                    decided.append({"county": county, "notification_id": draft.notification_id,
-                                    "payload": orjson.dumps(draft.payload()).decode(),
-                                    "causation_id": ev.envelope["event_id"], "decided_at": now})
-            facts.fold(ev)
+            decide = not self.suffix and now - ev.recorded_at < STALE_AFTER
+            drafts = []
+            if ev.type in EVENT_RULES and decide:
+                drafts = notifications_for(county, ev.type, ev.event, ev.envelope["event_id"], facts,
+                                           facts.rule_settings())
+            if ev.type in rules_more.MORE_EVENTS:  # star and coverage rules compare before and after the event
+                drafts = more.fold(ev.type, ev.event, ev.envelope["event_id"], ev.recorded_at.date(), decide)
+                drafts = [d for d in drafts if facts.rule_settings().enabled(d.kind, d.occurred_on)]
+            else:
+                facts.fold(ev)
+            decided += [{"county": county, "notification_id": d.notification_id,
+                         "payload": orjson.dumps(d.payload()).decode(), "causation_id": ev.envelope["event_id"],
+                         "decided_at": now} for d in drafts]
         facts.flush()
         upsert(conn, outbox, decided, ("county", "notification_id"))
 
@@ -115,23 +124,16 @@ class ConnFacts:
                                                                   "full_members": 0, "operating": 1, "organized": 0}
         return self.units[unit_id]
 
-    def _fold_unit(self, t: str, e) -> None:
-        """Whether and since when a unit qualifies for its own organization and has none."""
+    def unit_state(self, e, state, qualifies: bool) -> None:
+        """Whether and since when a unit qualifies for its own organization (the county's rule table in force
+        on the event's date: 符合组建条件) and has none."""
         unit = self._unit(e.enterprise_id)
-        if t == "EnterpriseRegistered":
-            unit.update(name=e.name, township_id=e.township_id, full_members=e.full_members,
-                        operating=int(e.operating_status == "operating"))
-        elif t == "EnterpriseHeadcountUpdated":
-            unit["full_members"] = e.full_members
-        elif t in ("EnterpriseClosed", "EnterpriseReopened"):
-            unit["operating"] = int(t == "EnterpriseReopened")
-        elif t == "EnterpriseBranchFounded":
-            unit["organized"] = 1
-        qualifies = unit["full_members"] >= QUALIFYING_FULL_MEMBERS and unit["operating"] and not unit["organized"]
+        unit.update(name=state.name, township_id=state.township_id, full_members=state.full_members,
+                    operating=int(state.status == "operating"), organized=int(state.organization_id is not None))
         if not qualifies:
             unit["qualified_since"] = None
         elif unit.get("qualified_since") is None:
-            unit["qualified_since"] = getattr(e, e.date_field)
+            unit["qualified_since"] = e.business_date
 
     def case_organization(self, case_id: str) -> str | None:
         return self._case(case_id).get("organization_id")
@@ -164,7 +166,8 @@ class ConnFacts:
             self.new_settings.append({"county": self.county, "effective_from": e.effective_from,
                                       "body": e.model_dump_json()})
         elif t == "OrganizationEstablished":
-            self._org(e.organization_id).update(name=e.name, township_id=e.township_id, dissolved=0)
+            self._org(e.organization_id).update(name=e.name, township_id=e.township_id, dissolved=0,
+                                                organization_type=e.organization_type, approved_on=e.approved_on)
         elif t == "OrganizationRenamed":
             self._org(e.organization_id)["name"] = e.new_name
         elif t == "OrganizationTransferred":
@@ -187,8 +190,6 @@ class ConnFacts:
             self._case(e.case_id).update(organization_id=e.organization_id, open=0)
         elif t == "OrganizationClassified":
             self.grades[(e.organization_id, e.year)] = e.grade
-        elif t in UNIT_EVENTS:
-            self._fold_unit(t, e)
 
     def flush(self) -> None:
         p = self.p
