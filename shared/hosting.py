@@ -17,7 +17,7 @@ import structlog
 from sqlalchemy import Engine, select
 
 from shared.authenticity import Authenticator
-from shared.db import projection_checkpoint
+from shared.db import ensure_checkpoint_table, projection_checkpoint
 from shared.errors import DomainError
 from shared.leases import Leases
 from shared.messaging import encode, failed, ok, stop_task
@@ -260,6 +260,7 @@ def needs_schema_build(engine: Engine, projection: Projection, county: str) -> b
     if projection.schema_version == 1:
         return False
     names = [projection.versioned_name(v) for v in range(1, projection.schema_version + 1)]
+    ensure_checkpoint_table(engine)  # a fresh database: no projection has run yet
     with engine.connect() as conn:
         found = set(conn.execute(select(projection_checkpoint.c.projection).where(
             projection_checkpoint.c.county == county, projection_checkpoint.c.projection.in_(names))).scalars())

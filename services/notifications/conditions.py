@@ -8,8 +8,8 @@ evaluating again the same day — or on another instance — decides the same id
 * term_expiring — a committee's term (or its approved new election date) ends in 6 months, in 3 months
   (once each), then monthly while overdue;
 * term_missing — an organization with no term recorded (once a year);
-* enterprise_unorganized — a unit that qualified for its own organization (≥3 full members, operating)
-  `enterprise_unorganized_days` ago and still has none (once per qualifying date).
+* enterprise_unorganized — a unit that qualified for its own organization (the county rule table's
+  `qualifying` rule in force, projections/rules_more.py) `enterprise_unorganized_days` ago and still has none (once per qualifying date).
 """
 from __future__ import annotations
 

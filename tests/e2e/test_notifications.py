@@ -118,16 +118,17 @@ async def test_time_based_rules_run_on_demand_and_issue_each_period_once(http, t
     for _ in range(100):  # the rules' read-model folds the case and the unit
         r = await http.post(f"{base}/notification-rules/run", headers=admin, json={"as_of": "2026-07-20"})
         assert r.status_code == 200, r.text
-        if r.json()["decided"] == 3:
+        if r.json()["decided"] == 4:
             break
         await asyncio.sleep(0.1)
-    assert r.json()["queued"] == 3
-    box = await _wait_inbox(http, base, admin, 5)  # founded + flagged + the three due
+    assert r.json()["queued"] == 4
+    box = await _wait_inbox(http, base, admin, 6)  # founded + flagged + the four due
     due = {i["kind"]: i for i in box["items"]}
-    assert {"term_missing", "rectification_overdue", "enterprise_unorganized"} <= set(due)
+    # founded in 2019 and no development candidate since: the branch is screened too (issue 12)
+    assert {"term_missing", "rectification_overdue", "enterprise_unorganized", "branch_no_candidate"} <= set(due)
     assert due["rectification_overdue"]["title"] == "侨港村党支部整顿已逾期"
     assert due["enterprise_unorganized"]["township_id"] == "qiaogang"
     r = await http.post(f"{base}/notification-rules/run", headers=admin, json={"as_of": "2026-07-21"})
-    assert r.json() == {"decided": 3, "queued": 0, "seq": 0}  # the same periods: nothing new
+    assert r.json() == {"decided": 4, "queued": 0, "seq": 0}  # the same periods: nothing new
     r = await http.post(f"{base}/notification-rules/run", headers=admin, json={"as_of": "2026-08-01"})
     assert r.json()["queued"] == 1  # the second month overdue

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from shared.catalog.ratings import StarSchemeDefined
 from shared.catalog.rules import RuleTable
 from shared.db import upsert
+from services.notifications.conditions import add_months
 from services.notifications.rules import Draft
 from services.notifications.star_rules import coverage_draft, star_drafts
 from services.organizations.enterprises.coverage import coverage, qualifies
@@ -107,6 +108,10 @@ class MoreFacts:
         if type_ == "RulesAdopted":
             self._put("rule_tables", {"effective_from": e.table.effective_from, "body": e.table.model_dump_json()},
                       "effective_from")
+            t = self.t["unit_states"]
+            for body in self.conn.execute(select(t.c.body).where(t.c.county == self.county)).scalars():
+                state = _state(body)  # which units qualify follows the table from its date
+                self.facts.unit_state(state, e.table.effective_from, self.qualifies(state, e.table.effective_from))
             return self._targets(event_id, day, decide)
         if type_ in UNIT_STATE_EVENTS:
             return self._unit(e, event_id, decide)
@@ -118,10 +123,16 @@ class MoreFacts:
     def _people(self, type_: str, e) -> None:
         if type_ == "MemberRegistered":
             self._put("members", {"member_id": e.member_id, "name": e.name, "branch_id": e.branch_id}, "member_id")
+            if e.membership_status == "probationary" and self._one("applicants", applicant_id=e.member_id) is None:
+                # registered without a pipeline (an import): probation by the rule table, from joining
+                months = self.rule_table(e.joined_on).development.probation_months
+                self._put("applicants", {"applicant_id": e.member_id, "name": e.name, "branch_id": e.branch_id,
+                                         "stage": "probationary", "candidate_on": None,
+                                         "probation_ends_on": add_months(e.joined_on, months)}, "applicant_id")
         elif type_ == "MemberTransferred":
             row = self._one("members", member_id=e.member_id)
             self._put("members", {"member_id": e.member_id, "name": row.name if row else None,
-                                  "branch_id": getattr(e, "to_branch_id", None)}, "member_id")
+                                  "branch_id": e.to_branch_id}, "member_id")
         elif type_ in STAGE_OF:
             row = self._one("applicants", applicant_id=e.applicant_id)
             cur = dict(row._mapping) if row else {"applicant_id": e.applicant_id, "name": None, "branch_id": None,
@@ -155,7 +166,7 @@ class MoreFacts:
         unit.apply(e)
         state = unit.snapshot()
         self._put("unit_states", {"enterprise_id": e.enterprise_id, "body": _state_json(state)}, "enterprise_id")
-        self.facts.unit_state(e, state, self.qualifies(state, e.business_date))
+        self.facts.unit_state(state, e.business_date, self.qualifies(state, e.business_date))
         return self._targets(event_id, e.business_date, decide)
 
     def _targets(self, event_id: str, day: date, decide: bool) -> list[Draft]:

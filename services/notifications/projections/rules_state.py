@@ -124,16 +124,16 @@ class ConnFacts:
                                                                   "full_members": 0, "operating": 1, "organized": 0}
         return self.units[unit_id]
 
-    def unit_state(self, e, state, qualifies: bool) -> None:
+    def unit_state(self, state, on, qualifies: bool) -> None:
         """Whether and since when a unit qualifies for its own organization (the county's rule table in force
-        on the event's date: 符合组建条件) and has none."""
-        unit = self._unit(e.enterprise_id)
+        on the date of the change: 符合组建条件) and has none."""
+        unit = self._unit(state.enterprise_id)
         unit.update(name=state.name, township_id=state.township_id, full_members=state.full_members,
                     operating=int(state.status == "operating"), organized=int(state.organization_id is not None))
         if not qualifies:
             unit["qualified_since"] = None
         elif unit.get("qualified_since") is None:
-            unit["qualified_since"] = e.business_date
+            unit["qualified_since"] = on
 
     def case_organization(self, case_id: str) -> str | None:
         return self._case(case_id).get("organization_id")
