@@ -27,6 +27,7 @@ from types import SimpleNamespace
 import nats
 
 from common import BENCH_META, append_all, arguments, bench_signers, emit, peak_rss_mb, say
+from services.ratings.asof_places import Places
 from services.ratings.asof import Knowledge, PointsFold, rate, replay_book, scheme_as_known
 from services.ratings.domain import points_aggregate_id, scheme_aggregate_id
 from services.ratings.scheme import PRESETS
@@ -165,7 +166,10 @@ async def main() -> None:
             schemes_evs = await store.load(COUNTY, subject_for(COUNTY, "ratings", "scheme",
                                                                scheme_aggregate_id(YEAR, "member", None)))
             schemes = {"member": {"county": scheme_as_known(schemes_evs, k)}, "organization": {}}
-            dist = _distribution(books, schemes, {}, k, YEAR, DistributionAsOfQuery(as_of=k.as_of))
+            places = Places()
+            async for ev in store.read_matching(COUNTY, f"pb.{COUNTY}.evt.org.organization.>"):
+                places.feed((ev,), k)
+            dist = _distribution(books, schemes, {}, places, k, YEAR, DistributionAsOfQuery(as_of=k.as_of))
             distribution_s = time.perf_counter() - t
             say(f"as-of distribution: {dist['members']['rated']} members rated, {distribution_s:.2f}s")
 

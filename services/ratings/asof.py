@@ -52,15 +52,14 @@ class Book:
 def replay_book(events: Iterable[StoredEvent], k: Knowledge | None) -> Book:
     """`k` None: every entry of the log (the 积分手册 as it stands), nothing filtered."""
     by_id: dict[str, dict[str, Any]] = {}
-    branch_id = None
+    branch = BranchAsOf(k)
     for ev in events:
         e = ev.event
         if isinstance(e, (MemberScored, OrganizationScored)):
             known = k is None or k.known(ev)
             if not known:
                 continue
-            if isinstance(e, MemberScored):
-                branch_id = e.branch_id or branch_id
+            branch.feed(e)
             by_id[e.score_id] = {
                 "score_id": e.score_id, "category": e.category, "points": e.points, "reason": e.reason,
                 "evidence_ref": e.evidence_ref, "occurred_on": e.occurred_on.isoformat(), **_who(ev),
@@ -72,7 +71,25 @@ def replay_book(events: Iterable[StoredEvent], k: Knowledge | None) -> Book:
     entries = sorted(by_id.values(), key=lambda x: x["seq"])
     for entry in entries:
         entry["counted"] = entry["effective"] and not entry["revoked"]
-    return Book(entries, branch_id)
+    return Book(entries, branch.branch_id)
+
+
+class BranchAsOf:
+    """A member's branch on D as its scores record it: the branch of the score known at T that occurred
+    last on or before D (else of the last one known) — a member transferred in June counts in its old
+    branch as of March."""
+
+    def __init__(self, k: Knowledge | None):
+        self.k, self.branch_id, self._on = k, None, date.min
+
+    def feed(self, e: MemberScored | OrganizationScored) -> None:
+        if not isinstance(e, MemberScored) or not e.branch_id:
+            return
+        effective = self.k is None or e.occurred_on <= self.k.as_of
+        if effective and e.occurred_on >= self._on:
+            self.branch_id, self._on = e.branch_id, e.occurred_on
+        elif self._on == date.min:  # nothing effective yet: the latest recorded stands in
+            self.branch_id = e.branch_id
 
 
 class PointsFold:
@@ -83,13 +100,16 @@ class PointsFold:
         self.k = k
         self.scores: dict[str, tuple[str, int, bool]] = {}  # score_id -> (category, points, effective)
         self.revoked: set[str] = set()
-        self.branch_id: str | None = None
+        self._branch = BranchAsOf(k)
+
+    @property
+    def branch_id(self) -> str | None:
+        return self._branch.branch_id
 
     def feed(self, ev: StoredEvent) -> None:
         e = ev.event
         if isinstance(e, (MemberScored, OrganizationScored)) and self.k.known(ev):
-            if isinstance(e, MemberScored):
-                self.branch_id = e.branch_id or self.branch_id
+            self._branch.feed(e)
             self.scores[e.score_id] = (e.category, e.points, e.occurred_on <= self.k.as_of)
         elif isinstance(e, ScoreRevoked) and self.k.known(ev):
             self.revoked.add(e.score_id)

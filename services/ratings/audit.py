@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from services.ratings.asof import Book, Knowledge, PointsFold, rate, replay_book, scheme_as_known, scheme_provenance
+from services.ratings.asof_places import MAX_MERGES, Places
 from services.ratings.audit_replies import RatingAsOf, ScoreHistory, StarDistributionAsOf
 from services.ratings.commands import RatingYearNumber, Token
 from services.ratings.domain import points_aggregate_id, scheme_aggregate_id
@@ -108,6 +109,24 @@ async def _schemes(ctx: Context, year: int, kind: str, k: Knowledge) -> dict[str
     return {scope: found for scope, evs in by_scope.items() if (found := scheme_as_known(evs, k))}
 
 
+async def _places_of(ctx: Context, organization_id: str | None, k: Knowledge) -> Places:
+    """One organization's places, and those of what it merged into (a few aggregate loads)."""
+    places, seen = Places(), set()
+    while organization_id and organization_id not in seen and len(seen) < MAX_MERGES:
+        seen.add(organization_id)
+        subject = subject_for(ctx.county, "org", "organization", organization_id)
+        places.feed(await ctx.service.store.load(ctx.county, subject), k)
+        organization_id = places.organization(organization_id, k.as_of)
+    return places
+
+
+def _township(places: Places, orgs: dict, organization_id: str | None, k: Knowledge) -> str | None:
+    """Its township on D; today's directory for one whose founding was not known at T (or not in the log)."""
+    if organization_id in places.townships:
+        return places.township(organization_id, k.as_of)
+    return orgs.get(organization_id or "", (None, None))[1]
+
+
 def _in_force(schemes: dict[str, tuple], township: str | None) -> tuple | None:
     return (schemes.get(township) if township else None) or schemes.get("county")
 
@@ -120,9 +139,10 @@ async def on_rating_as_of(ctx: Context, q: RatingAsOfQuery) -> dict:
     k = knowledge(q.as_of, q.known_at)
     year = q.year or k.as_of.year
     book = await _book(ctx, q.rated_kind, q.rated_id, year, k)
-    branch = book.branch_id if q.rated_kind == "member" else q.rated_id
+    places = await _places_of(ctx, book.branch_id if q.rated_kind == "member" else q.rated_id, k)
+    branch = places.organization(book.branch_id, k.as_of) if q.rated_kind == "member" else q.rated_id
     orgs = await asyncio.to_thread(_organizations, ctx)
-    township = orgs.get(branch or "", (None, None))[1]
+    township = _township(places, orgs, branch, k)
     found = None
     for scope in ([township] if township else []) + [None]:
         subject = subject_for(ctx.county, "ratings", "scheme", scheme_aggregate_id(year, q.rated_kind, scope))
@@ -163,11 +183,14 @@ async def on_star_distribution_as_of(ctx: Context, q: DistributionAsOfQuery) -> 
             fold = books[ev.aggregate_id] = PointsFold(k)
         fold.feed(ev)
     schemes = {kind: await _schemes(ctx, year, kind, k) for kind in ("member", "organization")}
+    places = Places()
+    async for ev in ctx.service.store.read_matching(ctx.county, f"pb.{ctx.county}.evt.org.organization.>"):
+        places.feed((ev,), k)
     orgs = await asyncio.to_thread(_organizations, ctx)
     visible = None if ctx.actor.sees_whole_county else ctx.actor.sees  # their township's or branch's only
     if visible is not None and _filter_outside(ctx, q, orgs):
         raise forbidden(f"{OUTSIDE_READ}: {q.township_id or q.branch_id}")
-    return ok(await asyncio.to_thread(_distribution, books, schemes, orgs, k, year, q, visible))
+    return ok(await asyncio.to_thread(_distribution, books, schemes, orgs, places, k, year, q, visible))
 
 
 def _filter_outside(ctx: Context, q: DistributionAsOfQuery, orgs: dict) -> bool:
@@ -181,16 +204,17 @@ def _filter_outside(ctx: Context, q: DistributionAsOfQuery, orgs: dict) -> bool:
     return False
 
 
-def _distribution(books: dict[str, PointsFold], schemes: dict, orgs: dict, k: Knowledge, year: int,
+def _distribution(books: dict[str, PointsFold], schemes: dict, orgs: dict, places: Places, k: Knowledge, year: int,
                   q: DistributionAsOfQuery, visible: Callable[[str | None, str | None], bool] | None = None) -> dict:
+    """Each member in its branch on D (after merges), each branch in its township on D (asof_places.py)."""
     members: list[tuple[str | None, int]] = []
     own: dict[str, tuple[int, str | None]] = {}
     for aggregate_id, book in books.items():
         _, kind, rated_id = aggregate_id.split(".", 2)
         if not book.scores:
             continue  # nothing known about it then
-        branch = book.branch_id if kind == "member" else rated_id
-        township = orgs.get(branch or "", (None, None))[1]
+        branch = places.organization(book.branch_id, k.as_of) if kind == "member" else rated_id
+        township = _township(places, orgs, branch, k)
         if (q.township_id and township != q.township_id) or (q.branch_id and branch != q.branch_id) or \
                 (visible is not None and not visible(township, branch)):
             continue

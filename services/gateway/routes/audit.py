@@ -93,7 +93,9 @@ class EventKey(BaseModel):
     public_key: str = Field(description="Ed25519 public key, raw 32 bytes, base64url without padding")
     created_at: str = Field(description="when it was generated (UTC)")
     retired_at: str | None = Field(description="rotated: what it signed before stays valid")
-    revoked_at: str | None = Field(None, description="revoked (leaked): nothing it signed recorded later is valid")
+    revoked_at: str | None = Field(None, description="revoked (leaked) at this time (UTC)")
+    revoked_from: dict[str, int] | None = Field(None, description="county → first stream sequence where nothing it "
+                                                                  "signed is valid; in other counties nothing is")
 
 
 class EventKeyDocument(BaseModel):
