@@ -11,6 +11,7 @@ from rich.table import Table
 
 from services.cli.app import app, err, out
 from services.cli.common import call, operator, run_or_exit, settings_for
+from shared.print_layout import fit_to_print
 from shared.settings import Settings
 
 
@@ -61,7 +62,7 @@ def _save_export(settings: Settings, county: str, name: str, data: dict, target:
         err.print(f"[red]无法写入 / cannot write[/] {target}: give a file path in an existing directory")
         raise typer.Exit(1)
     reply = run_or_exit(call(settings, county, "qry", "organizations", name, operator(settings, county), data))["data"]
-    content = base64.b64decode(reply["content_b64"])
+    content = fit_to_print(base64.b64decode(reply["content_b64"]))
     try:
         target.write_bytes(content)
     except OSError as exc:

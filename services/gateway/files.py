@@ -2,6 +2,7 @@
 (exports, answered base64) sent back as downloads with a Chinese file name (RFC 6266 / RFC 5987)."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from pathlib import PurePath
@@ -13,6 +14,7 @@ from fastapi.responses import Response
 
 from services.gateway.edge import SEQ_HEADER, Edge
 from shared.errors import DomainError, FieldError
+from shared.print_layout import fit_to_print
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 IMPORT_SUFFIXES = {".csv", ".xlsx"}
@@ -49,13 +51,15 @@ def content_disposition(filename: str, fallback: str) -> str:
 
 
 async def xlsx_download(edge: Edge, service: str, name: str, data: dict[str, Any], fallback: str) -> Response:
-    """Run an export query (answering {"filename", "content_b64"}) and answer the workbook itself."""
+    """Run an export query (answering {"filename", "content_b64"}) and answer the workbook itself, laid
+    out for print (shared/print_layout.py)."""
     reply = await edge.read(service, name, data)
     try:
         content = base64.b64decode(reply["content_b64"], validate=True)
         filename = PurePath(str(reply.get("filename") or fallback)).name
     except (KeyError, TypeError, binascii.Error, ValueError):
         raise DomainError("bad_gateway", f"{service}.{name} answered no valid file", 502) from None
+    content = await asyncio.to_thread(fit_to_print, content)
     headers = {"Content-Disposition": content_disposition(filename, fallback)}
     if SEQ_HEADER in edge.response.headers:
         headers[SEQ_HEADER] = edge.response.headers[SEQ_HEADER]

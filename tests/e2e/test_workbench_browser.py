@@ -201,7 +201,7 @@ async def test_sign_in_lockout_overview_and_scope(browser, http, gateway, settin
         row = page.locator("#accounts tr", has_text=newcomer)
         assert "审计员" in await row.text_content()
         await row.locator("input[name=reason]").fill("调离")
-        await row.locator("button").click()
+        await row.locator("form.revoke button").click()
         assert "已停用" in await page.locator("#accounts tr", has_text=newcomer).text_content()
         await shot(page, "accounts")
 

@@ -3,8 +3,10 @@ vanilla JS and vendored ECharts in static/), zh-CN first with English. Pages cal
 the signed-in person's own token, exactly as the API does, so the same scope applies."""
 from fastapi import APIRouter
 
-from services.gateway.pages import accounts, audit, coverage, enterprises, imports, login, overview, ratings, rectification
+from services.gateway.pages import (accounts, audit, coverage, enterprises, imports, login, notifications, overview,
+                                    ratings, rectification)
 
 router = APIRouter(include_in_schema=False)
-for module in (login, overview, ratings, coverage, enterprises, rectification, accounts, imports, audit):
+for module in (login, overview, ratings, coverage, enterprises, rectification, accounts, imports, audit,
+               notifications):
     router.include_router(module.router)

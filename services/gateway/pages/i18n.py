@@ -80,7 +80,10 @@ TEXT = {
            "template": "下载Excel模板", "file": "文件（.csv 或 .xlsx）", "upload": "上传导入",
            "error_workbook": "下载错误清单（Excel）", "audit": "审计查询", "kind": "对象", "rated_id": "编号",
            "known_at": "当时所知（记录时间）", "state_then": "当时的状态", "events_behind": "依据的事件",
-           "recorded_at": "记录时间", "counted": "计入", "later": "此后才撤销"},
+           "recorded_at": "记录时间", "counted": "计入", "later": "此后才撤销", "manage": "调整", "rescope": "调整角色与范围",
+           "reset_password": "重置密码", "inbox": "通知", "unread": "未读", "mark_all_read": "全部标为已读",
+           "mark_read": "标为已读", "unread_only": "只看未读", "live": "实时", "sev_info": "一般", "sev_warning": "提醒",
+           "sev_critical": "重要", "all_notifications": "全部通知", "occurred": "日期", "severity": "级别"},
     "en": {"title": "Party-building workbench", "login": "Sign in", "logout": "Sign out", "login_name": "Login",
            "password": "Password", "overview": "Overview", "coverage": "Coverage", "ratings": "Star ratings",
            "rectification": "Rectification", "enterprises": "Enterprises", "accounts": "Accounts",
@@ -117,7 +120,12 @@ TEXT = {
            "file": "File (.csv or .xlsx)", "upload": "Upload", "error_workbook": "Download the errors (Excel)",
            "audit": "Audit", "kind": "Of", "rated_id": "Id", "known_at": "Known at (recorded time)",
            "state_then": "State then", "events_behind": "Events behind it", "recorded_at": "Recorded at",
-           "counted": "Counted", "later": "revoked only later"},
+           "counted": "Counted", "later": "revoked only later",
+           "manage": "Manage", "rescope": "Change role and scope", "reset_password": "Reset password",
+           "inbox": "Notifications", "unread": "unread", "mark_all_read": "Mark all read", "mark_read": "Mark read",
+           "unread_only": "Unread only", "live": "live", "sev_info": "info", "sev_warning": "warning",
+           "sev_critical": "critical", "all_notifications": "All notifications", "occurred": "Date",
+           "severity": "Severity"},
 }
 
 

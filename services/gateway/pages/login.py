@@ -1,5 +1,12 @@
-"""Sign-in, sign-out and password change as forms (the same service commands as /api/v1/session)."""
+"""Sign-in, sign-out and password change as forms (the same service commands as /api/v1/session).
+
+The sign-in form has no session to derive a CSRF token from, so it carries a random one that is also
+in a SameSite=Strict cookie set with the form (double submit): another site's forged sign-in (which
+would sign the victim into the forger's account) sends no such cookie and is refused."""
 from __future__ import annotations
+
+import hmac
+import secrets
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -14,6 +21,16 @@ from services.organizations.accounts.commands import ChangePassword, SignIn
 from shared.errors import DomainError
 
 router = APIRouter()
+LOGIN_CSRF_COOKIE = "dangjian_login_csrf"
+
+
+def _login_page(request: Request, status_code: int = 200, **context) -> Response:
+    """The form with a fresh CSRF token in a hidden field and in the cookie beside it."""
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", status_code=status_code, login_csrf=token, **context)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path="/login")
+    return response
 
 
 def _safe_next(target: str | None) -> str:
@@ -23,23 +40,28 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/login")
 async def login_form(request: Request) -> Response:
-    return render(request, "login.html", next=_safe_next(request.query_params.get("next")), errors={}, login="")
+    return _login_page(request, next=_safe_next(request.query_params.get("next")), errors={}, login="")
 
 
 @router.post("/login")
 async def login_submit(request: Request) -> Response:
     form = await request.form()
     login, target = str(form.get("login", "")), _safe_next(str(form.get("next", "")))
+    cookie, given = request.cookies.get(LOGIN_CSRF_COOKIE, ""), str(form.get("csrf_token", ""))
+    if not cookie or not given or not hmac.compare_digest(cookie, given):
+        return _login_page(request, status_code=403, next=target, login=login,
+                           errors={"form": "表单已过期，请重新登录 / the sign-in form expired or came from elsewhere"})
     try:
         cmd = SignIn(login=login, password=str(form.get("password", "")))
         issued = await sign_in(request, cmd.model_dump())
     except ValidationError as exc:
-        return render(request, "login.html", status_code=422, next=target, errors=field_errors(exc), login=login)
+        return _login_page(request, status_code=422, next=target, errors=field_errors(exc), login=login)
     except DomainError as exc:
-        return render(request, "login.html", status_code=exc.status, next=target, login=login,
-                      errors={"form": chinese(exc.detail)})
+        return _login_page(request, status_code=exc.status, next=target, login=login,
+                           errors={"form": chinese(exc.detail)})
     response = RedirectResponse(target, status_code=303)
     set_session(request, response, issued)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
 

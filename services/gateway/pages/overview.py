@@ -1,6 +1,6 @@
 """The county overview (总览): coverage against the targets and the units falling short, the star
-distribution, rectification cases, elections due — read with the signed-in person's token, in
-parallel, each with the same scope as the API."""
+distribution, rectification cases, elections due, the recent notifications (live) — read with the
+signed-in person's token, in parallel, each with the same scope as the API."""
 from __future__ import annotations
 
 import asyncio
@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from services.gateway.pages.notifications import live_start, with_page_links
 from services.gateway.pages.scope import narrow
 from services.gateway.pages.web import SignInNeeded, county_page, edge_for, page_actor, render, to_login
 from services.gateway.routes.ratings import this_year
@@ -20,6 +21,7 @@ READS = {  # name on the page: (service, query, parameters)
     "rectification": ("organizations", "rectification_summary", {}),
     "elections": ("organizations", "election_reminders", {}),
     "townships": ("organizations", "list_townships", {}),
+    "notifications": ("notifications", "inbox", {"page": 1, "size": 6}),
 }
 
 
@@ -66,8 +68,10 @@ async def overview(request: Request, county: str) -> Response:
     branches = {o["organization_id"] for o in (data.get("organizations") or {}).get("items", [])}
     data = narrow(actor, data, branches)
     names = {t["township_id"]: t["name"] for t in (data.get("townships") or {}).get("items", [])}
+    if "notifications" in data:
+        data["notifications"] = with_page_links(data["notifications"])
     return render(request, "overview.html", actor=actor, county=county, year=year, data=data, problems=problems,
-                  charts=_charts(data), township_names=names)
+                  charts=_charts(data), township_names=names, live=live_start(data.get("notifications")))
 
 
 def _charts(data: dict[str, Any]) -> dict[str, Any]:

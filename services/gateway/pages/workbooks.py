@@ -31,7 +31,7 @@ def _finish(ws, widths: list[int]) -> bytes:
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # one page wide, as many tall as it takes
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     out = io.BytesIO()
     ws.parent.save(out)

@@ -105,9 +105,11 @@ def rate(part: int, whole: int) -> float | None:
 
 
 def coverage(states: Iterable[EnterpriseState] | Mapping[str, EnterpriseState], rules: RuleTable, *,
-             county: str = "all") -> CoverageReport:
+             county: str = "all", details: bool = True) -> CoverageReport:
     """Rows by county (key `county`), township, industry, size band and unit type; the county's
-    configured targets with the units that fall short; and the two worklists."""
+    configured targets with the units that fall short; and the two worklists. `details=False` (a
+    monthly series): the same figures without the units' lists (shortfall = population - satisfied),
+    which are half the cost."""
     units = list(states.values() if isinstance(states, Mapping) else states)
     scope = rules.coverage
     counts: dict[tuple[str, str], list[int]] = {}  # [in_scope, standalone, joint, work_covered, mass_complete]
@@ -134,13 +136,17 @@ def coverage(states: Iterable[EnterpriseState] | Mapping[str, EnterpriseState], 
             if complete:
                 c[4] += 1
     rows = [_row(dim, key, counts[(dim, key)]) for dim, key in sorted(counts, key=_row_order)]
-    ordered = _ordered(scoped)
+    order = _ordered if details else list
+    ordered = order(scoped)
     qualifying = ordered if rules.qualifying.every_in_scope_unit else \
-        _ordered(s for s in units if qualifies(s, rules.qualifying, scope))
+        order(s for s in units if qualifies(s, rules.qualifying, scope))
     qualify = scope.qualify_own_branch_min_full_members
+    targets = [_target(t, units, ordered, qualifying, rules, details) for t in rules.targets]
+    if not details:
+        return CoverageReport(rows, targets, [], [])
     return CoverageReport(
         rows=rows,
-        targets=[_target(t, units, ordered, qualifying, rules) for t in rules.targets],
+        targets=targets,
         members_without_organization=[
             _ref(s, f"正式党员{s.full_members}名，未建党组织 / {s.full_members} full members, no organization")
             for s in ordered if s.organization_id is None and s.full_members >= qualify],
@@ -176,36 +182,41 @@ def _ordered(units: Iterable[EnterpriseState]) -> list[EnterpriseState]:
 
 
 def _target(target: CoverageTarget, units: list[EnterpriseState], scoped: list[EnterpriseState],
-            qualifying: list[EnterpriseState], rules: RuleTable) -> TargetResult:
-    """Which units the target concerns and which of them fall short (with the reason). `scoped` and
-    `qualifying` are ordered by township, name and id (the same list when every in-scope unit qualifies)."""
+            qualifying: list[EnterpriseState], rules: RuleTable, details: bool = True) -> TargetResult:
+    """Which units the target concerns and which of them fall short (with the reason, when `details`).
+    `scoped` and `qualifying` are ordered by township, name and id when `details` (the same list when
+    every in-scope unit qualifies)."""
     kind, scope = target.kind, rules.coverage
-    shortfall: list[UnitRef] = []
+    order = _ordered if details else list
     if kind in ("organization_coverage", "social_organization_coverage"):
         wanted = "private_enterprise" if kind == "organization_coverage" else "social_organization"
         population = [s for s in qualifying if s.unit_type == wanted]
-        shortfall = [_ref(s, NO_ORGANIZATION) for s in population if s.organization_id is None]
+        short = [s for s in population if s.organization_id is None]
+        reason = lambda s: NO_ORGANIZATION  # noqa: E731
     elif kind == "instructor_for_unorganized":
         population = [s for s in scoped if s.organization_id is None]
         if qualifying is not scoped:  # qualifying units outside the scope need an instructor too
-            population = _ordered({s.enterprise_id: s for s in (*population, *(
+            population = order({s.enterprise_id: s for s in (*population, *(
                 q for q in qualifying if q.organization_id is None))}.values())
-        shortfall = [_ref(s, "未建党组织且未选派党建指导员/联络员 / no organization and no instructor")
-                     for s in population if s.instructor is None]
+        short = [s for s in population if s.instructor is None]
+        reason = lambda s: "未建党组织且未选派党建指导员/联络员 / no organization and no instructor"  # noqa: E731
     elif kind == "mass_organizations_for_organized":
         population = [s for s in scoped if s.organization_id is not None]
-        for s in population:
-            missing = [k for k in MASS_ORGANIZATION_NAMES if k not in s.mass_organizations]
-            if missing:
-                shortfall.append(_ref(s, "缺少" + "、".join(MASS_ORGANIZATION_NAMES[k] for k in missing)
-                                      + " / missing " + ", ".join(missing)))
+        short = [s for s in population if not ALL_MASS_ORGANIZATIONS <= s.mass_organizations]
+        reason = _missing_mass_organizations
     else:  # organized_above_employees: every operating enterprise of that size, premises or not
         threshold = target.threshold if target.threshold is not None else scope.enterprise_min_employees
-        population = _ordered(s for s in units if s.unit_type == "private_enterprise" and s.status == "operating"
-                              and s.employees >= threshold)
-        shortfall = [_ref(s, f"从业人员{s.employees}人，未建党组织 / {s.employees} employees, no organization")
-                     for s in population if s.organization_id is None]
-    satisfied = len(population) - len(shortfall)
+        population = order(s for s in units if s.unit_type == "private_enterprise" and s.status == "operating"
+                           and s.employees >= threshold)
+        short = [s for s in population if s.organization_id is None]
+        reason = lambda s: f"从业人员{s.employees}人，未建党组织 / {s.employees} employees, no organization"  # noqa: E731
+    satisfied = len(population) - len(short)
     return TargetResult(target.code, target.name, kind, target.rate, len(population), satisfied,
                         rate(satisfied, len(population)),
-                        satisfied >= target.rate * len(population) - 1e-9, shortfall)
+                        satisfied >= target.rate * len(population) - 1e-9,
+                        [_ref(s, reason(s)) for s in short] if details else [])
+
+
+def _missing_mass_organizations(s: EnterpriseState) -> str:
+    missing = [k for k in MASS_ORGANIZATION_NAMES if k not in s.mass_organizations]
+    return "缺少" + "、".join(MASS_ORGANIZATION_NAMES[k] for k in missing) + " / missing " + ", ".join(missing)

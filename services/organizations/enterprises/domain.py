@@ -7,7 +7,8 @@ spans several units and the new organization: founding.py.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -238,3 +239,51 @@ def fold_as_of(events: Iterable[DomainEvent | tuple[Any, ...]], on: date) -> dic
             unit = units[event.enterprise_id] = Enterprise(event.enterprise_id)
         unit.apply(event)
     return {eid: unit.snapshot() for eid, unit in units.items()}
+
+
+def fold_month_ends(events: Iterable[DomainEvent | tuple[Any, ...]], ends: list[date]
+                    ) -> Iterator[tuple[date, dict[str, EnterpriseState]]]:
+    """`fold_as_of(events, end)` for each of the ascending dates `ends`, at a fraction of the cost. Units
+    fold independently, so a unit changes only at the first end on or after the business date of one of
+    its events; there its newly effective events are applied to it when they all follow, in log order,
+    the ones it has (the same fold), else it is folded again from its own events (a back-dated entry)."""
+    by_unit: dict[str, list[EnterpriseEvent]] = {}
+    touched: list[dict[str, list[int]]] = [{} for _ in ends]  # per end: unit → indices of its new events
+    for item in events:
+        event = item[-1] if isinstance(item, tuple) else item
+        if not isinstance(event, EnterpriseEvent):
+            continue
+        own = by_unit.setdefault(event.enterprise_id, [])
+        own.append(event)
+        k = bisect_left(ends, event.business_date)
+        if k < len(ends):
+            touched[k].setdefault(event.enterprise_id, []).append(len(own) - 1)
+    folded: dict[str, tuple[Enterprise, int]] = {}  # unit → its aggregate, index of its last applied event
+    units: dict[str, EnterpriseState] = {}
+    for k, end in enumerate(ends):
+        for eid, fresh in touched[k].items():
+            unit, last = folded.get(eid, (None, None))
+            if unit is not None and fresh[0] > last:
+                for i in fresh:
+                    unit.apply(by_unit[eid][i])
+                folded[eid] = (unit, fresh[-1])
+            else:
+                included = [i for i, e in enumerate(by_unit[eid]) if e.business_date <= end]
+                unit = _fold_unit(eid, [by_unit[eid][i] for i in included])
+                if unit is None:
+                    continue
+                folded[eid] = (unit, included[-1])
+            units[eid] = unit.snapshot()
+        yield end, dict(units)
+
+
+def _fold_unit(eid: str, events: list[EnterpriseEvent]) -> "Enterprise | None":
+    """One unit folded as fold_as_of does (nothing before its registration)."""
+    unit = None
+    for event in events:
+        if unit is None:
+            if not isinstance(event, EnterpriseRegistered):
+                continue
+            unit = Enterprise(eid)
+        unit.apply(event)
+    return unit

@@ -14,7 +14,7 @@ from shared.spreadsheet import cells
 from shared.service import Context
 from services.organizations import scope
 from services.organizations.enterprises.coverage import CoverageReport, coverage
-from services.organizations.enterprises.domain import fold_as_of
+from services.organizations.enterprises.domain import fold_as_of, fold_month_ends
 from services.organizations.enterprises.read_model import COVERAGE, enterprise_events, live_states
 from services.organizations.rules.domain import RuleBook
 from services.organizations.rules.queries import rule_book
@@ -36,6 +36,7 @@ def month_ends(first: date, last: date) -> list[date]:
 
 # per service object, weakly (an id() key could be reused by a later object and serve it another's figures)
 _live_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_series_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def in_view(ctx: Context, states):
@@ -82,25 +83,43 @@ async def report_as_of(ctx: Context, on: date, known_at: datetime | None = None)
 
 
 async def series(ctx: Context, first: date, last: date) -> list[dict]:
-    """Month by month (each month's last day): the county row and each target's achievement."""
-    book = await rule_book(ctx)
-    events = await enterprise_events(ctx)
+    """Month by month (each month's last day): the county row and each target's achievement. The units
+    are folded once over all month ends (fold_month_ends: each month refolds only the units it changed),
+    and the figures without the units' lists; the answer is reused until the coverage read-model's
+    checkpoint (so a new 两新组织 event) or the rule book changes, as the live report is."""
+    scope.check_not_branch_secretary_read(ctx.actor, "两新组织覆盖情况 / coverage figures")
+    runner = ctx.service.runners.get((COVERAGE, ctx.county))
+    loaded = await ctx.service.repo.get(ctx.county, RuleBook, ctx.county)
+    viewer = None if ctx.actor.sees_whole_county else ctx.actor.township
+    key = ("series", ctx.county, runner.checkpoint if runner else None, loaded.version, first, last, viewer)
+    cache: dict[tuple, list[dict]] = _series_cache.setdefault(ctx.service, {})
+    if runner is not None and key in cache:
+        return cache[key]
+    book, events = loaded.state, await enterprise_events(ctx)
 
     def months() -> list[dict]:
         out = []
-        for end in month_ends(first, last):
-            rep = coverage(in_view(ctx, fold_as_of(events, end)), book.in_force(end), county=ctx.county)
+        for end, units in fold_month_ends(events, month_ends(first, last)):
+            rep = coverage(in_view(ctx, units), book.in_force(end), county=ctx.county, details=False)
             county_row = rep.row("county", ctx.county)
             out.append({"month": end.strftime("%Y-%m"), "as_of": end.isoformat(),
                         "county": dataclasses.asdict(county_row) if county_row else None,
                         "targets": [{"code": t.code, "achieved": t.achieved, "met": t.met,
-                                     "shortfall": len(t.shortfall)} for t in rep.targets]})
+                                     "shortfall": t.population - t.satisfied} for t in rep.targets]})
         return out
-    return await asyncio.to_thread(months)
+    result = await asyncio.to_thread(months)
+    if runner is not None:
+        for stale in [k for k in cache if k[1] == ctx.county and k[2] != key[2]]:
+            del cache[stale]
+        if len(cache) > 64:  # other ranges and viewers of the same checkpoint: keep it small
+            cache.clear()
+        cache[key] = result
+    return result
 
 
-def export_xlsx(report: CoverageReport, on: date) -> bytes:
-    """The coverage table as county staff exchange it (覆盖情况统计表)."""
+def export_xlsx(report: CoverageReport, on: date, townships: dict[str, str] | None = None) -> bytes:
+    """The coverage table as county staff exchange it (覆盖情况统计表), townships by name."""
+    town = (townships or {}).get
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -110,7 +129,8 @@ def export_xlsx(report: CoverageReport, on: date) -> bytes:
     ws.append(["维度", "名称", "应建单位数", "单独组建", "联合组建", "已建党组织", "组织覆盖率", "单独组建率",
                "未建党组织", "工作覆盖", "工作覆盖率", "工青妇健全", "工青妇健全率"])
     for r in report.rows:
-        ws.append(cells([DIMENSION_NAMES.get(r.dimension, r.dimension), r.key, r.in_scope, r.standalone, r.joint,
+        key = town(r.key, r.key) if r.dimension == "township" else r.key
+        ws.append(cells([DIMENSION_NAMES.get(r.dimension, r.dimension), key, r.in_scope, r.standalone, r.joint,
                    r.organized, r.organization_coverage_rate, r.standalone_rate, r.unorganized, r.work_covered,
                    r.work_coverage_rate, r.mass_orgs_complete, r.mass_org_rate]))
     targets = wb.create_sheet("目标任务")
@@ -122,11 +142,11 @@ def export_xlsx(report: CoverageReport, on: date) -> bytes:
     gaps.append(["目标/清单", "单位编号", "单位名称", "乡镇", "原因"])
     for t in report.targets:
         for u in t.shortfall:
-            gaps.append(cells([t.name, u.enterprise_id, u.name, u.township_id, u.reason]))
+            gaps.append(cells([t.name, u.enterprise_id, u.name, town(u.township_id, u.township_id), u.reason]))
     for label, units in (("有党员无组织", report.members_without_organization),
                          ("无组织无指导员", report.no_organization_no_instructor)):
         for u in units:
-            gaps.append(cells([label, u.enterprise_id, u.name, u.township_id, u.reason]))
+            gaps.append(cells([label, u.enterprise_id, u.name, town(u.township_id, u.township_id), u.reason]))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -14,6 +14,7 @@ from services.organizations.clock import today
 from services.organizations.contracts import TOKEN_PATTERN, workbook_reply
 from services.organizations.enterprises import figures
 from services.organizations.enterprises.read_model import live_states
+from services.organizations.registry.queries import township_lookup
 
 
 class CoverageQuery(BaseModel):
@@ -146,7 +147,8 @@ async def on_coverage_export(ctx: Context, q: CoverageQuery) -> dict:
     on = q.as_of or today()
     live = q.as_of is None and q.known_at is None
     report = (await figures.live_report(ctx, on))[0] if live else await figures.report_as_of(ctx, on, q.known_at)
-    content = await asyncio.to_thread(figures.export_xlsx, report, on)
+    towns = {tid: name for name, tid in (await township_lookup(ctx)).items() if name != tid}
+    content = await asyncio.to_thread(figures.export_xlsx, report, on, towns)
     return workbook_reply(f"两新组织覆盖情况_{ctx.county}_{on.isoformat()}.xlsx", content)
 
 
