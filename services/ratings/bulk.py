@@ -23,6 +23,7 @@ from services.ratings.commands import RecordScore, RecordScores
 from services.ratings.domain import PointsBook, points_aggregate_id
 from services.ratings.handlers import check_actor_may_rate, placed, scheme_in_force, today, year_is_open
 from services.ratings.replies import ScoresRecorded
+from services.ratings.standing import require_good_standing
 
 routes = Routes("ratings", writes=("ratings",))
 
@@ -51,6 +52,7 @@ async def _prepare(ctx: Context, cmd: RecordScores) -> tuple[dict[str, list[_Ent
             score = RecordScore.model_validate(raw)
             branch_id, township_id = await placed(ctx, score.rated_kind, score.rated_id)
             check_actor_may_rate(ctx.actor, branch_id, township_id)
+            await require_good_standing(ctx, score.rated_kind, score.rated_id)
             if score.year not in years:
                 years[score.year] = await year_is_open(ctx, score.year)
             key = (score.year, score.rated_kind, township_id)

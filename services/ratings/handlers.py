@@ -2,8 +2,6 @@
 validated once with the request, as its second parameter; queries are in services/ratings/queries.py."""
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from shared.auth import Actor
 from shared.errors import forbidden, not_found
@@ -11,21 +9,17 @@ from shared.ids import new_id
 from shared.messaging import ok
 from shared.routes import Context, Routes, Runtime
 from services.ratings import queries
+from services.ratings.queries import today
 from services.ratings.commands import CloseRatingYear, DefineStarScheme, RecordScore, ReopenRatingYear, RevokeScore
 from services.ratings.directory import forget_transfer, placement
 from services.ratings.domain import (PointsBook, RatingYear, StarScheme, StarSchemeBook, points_aggregate_id,
                                      scheme_aggregate_id)
 from services.ratings.projections.stars import StarsProjection
 from services.ratings.replies import RatingYearState, SchemeDefined, ScoreRecorded, ScoreRevocation
+from services.ratings.standing import forget_standing, require_good_standing
 
-CHINA = ZoneInfo("Asia/Shanghai")
 YEAR_DETAIL = "只有县委组织部可以关闭或重开评星年度 / only the county department closes or reopens a year"
 routes = Routes("ratings", writes=("ratings",))
-
-
-def today() -> date:
-    """Business dates are China Standard Time (a score 'today' at 07:00 Beijing is not yesterday)."""
-    return datetime.now(CHINA).date()
 
 
 def check_actor_may_rate(actor: Actor, branch_id: str | None, township_id: str | None) -> None:
@@ -55,8 +49,10 @@ async def placed(ctx: Context, rated_kind: str, rated_id: str) -> tuple[str | No
 
 @routes.reaction("org.member.*")
 async def on_member_event(service: Runtime, county: str, envelope: dict) -> None:
-    """A member changed branch: their cached placement is dropped (services/ratings/directory.py)."""
+    """A member changed branch: their cached placement is dropped (services/ratings/directory.py); or
+    their standing changed: the county's standings are (services/ratings/standing.py)."""
     await forget_transfer(service, service.projection(StarsProjection), county, envelope)
+    await forget_standing(service, county, envelope)
 
 
 @routes.command("define_scheme", reply=SchemeDefined)
@@ -75,6 +71,7 @@ async def on_record_score(ctx: Context, cmd: RecordScore) -> dict:
     ctx.require_write()
     branch_id, township_id = await placed(ctx, cmd.rated_kind, cmd.rated_id)
     check_actor_may_rate(ctx.actor, branch_id, township_id)
+    await require_good_standing(ctx, cmd.rated_kind, cmd.rated_id)
     # one after the other: both are cached aggregates almost always, and a gather costs two tasks
     is_open = await year_is_open(ctx, cmd.year)
     scheme = await scheme_in_force(ctx, cmd.year, cmd.rated_kind, township_id)

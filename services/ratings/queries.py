@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import orjson
@@ -18,8 +20,10 @@ from services.ratings.commands import RatingYearNumber, Token
 from services.ratings.projections.stars import StarsProjection
 from services.ratings.projections.stars_rows import scheme_definition
 from services.ratings.replies import Rating, SchemeView, StarDistribution
+from services.ratings.standing import GOOD, Changes, county_changes, standing_on
 
 routes = Routes("ratings")
+CHINA = ZoneInfo("Asia/Shanghai")
 OUTSIDE_READ = "无权查看本乡镇（本支部）以外的数据 / outside your township or branch"
 
 
@@ -45,6 +49,8 @@ class DistributionQuery(_Query):
     """The county's star distribution for a year."""
 
     year: RatingYearNumber
+    as_of: date | None = Field(None, description="members not in good standing on this date are left out; "
+                                                 "default today, or the year's last day for a past year")
 
 
 class SchemeQuery(_Query):
@@ -53,6 +59,11 @@ class SchemeQuery(_Query):
     year: RatingYearNumber
     rated_kind: RatedKind = Field("member", description="member 党员 or organization 党组织")
     township_id: Token | None = Field(None, description="a township's own scheme; none: the county's")
+
+
+def today() -> date:
+    """Business dates are China Standard Time (a score 'today' at 07:00 Beijing is not yesterday)."""
+    return datetime.now(CHINA).date()
 
 
 def _proj(ctx: Context) -> StarsProjection:
@@ -126,11 +137,12 @@ def _place(conn, p: StarsProjection, county: str, rated_kind: str, rated_id: str
     return township, branch
 
 
-def distribution(ctx: Context, year: int) -> StarDistribution:
+def distribution(ctx: Context, year: int, as_of: date, standings: dict[str, Changes]) -> StarDistribution:
+    """Members not in good standing on `as_of` (services/ratings/standing.py) are not counted."""
     p = _proj(ctx)
     st, o = p.stars.c, p.organizations.c
     with ctx.service.engine.connect() as conn:
-        member_rows = conn.execute(select(st.branch_id, st.total_stars, st.township_id).where(
+        member_rows = conn.execute(select(st.branch_id, st.total_stars, st.township_id, st.rated_id).where(
             st.county == ctx.county, st.year == year, st.rated_kind == "member")).all()
         org_rows = conn.execute(select(st.rated_id, st.total_stars, st.star_class, o.name, o.township_id)
                                 .select_from(p.stars.outerjoin(p.organizations, (o.county == st.county)
@@ -138,11 +150,13 @@ def distribution(ctx: Context, year: int) -> StarDistribution:
                                 .where(st.county == ctx.county, st.year == year,
                                        st.rated_kind == "organization")).all()
         names = dict(conn.execute(select(o.organization_id, o.name).where(o.county == ctx.county)).all())
+    member_rows = [r for r in member_rows if r.rated_id not in standings
+                   or standing_on(standings[r.rated_id], as_of)[0] == GOOD]
     if not ctx.actor.sees_whole_county:  # their township's or branch's figures only (README: Read rules)
         member_rows = [r for r in member_rows if ctx.actor.sees(r.township_id, r.branch_id)]
         org_rows = [r for r in org_rows if ctx.actor.sees(r.township_id, r.rated_id)]
     by_branch: dict[str, Counter] = defaultdict(Counter)
-    for branch, stars, _ in member_rows:
+    for branch, stars, _, _ in member_rows:
         by_branch[branch][stars] += 1
     own = {r.rated_id: r for r in org_rows}
     branches = []
@@ -201,7 +215,9 @@ async def on_organization_rating(ctx: Context, q: OrganizationRatingQuery) -> di
 @routes.query("star_distribution", reply=StarDistribution)
 async def on_star_distribution(ctx: Context, q: DistributionQuery) -> dict:
     """County counts by star level, each branch's member distribution and own level, 一类/二类."""
-    return ok(await read(ctx, distribution, q.year))
+    as_of = q.as_of or min(today(), date(q.year, 12, 31))
+    await ctx.service.caught_up(ctx.county, ctx.min_seq)  # the standings read-model too
+    return ok(await read(ctx, distribution, q.year, as_of, await county_changes(ctx)))
 
 
 @routes.query("get_scheme", reply=SchemeView)

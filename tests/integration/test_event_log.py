@@ -145,6 +145,6 @@ async def test_malformed_event_stops_projection_and_shows_in_health(system, call
         await asyncio.sleep(0.05)
     assert runner.error and runner.error[0] == ack.seq
     health = await ratings.health()
-    mine = next(p for p in health["projections"] if p["county"] == c.code)
+    mine = next(p for p in health["projections"] if p["county"] == c.code and p["projection"] == "ratings.stars")
     assert health["status"] == "degraded" and mine["error"]["seq"] == ack.seq
     assert mine["checkpoint"] == ack.seq - 1  # everything before it was applied, nothing after

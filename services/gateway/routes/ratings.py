@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import SEQ_HEADER, Edge, ReadEdge, WriteEdge, with_seq, written
-from services.gateway.params import IdPath, OptionalYearQuery
+from services.gateway.params import AsOfQuery, IdPath, OptionalYearQuery
 from services.gateway.problems import PROBLEM_RESPONSES, problems
 from services.ratings.commands import CloseRatingYear, DefineStarScheme, RecordScore, ReopenRatingYear, RevokeScore
 from services.ratings.replies import (Rating, RatingYearState, SchemeDefined, SchemeView, ScoreRecorded,
@@ -123,5 +123,8 @@ async def organization_rating(edge: ReadEdge, organization_id: IdPath, year: Opt
 
 @router.get("/star-distribution", summary="星级分布 / how many members at each star level",
             response_model=StarDistribution)
-async def star_distribution(edge: ReadEdge, year: OptionalYearQuery = None) -> Any:
-    return await edge.read(SERVICE, "star_distribution", {"year": year or this_year()})
+async def star_distribution(edge: ReadEdge, year: OptionalYearQuery = None, as_of: AsOfQuery = None) -> Any:
+    """Members not in good standing (党籍异动: deceased, left, expelled, suspended, probation cancelled) on
+    `as_of` are not counted — by default today, or the last day of a past year."""
+    return await edge.read(SERVICE, "star_distribution", {"year": year or this_year(),
+                                                          "as_of": as_of.isoformat() if as_of else None})
