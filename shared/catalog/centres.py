@@ -119,6 +119,23 @@ class CentrePlaqued(CentreEvent, context="org", aggregate="centre"):
     approved_by: str
 
 
+class CentrePlaqueRemoved(CentreEvent, context="org", aggregate="centre"):
+    """摘牌: a plaqued centre's inspection found it below standard (appended with that CentreInspected)."""
+
+    date_field: ClassVar[str] = "removed_on"
+    removed_on: date
+    reason: str
+
+
+class CentreClosed(CentreEvent, context="org", aggregate="centre"):
+    """撤销（关闭）: the centre no longer serves; it leaves the registry's counts and coverage from this date."""
+
+    date_field: ClassVar[str] = "closed_on"
+    closed_on: date
+    reason: str
+    decided_by: str
+
+
 class CentreUpgradePlanned(CentreEvent, context="org", aggregate="centre"):
     """A yearly plan: 提升改造 (upgrade, to reach the standard) or 优化 (optimize, beyond it)."""
 

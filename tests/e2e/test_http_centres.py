@@ -133,6 +133,34 @@ async def test_a_district_with_50_centres_49_to_standard(http, token):
     village_rows = [row for row in rows_ if row[header.index("村社区党组织")] == "v00村党支部"]
     assert village_rows[0][header.index("面积")] == 260
 
+    # 摘牌: the plaqued centre is found below standard again (rules no longer displayed) — the plaque comes off
+    r = await http.post(f"{base}/centres/{small}/inspections", headers=admin, json={
+        "inspected_on": "2025-11-01", "inspected_by": "区委组织部核查组", "met": []})
+    assert r.status_code == 200 and r.json()["missing"] == ["rules_displayed"], r.text
+    after = (await http.get(f"{base}/centre-coverage", headers=admin, params={"as_of": "2025-11-01"})).json()
+    assert (after["total"]["to_standard"], after["total"]["plaqued"]) == (49, 0)
+    assert (await http.get(f"{base}/centre-coverage", headers=admin,
+                           params={"as_of": "2025-10-31"})).json()["total"]["plaqued"] == 1
+    entry = next(c for c in (await http.get(f"{base}/centres", headers=admin)).json()["items"] if c["centre_id"] == small)
+    assert entry["plaqued_on"] is None and not entry["to_standard"]
+
+    # 撤销: the industrial park's centre is closed — it leaves the counts from that date, stays listed, marked
+    park = by_place["工业园区党群服务中心"]
+    closure = {"closed_on": "2025-12-01", "reason": "园区撤并", "decided_by": "中共银海区委组织部"}
+    gaode = token("township_operator", code, township="gaode")
+    problem(await http.post(f"{base}/centres/{park}/closure", headers=gaode, json=closure), 403)  # not theirs
+    r = await http.post(f"{base}/centres/{park}/closure", headers=admin, json=closure)
+    assert r.status_code == 200, r.text
+    for day, count in (("2025-11-30", 50), ("2025-12-01", 49)):
+        total = (await http.get(f"{base}/centre-coverage", headers=admin, params={"as_of": day})).json()["total"]
+        assert total["centres"] + total["stations"] == count
+    entry = next(c for c in (await http.get(f"{base}/centres", headers=admin)).json()["items"] if c["centre_id"] == park)
+    assert (entry["closed_on"], entry["closed_reason"]) == ("2025-12-01", "园区撤并")
+    r = await http.post(f"{base}/centres/{park}/inspections", headers=admin, json={
+        "inspected_on": "2025-12-02", "inspected_by": "区委组织部核查组", "met": ["rules_displayed"]})
+    assert problem(r, 409)["code"] == "centre_closed"
+    problem(await http.post(f"{base}/centres/{park}/closure", headers=admin, json=closure), 409)
+
 
 async def test_standards_scopes_and_bad_input(http, token):
     code, admin = await new_county_with_townships(http, token, {"qiaogang": "侨港镇", "gaode": "高德街道"})

@@ -31,6 +31,16 @@ async def test_positions_rebuild_equals_live(system, caller):
     await cmd("inspect_centre", centre_id=centre, inspected_on="2025-05-10", inspected_by="县委组织部",
               met=["rules_displayed"])
     await cmd("plaque_centre", centre_id=centre, plaqued_on="2025-05-20", approved_by="县委组织部")
+    # a second one: plaqued, then found below standard (the plaque comes off), then closed
+    full = ["member_services", "integrated_business", "proxy_services", "consultation_complaints"]
+    other = (await cmd("register_centre", name="侨港镇侨南党群服务中心", level="township", township_id=c.township,
+                       floor_area_m2=420, zones=ZONES, windows=full, signage=True, night_visible=True,
+                       opened_on="2025-01-10"))["centre_id"]
+    await cmd("inspect_centre", centre_id=other, inspected_on="2025-05-10", inspected_by="县委组织部",
+              met=["rules_displayed"])
+    await cmd("plaque_centre", centre_id=other, plaqued_on="2025-05-20", approved_by="县委组织部")
+    await cmd("inspect_centre", centre_id=other, inspected_on="2025-09-01", inspected_by="县委组织部")
+    await cmd("close_centre", centre_id=other, closed_on="2025-10-01", reason="两镇合并", decided_by="县委组织部")
 
     branch, (a, b, _) = c.branches[0], c.members
     post = (await cmd("define_post", branch_id=branch, name="政策宣传岗", category="policy_publicity",
@@ -61,6 +71,8 @@ async def test_positions_rebuild_equals_live(system, caller):
     centres = await rebuilt_equals_live(service, CentresProjection, c.code, r["seq"], 3)
     posts = await rebuilt_equals_live(service, PostsProjection, c.code, r["seq"], 3)
     rooms = await rebuilt_equals_live(service, RoomsProjection, c.code, r["seq"], 3)
-    assert [row[16:] for row in centres["org_centre"]] == [("True", "", "2025-05-20")]  # to standard, plaqued
+    by_name = {row[2]: row[16:] for row in centres["org_centre_v2"]}
+    assert by_name == {"侨港镇党群服务中心": ("True", "", "2025-05-20", "None", "None"),  # to standard, plaqued
+                       "侨港镇侨南党群服务中心": ("False", "rules_displayed", "None", "2025-10-01", "两镇合并")}
     assert len(posts["org_post_holder"]) == 1 and posts["org_commitment"][0][12] == "good"
     assert len(rooms["org_room_person"]) == 1 and rooms["org_room"][0][6] == "None"  # the head left with his seat

@@ -13,7 +13,7 @@ from shared.catalog.organizations import OrganizationEstablished
 from shared.catalog.lifecycle import OrganizationDissolved
 from shared.errors import DomainError
 from services.organizations.centres.centre_sheet import parse_centre_file, register_centres, registry_xlsx
-from services.organizations.centres.commands import (InspectCentre, PlanCentreUpgrade, PlaqueCentre, RegisterCentre,
+from services.organizations.centres.commands import (CloseCentre, InspectCentre, PlanCentreUpgrade, PlaqueCentre, RegisterCentre,
                                                      ReportUpgradeProgress, UpdateCentreFacilities)
 from services.organizations.centres.coverage import coverage, places_as_of
 from services.organizations.centres.domain import Centre, CentreStandardsBook, fold_as_of
@@ -83,6 +83,44 @@ def test_only_a_centre_found_to_standard_is_plaqued_and_only_once():
     with pytest.raises(DomainError) as again:
         centre.plaque(plaque, today=TODAY)
     assert again.value.code == "centre_plaqued"
+
+
+def test_a_failed_inspection_takes_the_plaque_off_and_a_closed_centre_leaves_the_counts():
+    centre = Centre("c1")
+    history = centre.register(RegisterCentre(name="侨港村党群服务中心", level="village", township_id="qiaogang",
+                                             organization_id="qg-village", floor_area_m2=220,
+                                             opened_on=date(2025, 3, 1), **FULL),
+                              township_exists=True, served=organization(village_org()), today=TODAY)
+    for e in history:
+        centre.apply(e)
+    history += inspect(centre)
+    history += centre.plaque(PlaqueCentre(centre_id=centre.id, plaqued_on=date(2025, 7, 1), approved_by="县委组织部"),
+                             today=TODAY)
+    for e in history[-1:]:
+        centre.apply(e)
+    failed = inspect(centre, on=date(2026, 3, 1), met=())  # the on-site item no longer met
+    assert [type(e).__name__ for e in failed] == ["CentreInspected", "CentrePlaqueRemoved"]
+    assert failed[1].removed_on == date(2026, 3, 1) and "rules_displayed" in failed[1].reason
+    assert centre.plaqued_on is None and not centre.to_standard
+    assert inspect(centre, on=date(2026, 3, 2), met=())[1:] == []  # nothing more to take off
+    history += failed
+    # as of a date before the failed inspection it was plaqued
+    assert fold_as_of(history, date(2026, 2, 28))[centre.id].plaqued_on == date(2025, 7, 1)
+    assert fold_as_of(history, date(2026, 3, 1))[centre.id].plaqued_on is None
+
+    close = CloseCentre(centre_id=centre.id, closed_on=date(2026, 2, 1), reason="村居合并", decided_by="县委组织部")
+    with pytest.raises(DomainError) as early:  # before the last inspection recorded
+        centre.close(close, today=TODAY)
+    assert early.value.errors[0].field == "closed_on"
+    closed = centre.close(close.model_copy(update={"closed_on": date(2026, 4, 1)}), today=TODAY)
+    for e in closed:
+        centre.apply(e)
+    history += closed
+    assert set(fold_as_of(history, date(2026, 3, 31))) == {centre.id}
+    assert fold_as_of(history, date(2026, 4, 1)) == {}  # gone from the counts from its closing date
+    with pytest.raises(DomainError) as after:
+        inspect(centre, on=date(2026, 5, 1))
+    assert after.value.code == "centre_closed" and after.value.status == 409
 
 
 def test_a_village_centre_serves_a_village_organization_of_its_township():

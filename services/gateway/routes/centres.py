@@ -14,7 +14,7 @@ from services.gateway.edge import ReadEdge, WriteEdge, written
 from services.gateway.files import XLSX_RESPONSES, upload_data, xlsx_download
 from services.gateway.params import AsOfQuery, IdQuery
 from services.gateway.problems import PROBLEM_RESPONSES
-from services.organizations.centres.commands import (AdoptCentreStandards, CentreChange, CentreImport, InspectCentre,
+from services.organizations.centres.commands import (AdoptCentreStandards, CentreChange, CentreImport, CloseCentre, InspectCentre,
                                                      InspectionResult, NewCentre, PlanCentreUpgrade, PlaqueCentre,
                                                      RegisterCentre, ReportUpgradeProgress, StandardsEffective,
                                                      UpdateCentreFacilities)
@@ -110,5 +110,6 @@ for _segment, _model, _command, _reply, _summary in [
     ("upgrades", PlanCentreUpgrade, "plan_centre_upgrade", CentreChange, "提升改造计划 / plan a year's upgrade"),
     ("upgrade-progress", ReportUpgradeProgress, "report_upgrade_progress", CentreChange,
      "提升改造进度 / report a plan's progress"),
+    ("closure", CloseCentre, "close_centre", CentreChange, "撤销（关闭）中心 / close a centre"),
 ]:
     _centre_command(_segment, _model, _command, _reply, _summary)

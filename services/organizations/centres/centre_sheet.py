@@ -134,7 +134,7 @@ def registry_xlsx(entries: Sequence[dict], townships: Mapping[str, str], organiz
     wb = Workbook()
     ws = wb.active
     ws.title = "党群服务中心台账"
-    ws.append([zh for _, zh in COLUMNS] + ["编号", "最近核查", "是否达标", "未达标项", "挂牌日期"])
+    ws.append([zh for _, zh in COLUMNS] + ["编号", "最近核查", "是否达标", "未达标项", "挂牌日期", "关闭日期"])
     for e in entries:
         ws.append([e["name"], "站" if e["kind"] == "station" else "中心", LEVEL_NAMES[e["level"]],
                    townships.get(e["township_id"] or "", e["township_id"] or ""),
@@ -142,7 +142,7 @@ def registry_xlsx(entries: Sequence[dict], townships: Mapping[str, str], organiz
                    "、".join(ZONE_NAMES[z] for z in e["zones"]), "、".join(WINDOW_NAMES[w] for w in e["windows"]),
                    "是" if e["signage"] else "否", "是" if e["night_visible"] else "否", e["address"] or "",
                    e["opened_on"], e["centre_id"], e["inspected_on"], "是" if e["to_standard"] else "否",
-                   "、".join(e["missing"]), e["plaqued_on"]])
+                   "、".join(e["missing"]), e["plaqued_on"], e.get("closed_on")])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

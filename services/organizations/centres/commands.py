@@ -125,6 +125,16 @@ class PlaqueCentre(Command):
     approved_by: str = Field(min_length=1, max_length=40, description="批准挂牌单位 / who approved, e.g. 县委组织部")
 
 
+class CloseCentre(Command):
+    """撤销（关闭）党群服务中心 / Close a centre: it leaves the counts and coverage from that date; a closed
+    centre takes no further inspection, plaque, facilities or plan."""
+
+    centre_id: str = Field(pattern=TOKEN_PATTERN, description="中心编号 / the centre")
+    closed_on: date = Field(description="关闭日期 / date")
+    reason: str = Field(min_length=1, max_length=200, description="原因 / reason, e.g. 村居合并")
+    decided_by: str = Field(min_length=1, max_length=40, description="决定单位 / who decided")
+
+
 class PlanCentreUpgrade(Command):
     """年度提升改造（优化）计划 / A year's upgrade (提升改造) or optimization (优化) plan for a centre."""
 

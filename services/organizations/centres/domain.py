@@ -15,13 +15,13 @@ from typing import Any
 from shared.aggregate import Aggregate
 from shared.catalog.base import DomainEvent
 from shared.catalog.centres import (
-    CentreEvent, CentreFacilitiesUpdated, CentreInspected, CentrePlaqued, CentreRegistered, CentreStandards,
-    CentreStandardsAdopted, CentreUpgradePlanned, CentreUpgradeProgressed,
+    CentreClosed, CentreEvent, CentreFacilitiesUpdated, CentreInspected, CentrePlaqued, CentrePlaqueRemoved,
+    CentreRegistered, CentreStandards, CentreStandardsAdopted, CentreUpgradePlanned, CentreUpgradeProgressed,
 )
 from shared.errors import conflict, invalid, not_found
 
 from services.organizations.centres.commands import (
-    LEVEL_NAMES, InspectCentre, PlanCentreUpgrade, PlaqueCentre, RegisterCentre, ReportUpgradeProgress,
+    LEVEL_NAMES, CloseCentre, InspectCentre, PlanCentreUpgrade, PlaqueCentre, RegisterCentre, ReportUpgradeProgress,
     UpdateCentreFacilities,
 )
 from services.organizations.centres.standards import (check_checklist_codes, check_standards_complete, evaluate,
@@ -69,6 +69,8 @@ class Centre(Aggregate):
         self.facilities_since: date | None = None
         self.inspection: Inspection | None = None
         self.plaqued_on: date | None = None
+        self.closed_on: date | None = None
+        self.last_dated: date | None = None  # the latest business date recorded (a closure is not before it)
         self.plans: dict[int, UpgradePlan] = {}
 
     @property
@@ -77,6 +79,8 @@ class Centre(Aggregate):
         return self.inspection is not None and self.inspection.passed
 
     def apply(self, event: DomainEvent) -> None:
+        if isinstance(event, CentreEvent):
+            self.last_dated = max(self.last_dated or event.business_date, event.business_date)
         if isinstance(event, CentreRegistered):
             self.mark_exists()
             for name in ("name", "kind", "level", "township_id", "organization_id", "address", "opened_on"):
@@ -88,6 +92,10 @@ class Centre(Aggregate):
             self.inspection = Inspection(event.inspected_on, event.inspected_by, event.passed, event.met, event.missing)
         elif isinstance(event, CentrePlaqued):
             self.plaqued_on = event.plaqued_on
+        elif isinstance(event, CentrePlaqueRemoved):
+            self.plaqued_on = None
+        elif isinstance(event, CentreClosed):
+            self.closed_on = event.closed_on
         elif isinstance(event, CentreUpgradePlanned):
             self.plans[event.year] = UpgradePlan(event.year, event.kind, event.items, event.due_on, event.planned_on)
         elif isinstance(event, CentreUpgradeProgressed):
@@ -130,9 +138,18 @@ class Centre(Aggregate):
         standard = standards.for_level(self.level)
         check_checklist_codes(standard, cmd.met)
         met, missing = evaluate(standard, self, cmd.met)
-        return [CentreInspected(centre_id=self.id, inspected_on=cmd.inspected_on, inspected_by=cmd.inspected_by,
-                                standards_from=standards.effective_from, met=met, missing=missing,
-                                passed=not missing, note=cmd.note)]
+        found: list[DomainEvent] = [CentreInspected(
+            centre_id=self.id, inspected_on=cmd.inspected_on, inspected_by=cmd.inspected_by,
+            standards_from=standards.effective_from, met=met, missing=missing, passed=not missing, note=cmd.note)]
+        if missing and self.plaqued_on is not None:  # a plaque says "to standard": it comes off when that ends
+            found.append(CentrePlaqueRemoved(centre_id=self.id, removed_on=cmd.inspected_on,
+                                             reason="核查未达标：" + "、".join(missing)))
+        return found
+
+    def close(self, cmd: CloseCentre, *, today: date) -> list[DomainEvent]:
+        self._check_dated(cmd.closed_on, today, "closed_on", "关闭日期", "closing date")
+        check_on_or_after(cmd.closed_on, self.last_dated, "closed_on", "最近登记日期")
+        return [CentreClosed(centre_id=self.id, closed_on=cmd.closed_on, reason=cmd.reason, decided_by=cmd.decided_by)]
 
     def plaque(self, cmd: PlaqueCentre, *, today: date) -> list[DomainEvent]:
         self._check_dated(cmd.plaqued_on, today, "plaqued_on", "挂牌日期", "plaque date")
@@ -164,6 +181,9 @@ class Centre(Aggregate):
 
     def _check_dated(self, day: date, today: date, field: str, zh: str, en: str) -> None:
         check_centre_exists(self)
+        if self.closed_on is not None:
+            raise conflict("centre_closed", f"“{self.name}”已于 {self.closed_on} 关闭 / the centre was closed on "
+                                            f"{self.closed_on}")
         check_not_future(day, today, field, zh, en)
         check_on_or_after(day, self.opened_on, field, "建成日期")
 
@@ -244,7 +264,8 @@ def check_on_or_after(day: date, earliest: date | None, field: str, earliest_zh:
 
 
 def fold_as_of(events: Iterable[DomainEvent], on: date) -> dict[str, Centre]:
-    """Centres as they stood on `on`: events dated after `on` are left out, the rest applied in log order."""
+    """Centres as they stood on `on`: events dated after `on` are left out, the rest applied in log order;
+    a centre closed on or before `on` is no longer there."""
     centres: dict[str, Centre] = {}
     for event in events:
         if not isinstance(event, CentreEvent) or event.business_date > on:
@@ -255,4 +276,4 @@ def fold_as_of(events: Iterable[DomainEvent], on: date) -> dict[str, Centre]:
                 continue
             centre = centres[event.centre_id] = Centre(event.centre_id)
         centre.apply(event)
-    return centres
+    return {cid: c for cid, c in centres.items() if c.closed_on is None}

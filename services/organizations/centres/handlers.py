@@ -13,7 +13,7 @@ from shared.service import Context
 from services.organizations import scope
 from services.organizations.centres import exchange, figures, queries
 from services.organizations.centres.commands import (
-    AdoptCentreStandards, CentreChange, CentreImport, ImportCentres, InspectCentre, InspectionResult, NewCentre,
+    AdoptCentreStandards, CentreChange, CentreImport, CloseCentre, ImportCentres, InspectCentre, InspectionResult, NewCentre,
     PlanCentreUpgrade, PlaqueCentre, RegisterCentre, ReportUpgradeProgress, StandardsEffective,
     UpdateCentreFacilities,
 )
@@ -70,6 +70,12 @@ async def on_plaque_centre(ctx: Context, cmd: PlaqueCentre) -> dict:
     return await _on_centre(ctx, cmd.centre_id, lambda c: c.plaque(cmd, today=day))
 
 
+async def on_close_centre(ctx: Context, cmd: CloseCentre) -> dict:
+    """撤销（关闭）: the centre leaves the counts and coverage from that date."""
+    day = today()
+    return await _on_centre(ctx, cmd.centre_id, lambda c: c.close(cmd, today=day))
+
+
 async def on_inspect_centre(ctx: Context, cmd: InspectCentre) -> dict:
     """达标核查 against the standards of the centre's level in force on the inspection date."""
     ctx.require_county_department(INSPECTORS)
@@ -110,6 +116,7 @@ HANDLERS = (  # (kind, name, handler, reply): subject pb.<county>.<kind>.organiz
     ("cmd", "plaque_centre", on_plaque_centre, CentreChange),
     ("cmd", "plan_centre_upgrade", on_plan_centre_upgrade, CentreChange),
     ("cmd", "report_upgrade_progress", on_report_upgrade_progress, CentreChange),
+    ("cmd", "close_centre", on_close_centre, CentreChange),
     ("cmd", "adopt_centre_standards", on_adopt_centre_standards, StandardsEffective),
     ("cmd", "import_centres", on_import_centres, CentreImport),
     ("qry", "centre_standards", queries.on_centre_standards, queries.StandardsVersions),

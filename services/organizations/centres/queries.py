@@ -87,7 +87,9 @@ class CentreEntry(BaseModel):
     inspected_on: date | None = Field(description="最近核查日期 / last inspection")
     to_standard: bool = Field(description="最近核查达标 / the last inspection found it to standard")
     missing: list[str] = Field(description="最近核查未达到的标准 / standards the last inspection found missing")
-    plaqued_on: date | None = Field(description="挂牌日期 / plaqued on")
+    plaqued_on: date | None = Field(description="挂牌日期（核查未达标即摘牌） / plaqued on (removed by a failed inspection)")
+    closed_on: date | None = Field(None, description="关闭日期 / closed on (no longer counted)")
+    closed_reason: str | None = Field(None, description="关闭原因 / why it was closed")
 
 
 class CentreList(BaseModel):

@@ -15,13 +15,14 @@ from shared.envelope import StoredEvent
 from shared.projection import Projection
 
 EVENT_TYPES = frozenset({"CentreRegistered", "CentreFacilitiesUpdated", "CentreInspected", "CentrePlaqued",
-                         "CentreUpgradePlanned", "CentreUpgradeProgressed"})
+                         "CentrePlaqueRemoved", "CentreClosed", "CentreUpgradePlanned", "CentreUpgradeProgressed"})
 
 
 class CentresProjection(Projection):
     name = "organizations.centres"
     subjects = ("org.centre.>",)
     handles = EVENT_TYPES
+    schema_version = 2  # v2: closed_on, closed_reason (a closed centre stays listed, marked)
 
     def define_tables(self) -> None:
         t = self.table
@@ -35,7 +36,7 @@ class CentresProjection(Projection):
             Column("night_visible", Boolean, nullable=False), Column("opened_on", Date, nullable=False),
             Column("inspected_on", Date), Column("inspected_by", String(40)), Column("to_standard", Boolean,
                                                                                      nullable=False, default=False),
-            Column("missing", Text), Column("plaqued_on", Date))
+            Column("missing", Text), Column("plaqued_on", Date), Column("closed_on", Date), Column("closed_reason", Text))
         self.upgrades = t(
             "org_centre_upgrade", Column("county", String(6), primary_key=True),
             Column("centre_id", String(64), primary_key=True), Column("year", Integer, primary_key=True),
@@ -85,6 +86,10 @@ def _centre_changes(county: str, e) -> dict:
                 "missing": ",".join(e.missing)}
     if isinstance(e, c.CentrePlaqued):
         return {"plaqued_on": e.plaqued_on}
+    if isinstance(e, c.CentrePlaqueRemoved):
+        return {"plaqued_on": None}
+    if isinstance(e, c.CentreClosed):
+        return {"closed_on": e.closed_on, "closed_reason": e.reason}
     return {}
 
 
