@@ -215,9 +215,14 @@ async def on_organization_rating(ctx: Context, q: OrganizationRatingQuery) -> di
 @routes.query("star_distribution", reply=StarDistribution)
 async def on_star_distribution(ctx: Context, q: DistributionQuery) -> dict:
     """County counts by star level, each branch's member distribution and own level, 一类/二类."""
-    as_of = q.as_of or min(today(), date(q.year, 12, 31))
+    return ok(await distribution_of(ctx, q.year, q.as_of))
+
+
+async def distribution_of(ctx: Context, year: int, as_of: date | None = None) -> StarDistribution:
+    """As of a date: by default today, or the last day of a past year."""
+    as_of = as_of or min(today(), date(year, 12, 31))
     await ctx.service.caught_up(ctx.county, ctx.min_seq)  # the standings read-model too
-    return ok(await read(ctx, distribution, q.year, as_of, await county_changes(ctx)))
+    return await read(ctx, distribution, year, as_of, await county_changes(ctx))
 
 
 @routes.query("get_scheme", reply=SchemeView)

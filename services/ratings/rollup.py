@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.messaging import ok
 from shared.routes import Context, Routes
 from services.ratings.commands import RatingYearNumber
-from services.ratings.queries import distribution, read
+from services.ratings.queries import distribution_of
 
 routes = Routes("ratings")
 
@@ -29,7 +29,7 @@ class StarFigure(BaseModel):
 @routes.query("county_rollup", reply=StarFigure, province=True)
 async def on_county_rollup(ctx: Context, q: StarRollupQuery) -> dict:
     """The county's star distribution for the year, as the star read-model holds it now."""
-    d = await read(ctx, distribution, q.year)
+    d = await distribution_of(ctx, q.year)
     return ok(StarFigure(year=q.year, members_rated=d.members.rated, members_by_stars=d.members.by_stars,
                          organizations_rated=d.organizations.rated, class_one=d.organizations.class_one,
                          class_two=d.organizations.class_two))

@@ -174,6 +174,7 @@ BODIES: dict[str, dict] = {
         "plan_centre_upgrade": {"year": 2026, "kind": "优化", "items": ["亮化工程"], "due_on": "2026-09-30",
                                 "planned_on": "2026-01-10"},
         "report_upgrade_progress": {"year": 2026, "percent": 50, "note": "施工中", "reported_on": "2026-03-01"},
+        "close_centre": {"closed_on": "2026-06-01", "reason": "撤并", "decided_by": "中共银海区委组织部"},
         "define_post": {"branch_id": "east-c", "name": "环境卫生岗", "category": "环境卫生", "duties": "村内环境卫生监督",
                         "defined_on": "2026-01-05"},
         "import_posts": {"file": ("posts.csv", "支部,岗位名称,岗位类别,岗位职责,设岗日期\n"
