@@ -19,6 +19,7 @@ from nats.js.errors import APIError
 
 from shared.authenticity import signed_from_of
 from shared.canonical import GENESIS
+from shared.direct_wire import read_log
 from shared.envelope import MalformedEvent, parse_envelope, subject_for
 from shared.eventstore import CountyNotFound, EventStore, stream_name
 from shared.signing import EventKeys
@@ -167,7 +168,7 @@ async def verify_county(store: EventStore, county: str, keys: EventKeys | None =
         return report
     checker = ChainChecker(county, keys, signed_from_of(info.config.metadata))
     try:
-        async for seq, subject, body in store.read_raw(county):
+        async for seq, subject, body in read_log(store, county):  # over a connection of its own
             checker.feed(seq, subject, body)
         for subject in sorted(checker.heads_to_rescan()):
             checker.rescan(await store._direct_all(county, subject))
