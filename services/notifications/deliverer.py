@@ -195,8 +195,12 @@ class Deliverer:
             pending, self._outcomes = self._outcomes, []
             now = datetime.now(UTC)
             try:
-                statuses = await asyncio.to_thread(self._write, lambda conn: [
-                    [d.record_attempt(conn, r, outcome, now) for r in rows] for rows, outcome, _ in pending])
+                flat = await asyncio.to_thread(self._write, lambda conn: d.record_attempts(
+                    conn, [(r, outcome) for rows, outcome, _ in pending for r in rows], now))
+                statuses, at = [], 0
+                for rows, *_ in pending:
+                    statuses.append(flat[at:at + len(rows)])
+                    at += len(rows)
             except Exception as exc:  # not recorded: the deliveries stay pending and are sent again
                 log.warning("notifications.record_failed", deliveries=len(pending), error=str(exc)[:300])
                 await asyncio.sleep(1.0)  # not a tight loop of sends while the database refuses

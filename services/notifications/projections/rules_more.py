@@ -209,8 +209,9 @@ class MoreFacts:
         after = {**before, category: before.get(category, 0) + delta}
         self._put("points", {"rated_kind": kind, "rated_id": rid, "year": e.year, "category": category,
                              "points": after[category]}, "rated_kind", "rated_id", "year", "category")
-        if not decide:
-            return []
+        if not decide or (kind == "member" and not self.facts.rule_settings().enabled(
+                "member_star_changed", day or date.today())):
+            return []  # opt-in: most counties fold members' points without rating them on every score
         org_id = rid if kind == "organization" else branch
         if kind == "member" and org_id is None:
             member = self._one("members", member_id=rid)
