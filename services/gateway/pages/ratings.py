@@ -3,6 +3,8 @@ members, one member's (or organization's) points handbook with the score history
 record or revoke a score — the same commands as the API, with the signed-in person's token."""
 from __future__ import annotations
 
+import asyncio
+
 import uuid
 from datetime import date
 from typing import Any
@@ -55,11 +57,22 @@ async def branch_members(request: Request, county: str, branch_id: str) -> Respo
         return to_login(request)
     if denied:
         return denied
-    members = await edge_for(request, actor, county).read("organizations", "list_members",
-                                                          {"branch_id": branch_id, "limit": 500})
+    edge, year = edge_for(request, actor, county), _year(request)
+    members, own = await asyncio.gather(
+        edge.read("organizations", "list_members", {"branch_id": branch_id, "limit": 500}),
+        organization_name(edge, branch_id), return_exceptions=True)
+    if isinstance(members, BaseException):
+        raise members
+    name = own if isinstance(own, str) else branch_id
     tbl = table(request, members["items"], ("name", "joined_on"), ("name", "member_id"), "name", keep=("year",))
-    return render(request, "branch.html", actor=actor, county=county, year=_year(request), branch_id=branch_id,
-                  tbl=tbl)
+    return render(request, "branch.html", actor=actor, county=county, year=year, branch_id=branch_id,
+                  branch_name=name, tbl=tbl)
+
+
+async def organization_name(edge, organization_id: str) -> str:
+    """Its name for the page (names, not ids); the id when the registry has no such organization."""
+    found = (await edge.read("organizations", "list_organizations", {"organization_id": organization_id}))["items"]
+    return found[0]["name"] if found else organization_id
 
 
 async def _rating_page(request: Request, county: str, kind: str, rated_id: str, errors: dict[str, str] | None = None,
@@ -73,7 +86,7 @@ async def _rating_page(request: Request, county: str, kind: str, rated_id: str, 
     try:
         rating = await edge.read("ratings", f"{kind}_rating", {name_key: rated_id, "year": year})
         name = (await edge.read("organizations", "get_member", {"member_id": rated_id}))["name"] \
-            if kind == "member" else rated_id
+            if kind == "member" else await organization_name(edge, rated_id)
     except DomainError as exc:
         return render(request, "error.html", actor=actor, county=county, status_code=exc.status, message=exc.detail)
     rating["name"] = name

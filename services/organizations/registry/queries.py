@@ -24,6 +24,7 @@ MAX_OFFSET = 10_000_000
 class ListOrganizations(BaseModel):
     model_config = ConfigDict(extra="forbid")
     township_id: str | None = Field(None, pattern=TOKEN_PATTERN, description="只列此乡镇 / only this township")
+    organization_id: str | None = Field(None, pattern=TOKEN_PATTERN, description="只列此组织 / only this one")
 
 
 class ListMembers(BaseModel):
@@ -156,6 +157,8 @@ def _organizations(ctx: Context, q: ListOrganizations) -> list[dict]:
     stmt = select(o).where(*_visible_organizations(ctx))
     if q.township_id:
         stmt = stmt.where(o.c.township_id == q.township_id)
+    if q.organization_id:
+        stmt = stmt.where(o.c.organization_id == q.organization_id)
     with ctx.service.engine.connect() as conn:
         return row_dicts(conn.execute(stmt.order_by(o.c.seq)), iso=True)
 
