@@ -160,7 +160,7 @@ async def main() -> None:
             from services.ratings.audit import DistributionAsOfQuery, _distribution
             t = time.perf_counter()
             books: dict[str, PointsFold] = {}
-            async for ev in store.read_matching(COUNTY, f"pb.{COUNTY}.evt.ratings.points.{YEAR}.>"):
+            async for ev in store.read_matching(COUNTY, f"pb.{COUNTY}.evt.ratings.points.{YEAR}.>", bulk=True):
                 fold = books.get(ev.aggregate_id)
                 if fold is None:
                     fold = books[ev.aggregate_id] = PointsFold(k)

@@ -1,5 +1,5 @@
 """Reading a whole county log with batched Direct Get over a connection of its own, for `dangjian audit
-verify` and `export` (docs/decisions/016-audit-log.md).
+verify` and `export` and the as-of star distribution (docs/decisions/016-audit-log.md).
 
 nats-py turns every message into a header dict (its header parser walks each name character by
 character), a Msg object, a queue entry and a task hop: for a million-event log that was most of the
@@ -87,9 +87,9 @@ class _Batch:
         self.got.append((int(_header(block, b"Nats-Sequence")), _header(block, b"Nats-Subject").decode(), payload))
 
 
-async def direct_batches(client: DirectClient, county: str, start_seq: int = 1,
+async def direct_batches(client: DirectClient, county: str, subject: str, start_seq: int = 1,
                          timeout: float = 10.0) -> AsyncIterator[list[tuple[int, str, bytes]]]:
-    """(seq, subject, payload) of every event of the county's stream from `start_seq`, a batch at a time."""
+    """(seq, subject, payload) of the county's events matching `subject` from `start_seq`, a batch at a time."""
     inbox = client.new_inbox()
     sub = await client.subscribe(inbox)
     try:
@@ -98,7 +98,7 @@ async def direct_batches(client: DirectClient, county: str, start_seq: int = 1,
             batch = _Batch()
             client.sinks[sub._id] = batch
             await client.publish(f"$JS.API.DIRECT.GET.PB_{county}", orjson.dumps(
-                {"next_by_subj": f"pb.{county}.evt.>", "batch": BATCH, "seq": seq}), reply=inbox)
+                {"next_by_subj": subject, "batch": BATCH, "seq": seq}), reply=inbox)
             await asyncio.wait_for(batch.done.wait(), timeout)
             if batch.status == b"503":
                 raise CountyNotFound(county)
@@ -114,16 +114,17 @@ async def direct_batches(client: DirectClient, county: str, start_seq: int = 1,
         await sub.unsubscribe()
 
 
-async def read_log(store: Any, county: str) -> AsyncIterator[tuple[int, str, bytes]]:
-    """The county's whole log, (seq, subject, body) in order: over a connection of its own when one can be
-    opened, else the store's ordinary read."""
+async def read_log(store: Any, county: str, subject: str | None = None) -> AsyncIterator[tuple[int, str, bytes]]:
+    """The county's whole log (or what matches `subject`), (seq, subject, body) in order: over a connection
+    of its own when one can be opened (a few ms: for long reads), else the store's ordinary read."""
+    subject = subject or f"pb.{county}.evt.>"
     client = await direct_connection(store.nc)
     if client is None:
-        async for raw in store.read_raw(county):
+        async for raw in store._direct_batches(county, subject, 1):
             yield raw
         return
     try:
-        async for batch in direct_batches(client, county):
+        async for batch in direct_batches(client, county, subject):
             for raw in batch:
                 yield raw
     finally:

@@ -22,6 +22,7 @@ from nats.js.errors import APIError, BadRequestError, NotFoundError
 
 from shared.appendfailures import (WRONG_LAST_SEQUENCE, ConcurrencyConflict, CountyNotFound,  # noqa: F401 - re-exported
                                    LogUnavailable, missing_or_unavailable)
+from shared.direct_wire import read_log
 from shared.envelope import decode_checked, iso
 from shared.groupcommit import GroupCommit
 from shared.ids import COUNTY_CODE, PLATFORM, new_id
@@ -195,17 +196,16 @@ class EventStore:
         await self.authenticator.prime(county)
         return [self.authenticator.checked(county, *raw) for raw in raws]
 
-    async def read(self, county: str, from_seq: int = 1, since: datetime | None = None,
-                   upto_seq: int | None = None) -> AsyncIterator:
+    async def read(self, county: str, from_seq: int = 1, since: datetime | None = None, upto_seq: int | None = None):
         """The county's whole log from a sequence or a recorded time, in order."""
         async for raw in self.read_raw(county, from_seq, since, upto_seq):
             yield decode_checked(*raw)
 
-    async def read_matching(self, county: str, subject_filter: str, upto_seq: int | None = None) -> AsyncIterator:
-        """Decoded events of the county whose subject matches a wildcard filter, in log order
-        (e.g. every enterprise: pb.<county>.evt.org.enterprise.>). With an authenticator (every service's store,
-        as-of answers) authenticated like a rebuild's replay; the last check comes after the last event."""
-        raws = self._direct_batches(county, subject_filter, 1)
+    async def read_matching(self, county: str, subject_filter: str, upto_seq: int | None = None, bulk=False):
+        """Decoded events of the county whose subject matches a wildcard filter (pb.<county>.evt.org.enterprise.>),
+        in log order; with an authenticator (services) authenticated like a replay, the last check after the
+        last event (shared/authenticity.py). `bulk`: a long read, over a connection of its own (direct_wire.py)."""
+        raws = read_log(self, county, subject_filter) if bulk else self._direct_batches(county, subject_filter, 1)
         if self.authenticator is not None:
             async for ev in self.authenticator.read_matching(raws, county, upto_seq):
                 yield ev

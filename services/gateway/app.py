@@ -49,7 +49,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
         nc = app.state.nc = await bus.connect(settings, "gateway", nats_url)
         app.state.client = ServiceClient(nc, settings.request_timeout_s)
         await app.state.revocations.start(nc.jetstream())
-        app.state.live = LiveFeed(nc)
+        app.state.live = LiveFeed(nc, settings.credentials_path)
         try:
             yield
         finally:

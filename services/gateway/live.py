@@ -15,13 +15,15 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import structlog
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from shared.auth import Actor
+from shared.authenticity import signed_from_of
+from shared.envelope import MalformedEvent, parse_envelope, subject_for
 from shared.errors import DomainError
+from shared.signing import EventKeys
 from shared.eventstore import stream_name
 from services.notifications.domain import visible_to
 
@@ -47,8 +49,9 @@ class LiveClient:
 
 
 class CountyFeed:
-    def __init__(self, js, county: str):
-        self.js, self.county = js, county
+    def __init__(self, js, county: str, keys_path: Any = None):
+        self.js, self.county, self.keys_path = js, county, keys_path
+        self.signed_from = 1
         self.clients: set[LiveClient] = set()
         self.last_seq = 0  # the last notification fanned out (the stream's last sequence at the start)
         self.sub = None
@@ -59,7 +62,7 @@ class CountyFeed:
         except NotFoundError:
             raise DomainError("county_not_found", f"县 {self.county} 未开通 / county {self.county} is not set up",
                               404) from None
-        self.last_seq = info.state.last_seq
+        self.last_seq, self.signed_from = info.state.last_seq, signed_from_of(info.config.metadata)
         self.sub = await self.js.subscribe(
             f"pb.{self.county}.evt.notifications.notification.>", stream=stream_name(self.county),
             ordered_consumer=True, cb=self._on_msg, deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
@@ -69,14 +72,24 @@ class CountyFeed:
         seq = msg.metadata.sequence.stream
         self.last_seq = max(self.last_seq, seq)
         try:
-            env = orjson.loads(msg.data)
+            env = parse_envelope(msg.data)
             item = notification_item(seq, env)
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+        except (MalformedEvent, KeyError, TypeError, AttributeError):
             log.warning("live.undecodable", county=self.county, seq=seq)
+            return
+        if refused := self._inauthentic(seq, msg.subject, env):  # pushed to browsers: only what a writer signed
+            log.warning("live.not_authentic", county=self.county, seq=seq, error=refused)
             return
         for client in list(self.clients):
             if client.sees(item):
                 client.offer((seq, item))
+
+    def _inauthentic(self, seq: int, subject: str, env: dict[str, Any]) -> str | None:
+        if self.keys_path is None:
+            return None
+        if subject != subject_for(self.county, env["context"], env["aggregate_type"], env["aggregate_id"]):
+            return "the envelope belongs to another subject"
+        return EventKeys.shared(self.keys_path).check(env, seq, self.signed_from, county=self.county)
 
     async def stop(self) -> None:
         if self.sub is not None:
@@ -93,8 +106,9 @@ def notification_item(seq: int, env: dict[str, Any]) -> dict[str, Any]:
 
 
 class LiveFeed:
-    def __init__(self, nc):
-        self.js = nc.jetstream()
+    def __init__(self, nc, keys_path: Any = None):
+        """keys_path: the published event keys; each pushed notification is authenticated with them."""
+        self.js, self.keys_path = nc.jetstream(), keys_path
         self.counties: dict[str, CountyFeed] = {}
         self._lock = asyncio.Lock()
 
@@ -104,7 +118,7 @@ class LiveFeed:
         async with self._lock:
             feed = self.counties.get(county)
             if feed is None:
-                feed = CountyFeed(self.js, county)
+                feed = CountyFeed(self.js, county, self.keys_path)
                 await feed.start()
                 self.counties[county] = feed
         client = LiveClient(actor)

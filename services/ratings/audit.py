@@ -177,7 +177,8 @@ async def on_star_distribution_as_of(ctx: Context, q: DistributionAsOfQuery) -> 
     k = knowledge(q.as_of, q.known_at)
     year = q.year or k.as_of.year
     books: dict[str, PointsFold] = {}
-    async for ev in ctx.service.store.read_matching(ctx.county, f"pb.{ctx.county}.evt.ratings.points.{year}.>"):
+    async for ev in ctx.service.store.read_matching(ctx.county, f"pb.{ctx.county}.evt.ratings.points.{year}.>",
+                                                       bulk=True):  # the county's year: a long read
         fold = books.get(ev.aggregate_id)
         if fold is None:
             fold = books[ev.aggregate_id] = PointsFold(k)
