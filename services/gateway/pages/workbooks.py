@@ -38,8 +38,9 @@ def _finish(ws, widths: list[int]) -> bytes:
     return out.getvalue()
 
 
-def template(kind: str) -> tuple[str, bytes]:
-    title, columns, example = TEMPLATES[kind]
+def template(kind: str, templates: dict[str, tuple[str, list[str], list[Any]]] = TEMPLATES) -> tuple[str, bytes]:
+    """(file name, workbook) of `templates[kind]` (the API's registry templates pass their own)."""
+    title, columns, example = templates[kind]
     wb = Workbook()
     ws = wb.active
     ws.title = title

@@ -4,14 +4,15 @@ organizations service. The centre a command acts on is named by the path."""
 # No `from __future__ import annotations`: the route factory annotates with its arguments.
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, UploadFile
+from fastapi import APIRouter, File, Header, Path, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
-from services.gateway.files import XLSX_RESPONSES, upload_data, xlsx_download
+from services.gateway.registry_imports import ACCEPT_DOC, IMPORT_RESPONSES, add_template_route, run_import
+from services.gateway.files import XLSX_RESPONSES, xlsx_download
 from services.gateway.params import AsOfQuery, IdQuery
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations.centres.commands import (AdoptCentreStandards, CentreChange, CentreImport, CloseCentre, InspectCentre,
@@ -45,13 +46,17 @@ async def list_centres(edge: ReadEdge, township_id: IdQuery = None, level: Level
     return await edge.read(SERVICE, "list_centres", {"township_id": township_id, "level": level})
 
 
-@router.post("/centres/import", status_code=201, response_model=written(CentreImport),
+@router.post("/centres/import", status_code=201, response_model=written(CentreImport), responses=IMPORT_RESPONSES,
              summary="导入党群服务中心（CSV/Excel） / import centres from a .csv or .xlsx file (≤10 MB)")
 async def import_centres(edge: WriteEdge,
-                         file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")]) -> dict[str, Any]:
+                         file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")],
+                         accept: Annotated[str | None, Header(description=ACCEPT_DOC)] = None) -> Any:
     """All or nothing. Columns 名称, 层级, 乡镇, 面积, 建成日期 (optional 类型, 村社区党组织, 功能区, 服务窗口,
     标识, 夜间可视, 地址); the exported registry imports unchanged. Importing the same rows again changes nothing."""
-    return await edge.write(SERVICE, "import_centres", await upload_data(file))
+    return await run_import(edge, "import_centres", file, accept, "centres")
+
+
+add_template_route(router, "/centres/import/template", "centres")
 
 
 @router.get("/centres.xlsx", response_class=Response, responses=XLSX_RESPONSES,

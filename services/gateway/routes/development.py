@@ -7,7 +7,7 @@ and the command is validated again with the path's id merged, so the service get
 # FastAPI must see as classes.
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, File, Header, Path, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -17,6 +17,7 @@ from services.gateway.edge import ReadEdge, WriteEdge, written
 from services.gateway.files import XLSX_RESPONSES, xlsx_download
 from services.gateway.params import AsOfQuery, IdQuery
 from services.gateway.problems import PROBLEM_RESPONSES
+from services.gateway.registry_imports import ACCEPT_DOC, IMPORT_RESPONSES, add_template_route, run_import
 from services.organizations.contracts import body_of
 from services.organizations.development import commands as dc
 from services.organizations.development.queries import (ApplicantEntry, ApplicantList, CandidateScreening, Pipeline,
@@ -34,6 +35,19 @@ StageQuery = Annotated[Stage | None, Query(description="阶段 / stage")]
              summary="接收入党申请 / record an application to join the Party")
 async def receive_application(body: dc.ReceiveApplication, edge: WriteEdge) -> dict[str, Any]:
     return await edge.write(SERVICE, "receive_application", body.model_dump(mode="json"))
+
+
+@router.post("/applicants/import", status_code=201, response_model=written(dc.ApplicantImport),
+             responses=IMPORT_RESPONSES, summary="导入发展党员台账（CSV/Excel） / import applicants with their steps so far")
+async def import_applicants(edge: WriteEdge, file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")],
+                            accept: Annotated[str | None, Header(description=ACCEPT_DOC)] = None) -> Any:
+    """Columns 姓名, 性别, 出生日期, 所在支部, 申请日期, 接收人; optional 确定积极分子日期, 培养联系人 (、-separated),
+    确定发展对象日期, 决定机构. Each step is checked as the single command checks it (age, the activist's
+    months, the rule table on each date). All or nothing; importing again records only steps not yet there."""
+    return await run_import(edge, "import_applicants", file, accept, "applicants")
+
+
+add_template_route(router, "/applicants/import/template", "applicants")
 
 
 def _applicant_step(segment: str, model: type[BaseModel], command: str, summary: str) -> None:

@@ -3,14 +3,15 @@ reviews, the import and the ledger → the organizations service."""
 # No `from __future__ import annotations`: the route factory annotates with its arguments.
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, UploadFile
+from fastapi import APIRouter, File, Header, Path, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
-from services.gateway.files import XLSX_RESPONSES, upload_data, xlsx_download
+from services.gateway.registry_imports import ACCEPT_DOC, IMPORT_RESPONSES, add_template_route, run_import
+from services.gateway.files import XLSX_RESPONSES, xlsx_download
 from services.gateway.params import IdQuery, YearQuery
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations.contracts import body_of
@@ -36,13 +37,17 @@ async def list_posts(edge: ReadEdge, branch_id: IdQuery = None) -> Any:
     return await edge.read(SERVICE, "list_posts", {"branch_id": branch_id})
 
 
-@router.post("/posts/import", status_code=201, response_model=written(PostImport),
+@router.post("/posts/import", status_code=201, response_model=written(PostImport), responses=IMPORT_RESPONSES,
              summary="导入岗位（CSV/Excel） / import posts and their holders (≤10 MB)")
 async def import_posts(edge: WriteEdge,
-                       file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")]) -> dict[str, Any]:
+                       file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")],
+                       accept: Annotated[str | None, Header(description=ACCEPT_DOC)] = None) -> Any:
     """Columns 支部, 岗位名称, 岗位类别, 岗位职责, 设岗日期 and optional 党员 (names in the branch, 、-separated).
     All or nothing; the ledger's first sheet imports again unchanged."""
-    return await edge.write(SERVICE, "import_posts", await upload_data(file))
+    return await run_import(edge, "import_posts", file, accept, "posts")
+
+
+add_template_route(router, "/posts/import/template", "posts")
 
 
 @router.get("/posts.xlsx", response_class=Response, responses=XLSX_RESPONSES,

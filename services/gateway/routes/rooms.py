@@ -3,14 +3,15 @@ receptions and visits, the county's figures, the import and the registry → the
 # No `from __future__ import annotations`: the route factory annotates with its arguments.
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, UploadFile
+from fastapi import APIRouter, File, Header, Path, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
-from services.gateway.files import XLSX_RESPONSES, upload_data, xlsx_download
+from services.gateway.registry_imports import ACCEPT_DOC, IMPORT_RESPONSES, add_template_route, run_import
+from services.gateway.files import XLSX_RESPONSES, xlsx_download
 from services.gateway.params import IdQuery, YearQuery
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations.contracts import body_of
@@ -36,13 +37,17 @@ async def list_rooms(edge: ReadEdge, township_id: IdQuery = None) -> Any:
     return await edge.read(SERVICE, "list_rooms", {"township_id": township_id})
 
 
-@router.post("/rooms/import", status_code=201, response_model=written(RoomImport),
+@router.post("/rooms/import", status_code=201, response_model=written(RoomImport), responses=IMPORT_RESPONSES,
              summary="导入党代表工作室（CSV/Excel） / import rooms with their delegates and liaison staff")
 async def import_rooms(edge: WriteEdge,
-                       file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")]) -> dict[str, Any]:
+                       file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")],
+                       accept: Annotated[str | None, Header(description=ACCEPT_DOC)] = None) -> Any:
     """One row per person: 工作室, 乡镇, 设立日期, 姓名, 身份 (党代表/联络员), 代表层级, 进室日期, 负责人 (是/否).
     All or nothing; the exported registry imports again unchanged."""
-    return await edge.write(SERVICE, "import_rooms", await upload_data(file))
+    return await run_import(edge, "import_rooms", file, accept, "rooms")
+
+
+add_template_route(router, "/rooms/import/template", "rooms")
 
 
 @router.get("/rooms.xlsx", response_class=Response, responses=XLSX_RESPONSES,

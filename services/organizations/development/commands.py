@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import BaseModel, Field, field_validator
 
 from shared.catalog.organizations import Gender
-from services.organizations.contracts import TOKEN_PATTERN, Command, blank_to_none
+from services.organizations.contracts import TOKEN_PATTERN, Command, UploadedFile, blank_to_none
 from services.organizations.registry.commands import normalize_gender
 
 
@@ -108,6 +108,12 @@ class DiscontinueDevelopment(Command):
     reason: str = Field(min_length=1, max_length=200, description="原因 / reason")
 
 
+class ImportApplicants(UploadedFile):
+    """导入发展党员台账 / Record the applicants of a spreadsheet (CSV or .xlsx) with their steps so far: columns
+    姓名, 性别, 出生日期, 所在支部, 申请日期, 接收人 and optional 确定积极分子日期, 培养联系人 (、-separated),
+    确定发展对象日期, 决定机构; all rows or none; steps already recorded are not recorded again."""
+
+
 # -- replies --------------------------------------------------------------------------------------
 class NewApplicant(BaseModel):
     applicant_id: str = Field(description="申请人编号 / the applicant's id")
@@ -118,3 +124,10 @@ class DevelopmentStep(BaseModel):
     stage: str = Field(description="当前阶段 / stage now: applicant, activist, candidate, probationary, full, "
                                    "cancelled, discontinued")
     probation_ends_on: date | None = Field(None, description="预备期届满日 / end of probation, when probationary")
+
+
+class ApplicantImport(BaseModel):
+    imported: int = Field(description="本次新登记的申请人 / applicants recorded now")
+    already_imported: int = Field(description="此前已登记 / applicants recorded before (their new steps, if any, added)")
+    steps: int = Field(description="本次记录的步骤（申请、积极分子、发展对象） / steps recorded now")
+    applicant_ids: list[str] = Field(description="每行的申请人编号，按行序 / each row's applicant id, in row order")

@@ -11,6 +11,7 @@ from datetime import date
 
 from shared.aggregate import Aggregate, Decision
 from shared.catalog.base import DomainEvent
+from shared.errors import FieldError, invalid
 from shared.ids import new_id
 from shared.messaging import ok
 from shared.service import Context
@@ -18,12 +19,15 @@ from services.organizations import scope
 from services.organizations.clock import today
 from services.organizations.contracts import Workbook
 from services.organizations.development import queries
+from services.organizations.development.applicant_sheet import parse_applicant_file, record_applicants
 from services.organizations.development.commands import (
     AdmitProbationaryMember, CancelProbation, ConfirmMembership, DesignateActivist, DesignateCandidate,
-    DevelopmentStep, DiscontinueDevelopment, ExtendProbation, NewApplicant, ProbationDecision, ReceiveApplication)
+    ApplicantImport, DevelopmentStep, DiscontinueDevelopment, ExtendProbation, ImportApplicants, NewApplicant, ProbationDecision, ReceiveApplication)
 from services.organizations.development.domain import Applicant, check_stage
 from services.organizations.registry.domain import Member, Organization
-from services.organizations.rules.queries import rules_in_force
+from services.organizations.registry.queries import branch_lookup
+from services.organizations.rules.queries import rule_book, rules_in_force
+from services.organizations.upload import file_content
 
 
 async def on_receive_application(ctx: Context, cmd: ReceiveApplication) -> dict:
@@ -118,6 +122,26 @@ async def _probation_decision(ctx: Context, cmd: ProbationDecision, decide: Call
     return ok(out.result, out.seq)
 
 
+async def on_import_applicants(ctx: Context, cmd: ImportApplicants) -> dict:
+    """导入发展党员台账: every row checked first; a row of a branch outside the caller's scope refuses the file
+    (403), any other bad row too (422, each row and column named)."""
+    ctx.require_write()
+    rows, errors = parse_applicant_file(ctx.county, cmd.filename or "applicants.csv", file_content(cmd),
+                                        await branch_lookup(ctx))
+    if not rows and not errors:
+        raise invalid("empty_file", "file", "文件中没有申请人 / the file has no applicants")
+    branches = {b: await _state(ctx, Organization, b) for b in sorted({r.application.branch_id for r in rows})}
+    for branch in branches.values():
+        scope.check_may_manage_branch(ctx.actor, branch)
+    book, day = await rule_book(ctx), today()
+    parse_errors = [FieldError(f"row {e.row}: {e.field}", e.message) for e in errors]
+    out = await ctx.service.repo.execute_many(
+        ctx.county, ctx.meta, [(Applicant, r.application.applicant_id or "") for r in rows],
+        lambda states: record_applicants(rows, {s.id: s for s in states}, branches, book, today=day,
+                                         errors=parse_errors), chunked=True)
+    return ok(out.result, out.seq)
+
+
 def _check_upper_approval(ctx: Context) -> None:
     ctx.require_write()
     scope.check_not_branch_secretary(ctx.actor, "接收预备党员、转正、延长或取消预备期须经上级党组织审批，由乡镇或县委组织部"
@@ -139,6 +163,7 @@ HANDLERS = (  # (kind, name, handler, reply): subject pb.<county>.<kind>.organiz
     ("cmd", "confirm_membership", on_confirm_membership, DevelopmentStep),
     ("cmd", "extend_probation", on_extend_probation, DevelopmentStep),
     ("cmd", "cancel_probation", on_cancel_probation, DevelopmentStep),
+    ("cmd", "import_applicants", on_import_applicants, ApplicantImport),
     ("qry", "list_applicants", queries.on_list_applicants, queries.ApplicantList),
     ("qry", "get_applicant", queries.on_get_applicant, queries.ApplicantEntry),
     ("qry", "development_pipeline", queries.on_development_pipeline, queries.Pipeline),

@@ -67,6 +67,12 @@ class CloseServicePoint(Command):
     reason: str = Field(min_length=1, max_length=200, description="原因 / reason")
 
 
+class ImportMobileMembers(UploadedFile):
+    """导入流动党员台账 / Record the members of a spreadsheet (CSV or .xlsx) as away or, with a 登记日期, as
+    mobile: columns 党员 (id or name), 所在支部, 外出日期, 外出地点 and optional 联系方式, 登记日期, 服务站点,
+    接收党组织; all rows or none; a departure already recorded is not recorded again."""
+
+
 class ImportServicePoints(UploadedFile):
     """导入流动党员服务站点 / Register the service points of a spreadsheet (CSV or .xlsx): columns 站点名称,
     所在地, 依托单位, 联系人, 设立日期; all rows or none; a row already registered is not registered twice."""
@@ -86,3 +92,9 @@ class ServicePointImport(BaseModel):
     imported: int = Field(description="本次登记站点数 / service points registered now")
     already_registered: int = Field(description="此前已登记 / already registered before")
     service_point_ids: list[str] = Field(description="每行站点编号（按行序） / id of every row, in order")
+
+
+class MobileImport(BaseModel):
+    away: int = Field(description="本次外出登记 / members recorded away now")
+    registered: int = Field(description="本次登记为流动党员 / members registered as mobile now")
+    already_imported: int = Field(description="此前已登记 / rows whose departure (and registration) was recorded before")

@@ -15,14 +15,17 @@ from shared.service import Context
 from services.organizations import scope
 from services.organizations.clock import today
 from services.organizations.contracts import Workbook
-from services.organizations.mobile import queries
-from services.organizations.mobile.commands import (CloseServicePoint, ImportServicePoints, MobileStatus,
+from services.organizations.mobile import ledger, queries
+from services.organizations.mobile.commands import (CloseServicePoint, ImportMobileMembers, ImportServicePoints,
+                                                    MobileImport, MobileStatus,
                                                     NewServicePoint, RecordMemberAway, RecordMemberReturn,
                                                     RegisterMobileMember, RegisterServicePoint, ServicePointImport)
 from services.organizations.mobile.domain import MobileRecord, ServicePoint
+from services.organizations.mobile.member_sheet import parse_mobile_file, record_mobile
 from services.organizations.mobile.point_import import parse_point_file, register_points
 from services.organizations.registry.domain import Member, Organization
-from services.organizations.rules.queries import rules_in_force
+from services.organizations.registry.queries import branch_lookup, member_lookup
+from services.organizations.rules.queries import rule_book, rules_in_force
 from services.organizations.upload import file_content
 
 
@@ -80,6 +83,32 @@ async def on_import_service_points(ctx: Context, cmd: ImportServicePoints) -> di
     return ok(out.result, out.seq)
 
 
+async def on_import_mobile_members(ctx: Context, cmd: ImportMobileMembers) -> dict:
+    """导入流动党员台账: every row checked first; a member of a branch outside the caller's scope refuses the
+    file (403), any other bad row too (422, each row and column named)."""
+    ctx.require_write()
+    registry = await ledger.service_points(ctx, today())
+    points = {**{p["name"]: p["service_point_id"] for p in registry},
+              **{p["service_point_id"]: p["service_point_id"] for p in registry}}
+    rows, errors = parse_mobile_file(cmd.filename or "mobile.csv", file_content(cmd), await branch_lookup(ctx),
+                                     await member_lookup(ctx), points)
+    if not rows and not errors:
+        raise invalid("empty_file", "file", "文件中没有流动党员 / the file has no members")
+    ids = [r.away.member_id for r in rows]
+    members = {s.state.id: s.state for s in await ctx.service.repo.load_many(ctx.county, [(Member, i) for i in ids])}
+    for branch_id in sorted({m.branch_id for m in members.values() if m.branch_id}):
+        scope.check_may_manage_branch(ctx.actor, await _state(ctx, Organization, branch_id))
+    named = sorted({r.registration.service_point_id for r in rows if r.registration and r.registration.service_point_id})
+    loaded = await ctx.service.repo.load_many(ctx.county, [(ServicePoint, p) for p in named])
+    book, day = await rule_book(ctx), today()
+    parse_errors = [FieldError(f"row {e.row}: {e.field}", e.message) for e in errors]
+    out = await ctx.service.repo.execute_many(
+        ctx.county, ctx.meta, [(MobileRecord, i) for i in ids],
+        lambda states: record_mobile(rows, {s.id: s for s in states}, members, {p.state.id: p.state for p in loaded},
+                                     book, today=day, errors=parse_errors), chunked=True)
+    return ok(out.result, out.seq)
+
+
 async def _member_in_scope(ctx: Context, member_id: str) -> Member:
     ctx.require_write()
     member = await _state(ctx, Member, member_id)
@@ -106,6 +135,7 @@ HANDLERS = (  # (kind, name, handler, reply): subject pb.<county>.<kind>.organiz
     ("cmd", "register_service_point", on_register_service_point, NewServicePoint),
     ("cmd", "close_service_point", on_close_service_point, NewServicePoint),
     ("cmd", "import_service_points", on_import_service_points, ServicePointImport),
+    ("cmd", "import_mobile_members", on_import_mobile_members, MobileImport),
     ("qry", "list_mobile_members", queries.on_list_mobile_members, queries.MobileMemberList),
     ("qry", "mobile_figures", queries.on_mobile_figures, queries.MobileFigures),
     ("qry", "list_service_points", queries.on_list_service_points, queries.ServicePointList),

@@ -3,6 +3,7 @@ the registry; other contexts read the registry through the functions at the end 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -220,6 +221,19 @@ async def township_lookup(ctx: Context) -> dict[str, str]:
         names[r["township_id"]] = r["township_id"]
         names.setdefault(r["name"], r["township_id"])
     return names
+
+
+async def member_lookup(ctx: Context) -> dict[tuple[str, str], str]:
+    """(branch, member id or name) → member id, for imports that name members in their branch; a name two
+    members of a branch share is left out (the sheet names them by id)."""
+    def load(ctx: Context) -> dict[tuple[str, str], str]:
+        m = _p(ctx).members.c
+        with ctx.service.engine.connect() as conn:
+            rows = conn.execute(select(m.member_id, m.name, m.branch_id).where(m.county == ctx.county)).all()
+        names = Counter((r.branch_id, r.name) for r in rows)
+        return {**{(r.branch_id, r.name): r.member_id for r in rows if names[(r.branch_id, r.name)] == 1},
+                **{(r.branch_id, r.member_id): r.member_id for r in rows}}
+    return await _read_current(ctx, load)
 
 
 async def member_ids_of(ctx: Context, organization_id: str) -> list[str]:
