@@ -20,7 +20,8 @@ from services.gateway.pages.workbooks import error_workbook, template
 from shared.errors import DomainError
 
 SERVICE = "organizations"
-ACCEPT_DOC = "the xlsx media type: a refused file answers its error workbook (422) instead of problem+json"
+ACCEPT_DOC = ("the xlsx media type: a refused file (422) answers its error workbook — every uploaded row with its "
+              "errors beside it — instead of problem+json")
 # kind: (title, columns, example row) — the example must import (tests/unit/test_registry_templates.py)
 TEMPLATES: dict[str, tuple[str, list[str], list[Any]]] = {
     "applicants": ("发展党员导入模板",
@@ -83,10 +84,3 @@ def add_template_route(router: APIRouter, path: str, kind: str, tags: list[str] 
     router.add_api_route(path, endpoint, methods=["GET"], name=f"{kind.replace('-', '_')}_import_template",
                          response_class=Response, responses=XLSX_RESPONSES, tags=tags,
                          summary=f"{title}（Excel） / the import template (.xlsx)")
-
-
-IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    422: {"description": "导入未执行，逐行列出错误；`Accept` 为 xlsx 时返回错误工作簿 / refused: every bad row and "
-                         "column (problem+json), or the error workbook when asked for",
-          "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}},
-}

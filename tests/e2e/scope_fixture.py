@@ -155,9 +155,9 @@ BODIES: dict[str, dict] = {
     "change_standing": {"change": "suspended", "changed_on": "2025-01-01", "reason": "停止党籍", "decided_by": "乡镇党委"},
     "record_member_away": {"away_since": "2025-01-01", "destination": "广东省深圳市"},
     "import_mobile_members": {"file": ("mobile.csv", "党员,所在支部,外出日期,外出地点\n"
-                                                     "m-east-a,东风镇甲村党支部,2024-01-01,广东省深圳市\n", CSV)},
+                                                     "m-east-c,东风镇丙村党支部,2024-01-01,广东省深圳市\n", CSV)},
     "import_applicants": {"file": ("applicants.csv", "姓名,性别,出生日期,所在支部,申请日期,接收人\n"
-                                                     "欧阳壬,男,1990-01-01,东风镇甲村党支部,2024-01-01,支部书记\n", CSV)},
+                                                     "欧阳壬,男,1990-01-01,东风镇丙村党支部,2024-01-01,支部书记\n", CSV)},
     "register_mobile_member": {"away_since": "2024-01-01", "destination": "广东省深圳市", "contact": "13700000000",
                                "receiving_organization": "深圳市南山区粤海街道党工委", "registered_on": "2025-01-01"},
     "record_member_return": {"returned_on": "2025-06-01"},

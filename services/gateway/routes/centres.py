@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
-from services.gateway.registry_imports import ACCEPT_DOC, IMPORT_RESPONSES, add_template_route, run_import
+from services.gateway.registry_imports import ACCEPT_DOC, add_template_route, run_import
 from services.gateway.files import XLSX_RESPONSES, xlsx_download
 from services.gateway.params import AsOfQuery, IdQuery
 from services.gateway.problems import PROBLEM_RESPONSES
@@ -46,7 +46,7 @@ async def list_centres(edge: ReadEdge, township_id: IdQuery = None, level: Level
     return await edge.read(SERVICE, "list_centres", {"township_id": township_id, "level": level})
 
 
-@router.post("/centres/import", status_code=201, response_model=written(CentreImport), responses=IMPORT_RESPONSES,
+@router.post("/centres/import", status_code=201, response_model=written(CentreImport),
              summary="导入党群服务中心（CSV/Excel） / import centres from a .csv or .xlsx file (≤10 MB)")
 async def import_centres(edge: WriteEdge,
                          file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")],

@@ -17,7 +17,7 @@ from services.gateway.edge import ReadEdge, WriteEdge, written
 from services.gateway.files import XLSX_RESPONSES, xlsx_download
 from services.gateway.params import AsOfQuery, IdQuery
 from services.gateway.problems import PROBLEM_RESPONSES
-from services.gateway.registry_imports import ACCEPT_DOC, IMPORT_RESPONSES, add_template_route, run_import
+from services.gateway.registry_imports import ACCEPT_DOC, add_template_route, run_import
 from services.organizations.contracts import body_of
 from services.organizations.development import commands as dc
 from services.organizations.development.queries import (ApplicantEntry, ApplicantList, CandidateScreening, Pipeline,
@@ -38,7 +38,7 @@ async def receive_application(body: dc.ReceiveApplication, edge: WriteEdge) -> d
 
 
 @router.post("/applicants/import", status_code=201, response_model=written(dc.ApplicantImport),
-             responses=IMPORT_RESPONSES, summary="导入发展党员台账（CSV/Excel） / import applicants with their steps so far")
+             summary="导入发展党员台账（CSV/Excel） / import applicants with their steps so far")
 async def import_applicants(edge: WriteEdge, file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")],
                             accept: Annotated[str | None, Header(description=ACCEPT_DOC)] = None) -> Any:
     """Columns 姓名, 性别, 出生日期, 所在支部, 申请日期, 接收人; optional 确定积极分子日期, 培养联系人 (、-separated),

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
-from services.gateway.registry_imports import ACCEPT_DOC, IMPORT_RESPONSES, add_template_route, run_import
+from services.gateway.registry_imports import ACCEPT_DOC, add_template_route, run_import
 from services.gateway.files import XLSX_RESPONSES, xlsx_download
 from services.gateway.params import HistoryYearQuery, IdQuery
 from services.gateway.problems import PROBLEM_RESPONSES
@@ -125,7 +125,7 @@ async def register_service_point(body: mc.RegisterServicePoint, edge: WriteEdge)
 
 
 @router.post("/mobile-members/import", status_code=201, response_model=written(mc.MobileImport),
-             responses=IMPORT_RESPONSES, tags=["mobile members"],
+             tags=["mobile members"],
              summary="导入流动党员台账（CSV/Excel） / record members away or mobile from a .csv or .xlsx file")
 async def import_mobile_members(edge: WriteEdge,
                                 file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")],
@@ -140,7 +140,7 @@ add_template_route(router, "/mobile-members/import/template", "mobile-members", 
 
 
 @router.post("/mobile-service-points/import", status_code=201, response_model=written(mc.ServicePointImport),
-             responses=IMPORT_RESPONSES, tags=["mobile members"], summary="导入服务站点（CSV/Excel） / import service points (≤10 MB)")
+             tags=["mobile members"], summary="导入服务站点（CSV/Excel） / import service points (≤10 MB)")
 async def import_service_points(edge: WriteEdge,
                                 file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")],
                                 accept: Annotated[str | None, Header(description=ACCEPT_DOC)] = None) -> Any:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
-from services.gateway.registry_imports import ACCEPT_DOC, IMPORT_RESPONSES, add_template_route, run_import
+from services.gateway.registry_imports import ACCEPT_DOC, add_template_route, run_import
 from services.gateway.files import XLSX_RESPONSES, xlsx_download
 from services.gateway.params import IdQuery, YearQuery
 from services.gateway.problems import PROBLEM_RESPONSES
@@ -37,7 +37,7 @@ async def list_posts(edge: ReadEdge, branch_id: IdQuery = None) -> Any:
     return await edge.read(SERVICE, "list_posts", {"branch_id": branch_id})
 
 
-@router.post("/posts/import", status_code=201, response_model=written(PostImport), responses=IMPORT_RESPONSES,
+@router.post("/posts/import", status_code=201, response_model=written(PostImport),
              summary="导入岗位（CSV/Excel） / import posts and their holders (≤10 MB)")
 async def import_posts(edge: WriteEdge,
                        file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")],

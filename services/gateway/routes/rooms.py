@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
-from services.gateway.registry_imports import ACCEPT_DOC, IMPORT_RESPONSES, add_template_route, run_import
+from services.gateway.registry_imports import ACCEPT_DOC, add_template_route, run_import
 from services.gateway.files import XLSX_RESPONSES, xlsx_download
 from services.gateway.params import IdQuery, YearQuery
 from services.gateway.problems import PROBLEM_RESPONSES
@@ -37,7 +37,7 @@ async def list_rooms(edge: ReadEdge, township_id: IdQuery = None) -> Any:
     return await edge.read(SERVICE, "list_rooms", {"township_id": township_id})
 
 
-@router.post("/rooms/import", status_code=201, response_model=written(RoomImport), responses=IMPORT_RESPONSES,
+@router.post("/rooms/import", status_code=201, response_model=written(RoomImport),
              summary="导入党代表工作室（CSV/Excel） / import rooms with their delegates and liaison staff")
 async def import_rooms(edge: WriteEdge,
                        file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")],
