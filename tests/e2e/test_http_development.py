@@ -99,6 +99,13 @@ async def test_development_pipeline_probation_and_screening(http, token):
                                     "probationary": 0}
     by_branch = {x["branch_id"]: x for x in pipeline["by_branch"]}
     assert (by_branch[a]["probationary"], by_branch[b]["probationary"], by_branch[c]["candidates"]) == (2, 1, 1)
+    # as it stood two years ago: 黄小燕 still an activist, 陈志强 and 王建国 candidates, nobody on probation
+    r = await http.get(f"{base}/development-pipeline", headers=admin, params={"as_of": iso(add_months(day, -24))})
+    then = r.json()
+    assert then["as_of"] == iso(add_months(day, -24))
+    assert then["total"] == {"applicants": 0, "activists": 1, "candidates": 2, "probationary": 0}
+    assert {t["township_id"]: t["candidates"] for t in then["by_township"]} == {"qiaogang": 1, "gaode": 1}
+    assert pipeline["as_of"] == iso(day)
 
     r = await http.get(f"{base}/branches-without-candidates", headers=admin)
     screening = r.json()

@@ -4,6 +4,7 @@ transitions and who may record them, the ledger and its workbook; mobile members
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 from openpyxl import load_workbook
 
@@ -156,6 +157,13 @@ async def test_mobile_members_by_destination_and_service_point(http, token):
     assert r.status_code == 200, r.text
     r = await http.get(f"{base}/mobile-figures", headers=admin)
     assert r.json()["mobile_members"] == 3
+    # as of a date: the registrations were today, so yesterday only the departures were on record
+    yesterday = (await http.get(f"{base}/mobile-figures", headers=admin,
+                                params={"as_of": iso(day - timedelta(days=1))})).json()
+    assert (yesterday["mobile_members"], yesterday["by_destination"]) == (0, [])
+    assert [x["member_id"] for x in yesterday["away_not_registered"]] == [m[3]]
+    as_of_today = (await http.get(f"{base}/mobile-figures", headers=admin, params={"as_of": iso(day)})).json()
+    assert {k: v for k, v in as_of_today.items()} == r.json()  # the fold of the log equals the read-model
 
     r = await http.post(f"{base}/mobile-service-points/sz/closure", headers=admin, json={
         "closed_on": iso(day), "reason": "商会撤并"})

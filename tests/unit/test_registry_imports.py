@@ -135,3 +135,26 @@ def test_the_error_workbook_puts_each_error_beside_its_row():
         {"field": "row 3: applied_on", "message": "申请日期有误"}, {"field": "file", "message": "整体"}])))
     rows = list(book.active.iter_rows(values_only=True))
     assert rows[0][:3] == ("行号", "错误", "姓名") and rows[2][0] == 3 and "applied_on" in rows[2][1]
+
+
+def test_a_pipeline_row_stands_at_the_step_it_had_reached_on_a_date():
+    from services.organizations.development.ledger import stage_as_of
+    row = {"stage": "cancelled", "applied_on": date(2023, 1, 5), "activist_on": date(2023, 3, 1),
+           "candidate_on": date(2024, 4, 1), "admitted_on": date(2024, 7, 1), "full_from": None,
+           "ended_on": date(2025, 8, 1)}
+    assert [stage_as_of(row, date(y, m, d)) for y, m, d in ((2023, 1, 4), (2023, 1, 5), (2023, 6, 1), (2024, 5, 1),
+                                                            (2025, 7, 31), (2025, 8, 1))] == [
+        None, "applicant", "activist", "candidate", "probationary", "cancelled"]
+
+
+def test_mobile_records_fold_as_of_a_date():
+    from shared.catalog.mobile import MemberAwayRecorded, MobileMemberRegistered, MobileMemberReturned
+    from services.organizations.mobile.ledger import fold_as_of
+    log = [MemberAwayRecorded(member_id="m1", away_since=date(2025, 1, 10), destination="广东省深圳市", branch_id="qg"),
+           MobileMemberRegistered(member_id="m1", away_since=date(2025, 1, 10), destination="广东省深圳市",
+                                  contact="138", service_point_id="sp1", registered_on=date(2025, 8, 1), branch_id="qg"),
+           MobileMemberReturned(member_id="m1", returned_on=date(2026, 2, 1))]
+    assert fold_as_of(log, date(2025, 1, 9)) == {}
+    assert fold_as_of(log, date(2025, 7, 31))["m1"]["status"] == "away"
+    assert fold_as_of(log, date(2025, 8, 1))["m1"]["service_point_id"] == "sp1"
+    assert fold_as_of(log, date(2026, 2, 1))["m1"]["status"] == "returned"

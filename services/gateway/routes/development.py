@@ -121,8 +121,10 @@ async def get_applicant(edge: ReadEdge, applicant_id: ApplicantPath) -> Any:
 
 @router.get("/development-pipeline", response_model=Pipeline,
             summary="发展党员情况 / the pipeline by stage, per branch and township")
-async def development_pipeline(edge: ReadEdge) -> Any:
-    return await edge.read(SERVICE, "development_pipeline", {})
+async def development_pipeline(edge: ReadEdge, as_of: AsOfQuery = None) -> Any:
+    """As of a business date: each person at the step they had reached that day (steps dated later left
+    out); a probationary member who died, left or was expelled counts until the change's date."""
+    return await edge.read(SERVICE, "development_pipeline", {"as_of": as_of.isoformat() if as_of else None})
 
 
 @router.get("/probation-due", response_model=ProbationDue,

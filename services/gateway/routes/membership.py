@@ -15,7 +15,7 @@ from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
 from services.gateway.registry_imports import ACCEPT_DOC, add_template_route, run_import
 from services.gateway.files import XLSX_RESPONSES, xlsx_download
-from services.gateway.params import HistoryYearQuery, IdQuery
+from services.gateway.params import AsOfQuery, HistoryYearQuery, IdQuery
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations.contracts import body_of
 from services.organizations.membership.commands import ChangeStanding, StandingChanged
@@ -114,8 +114,10 @@ async def mobile_members_export(edge: ReadEdge, state: StateQuery = None, destin
 
 @router.get("/mobile-figures", response_model=MobileFigures, tags=["mobile members"],
             summary="流动党员统计 / by destination and service point; away but not registered")
-async def mobile_figures(edge: ReadEdge) -> Any:
-    return await edge.read(SERVICE, "mobile_figures", {})
+async def mobile_figures(edge: ReadEdge, as_of: AsOfQuery = None) -> Any:
+    """As of a business date: each member's record as it stood then (departures, registrations and returns
+    dated later left out), with the rule table's months in force on that date."""
+    return await edge.read(SERVICE, "mobile_figures", {"as_of": as_of.isoformat() if as_of else None})
 
 
 @router.post("/mobile-service-points", status_code=201, response_model=written(mc.NewServicePoint),

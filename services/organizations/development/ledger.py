@@ -29,21 +29,41 @@ STAGE_ZH = {"applicant": "入党申请人", "activist": "入党积极分子", "c
 
 
 # -- reads ---------------------------------------------------------------------------------------
-async def applicants(ctx: Context) -> tuple[list[dict], dict[str, dict]]:
-    """Every row the caller may see, with its probation's end filled in, and the organizations."""
+async def applicants(ctx: Context, on: date | None = None) -> tuple[list[dict], dict[str, dict]]:
+    """Every row the caller may see, with its probation's end filled in, and the organizations; with `on`,
+    each row's stage as it stood on that date (the steps dated after it left out)."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
     orgs = await organizations_by_id(ctx)
     book = await rule_book(ctx)
     rows = await asyncio.to_thread(_applicant_rows, ctx)
     members = await members_by_id(ctx, [r["applicant_id"] for r in rows if r["stage"] == "probationary"])
     months = lambda day: book.in_force(day).development.probation_months  # noqa: E731
-    return [with_probation_end(with_standing(r, members), months) for r in rows
+    if on is not None:
+        rows = [{**r, "stage": stage} for r in rows if (stage := stage_as_of(r, on)) is not None]
+    return [with_probation_end(with_standing(r, members, on), months) for r in rows
             if may_read(ctx.actor, orgs.get(r["branch_id"]))], orgs
 
 
-def with_standing(row: dict, members: dict[str, dict]) -> dict:
-    """A probationary member who died, left or was expelled is no longer on probation (党籍异动)."""
+def stage_as_of(row: dict, on: date) -> str | None:
+    """The stage on `on` from the row's step dates (None: not yet applied); an end (cancelled,
+    discontinued) or 转正 after `on` leaves the stage it ended."""
+    if row["ended_on"] is not None and row["ended_on"] <= on:
+        return row["stage"]
+    for stage, day in (("full", row["full_from"]), ("probationary", row["admitted_on"]),
+                       ("candidate", row["candidate_on"]), ("activist", row["activist_on"]),
+                       ("applicant", row["applied_on"])):
+        if day is not None and day <= on:
+            return stage
+    return None
+
+
+def with_standing(row: dict, members: dict[str, dict], on: date | None = None) -> dict:
+    """A probationary member who died, left or was expelled is no longer on probation (党籍异动) — from the
+    change's date, when figures are asked as of a date (the latest change is the one kept)."""
     member = members.get(row["applicant_id"])
+    since = member and member.get("standing_since")
+    if on is not None and since is not None and since > on:
+        return row
     if row["stage"] == "probationary" and member is not None and member["standing"] != "active":
         return {**row, "stage": member["standing"]}
     return row

@@ -14,7 +14,7 @@ from shared.errors import not_found
 from shared.messaging import ok
 from shared.service import Context
 from services.organizations.clock import today
-from services.organizations.contracts import NoParameters, TOKEN_PATTERN, workbook_reply
+from services.organizations.contracts import TOKEN_PATTERN, workbook_reply
 from services.organizations.development import ledger
 from services.organizations.registry.queries import organizations_by_id
 from services.organizations.rules.queries import rules_in_force
@@ -93,6 +93,7 @@ class TownshipPipeline(StageCounts):
 
 
 class Pipeline(BaseModel):
+    as_of: date = Field(description="业务日期 / the date the pipeline stood so")
     total: StageCounts = Field(description="合计 / all the caller may see")
     by_township: list[TownshipPipeline] = Field(description="按乡镇 / per township")
     by_branch: list[BranchPipeline] = Field(description="按党支部（有在培养人员的） / per branch with anyone in it")
@@ -159,10 +160,10 @@ async def on_get_applicant(ctx: Context, q: GetApplicant) -> dict:
     return ok(ledger.entry(found, orgs))
 
 
-async def on_development_pipeline(ctx: Context, q: NoParameters) -> dict:
-    """The open pipeline by stage, per branch and per township."""
-    rows, orgs = await ledger.applicants(ctx)
-    return ok(ledger.pipeline(rows, orgs))
+async def on_development_pipeline(ctx: Context, q: AsOfQuery) -> dict:
+    """The open pipeline by stage, per branch and per township — today, or as it stood on a date."""
+    rows, orgs = await ledger.applicants(ctx, q.as_of)
+    return ok({**ledger.pipeline(rows, orgs), "as_of": q.as_of or today()})
 
 
 async def on_probation_due(ctx: Context, q: DueQuery) -> dict:

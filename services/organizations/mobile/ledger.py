@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import io
 from datetime import date
+from collections.abc import Iterable
 from typing import Any
 
 
+from shared.catalog.base import DomainEvent
+from shared.catalog.mobile import MemberAwayRecorded, MobileMemberRegistered, MobileMemberReturned
 from shared.rows import county_rows
 from shared.service import Context
 from services.organizations.mobile.projections.mobile import MobileProjection
@@ -25,17 +28,46 @@ def _rows(ctx: Context, table_name: str) -> list[dict]:
     return county_rows(ctx.service.engine, getattr(ctx.service.projection(MobileProjection), table_name), ctx.county)
 
 
-async def records(ctx: Context, day: date) -> list[dict[str, Any]]:
-    """Members' mobile records the caller may see, members in good standing only, by date away."""
+def fold_as_of(events: Iterable[DomainEvent], on: date) -> dict[str, dict[str, Any]]:
+    """Each member's mobile record as it stood on `on`: the events dated after it (by away, registration or
+    return date) left out, the rest applied in log order — the rows the read-model holds today."""
+    found: dict[str, dict[str, Any]] = {}
+    for e in events:
+        if isinstance(e, MemberAwayRecorded) and e.away_since <= on:
+            found[e.member_id] = {"member_id": e.member_id, "status": "away", "away_since": e.away_since,
+                                  "destination": e.destination, "contact": None, "receiving_organization": None,
+                                  "service_point_id": None, "registered_on": None, "returned_on": None,
+                                  "branch_id": e.branch_id}
+        elif isinstance(e, MobileMemberRegistered) and e.registered_on <= on:
+            found[e.member_id] = {"member_id": e.member_id, "status": "mobile", "away_since": e.away_since,
+                                  "destination": e.destination, "contact": e.contact,
+                                  "receiving_organization": e.receiving_organization,
+                                  "service_point_id": e.service_point_id, "registered_on": e.registered_on,
+                                  "returned_on": None, "branch_id": e.branch_id}
+        elif isinstance(e, MobileMemberReturned) and e.returned_on <= on and e.member_id in found:
+            found[e.member_id] = {**found[e.member_id], "status": "returned", "returned_on": e.returned_on}
+    return found
+
+
+async def records(ctx: Context, day: date, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Members' mobile records the caller may see, members in good standing only, by date away; with
+    `as_of`, as they stood then (folded from the log; a standing changed after it does not count yet)."""
     await ctx.service.caught_up(ctx.county, ctx.min_seq)
-    rows = await asyncio.to_thread(_rows, ctx, "records")
+    if as_of is None:
+        rows = await asyncio.to_thread(_rows, ctx, "records")
+    else:
+        day = as_of
+        events = [ev.event async for ev in ctx.service.store.read_matching(ctx.county,
+                                                                          f"pb.{ctx.county}.evt.org.mobile.>")]
+        rows = list(fold_as_of(events, as_of).values())
     points = {p["service_point_id"]: p for p in await asyncio.to_thread(_rows, ctx, "points")}
     orgs = await organizations_by_id(ctx)
     members = await members_by_id(ctx, [r["member_id"] for r in rows])
     out = []
     for r in rows:
         member = members.get(r["member_id"])
-        if member is None or member["standing"] != "active":
+        if member is None or member["standing"] != "active" and not (
+                as_of is not None and member["standing_since"] is not None and member["standing_since"] > as_of):
             continue
         org = orgs.get(member["branch_id"])
         if not may_read(ctx.actor, org):

@@ -29,6 +29,11 @@ class MobileQuery(BaseModel):
     township_id: str | None = Field(None, pattern=TOKEN_PATTERN, description="乡镇 / township")
 
 
+class FiguresQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: date | None = Field(None, description="业务日期；默认今天 / business date; default today")
+
+
 class MobileMemberEntry(BaseModel):
     member_id: str = Field(description="党员编号 / member id")
     name: str | None = Field(None, description="姓名 / name")
@@ -63,7 +68,7 @@ class ServicePointCount(BaseModel):
 
 
 class MobileFigures(BaseModel):
-    as_of: date = Field(description="日期（今天） / today")
+    as_of: date = Field(description="业务日期（默认今天） / the business date (default today)")
     min_months_away: int = Field(description="规则表：外出多少个月为流动党员 / the rule table's months away")
     mobile_members: int = Field(description="流动党员人数 / mobile members now")
     by_destination: list[DestinationCount] = Field(description="按流入地 / by destination")
@@ -92,11 +97,12 @@ async def on_list_mobile_members(ctx: Context, q: MobileQuery) -> dict:
     return ok({"items": ledger.filtered(await ledger.records(ctx, today()), q)})
 
 
-async def on_mobile_figures(ctx: Context, q: NoParameters) -> dict:
-    """Mobile members by destination and by service point; members away long enough but not registered."""
-    day = today()
+async def on_mobile_figures(ctx: Context, q: FiguresQuery) -> dict:
+    """Mobile members by destination and by service point; members away long enough but not registered —
+    today, or as they stood on a date."""
+    day = q.as_of or today()
     months = (await rules_in_force(ctx, day)).mobile.min_months_away
-    rows = await ledger.records(ctx, day)
+    rows = await ledger.records(ctx, day, q.as_of)
     mobile = [r for r in rows if r["status"] == "mobile"]
     destinations = Counter(r["destination"] for r in mobile)
     points = Counter(r["service_point_id"] for r in mobile if r["service_point_id"])

@@ -167,7 +167,8 @@ def _organizations(ctx: Context, q: ListOrganizations) -> list[dict]:
 def _with_standing(ctx: Context):
     """Members with their standing (党籍; "active" unless a 党籍异动 recorded another)."""
     m, s = _p(ctx).members, _p(ctx).standings
-    return select(m, func.coalesce(s.c.standing, "active").label("standing")).select_from(
+    return select(m, func.coalesce(s.c.standing, "active").label("standing"),
+                  s.c.changed_on.label("standing_since")).select_from(
         m.outerjoin(s, (s.c.county == m.c.county) & (s.c.member_id == m.c.member_id)))
 
 
@@ -276,7 +277,7 @@ async def members_by_id(ctx: Context, member_ids: list[str]) -> dict[str, dict[s
                 rows += conn.execute(_with_standing(ctx).where(m.county == ctx.county,
                                                                m.member_id.in_(ids[i:i + 500]))).all()
         return {r.member_id: {"name": r.name, "branch_id": r.branch_id, "membership_status": r.membership_status,
-                              "standing": r.standing} for r in rows}
+                              "standing": r.standing, "standing_since": r.standing_since} for r in rows}
     return await _read(ctx, load) if member_ids else {}
 
 
