@@ -29,7 +29,7 @@ COLUMNS = [("member", "党员"), ("branch_id", "所在支部"), ("away_since", "
            ("contact", "联系方式"), ("registered_on", "登记日期"), ("service_point", "服务站点"),
            ("receiving_organization", "接收党组织")]
 HEADERS = {**{zh: f for f, zh in COLUMNS}, **{f: f for f, _ in COLUMNS}, "姓名": "member", "党员姓名": "member",
-           "党员编号": "member", "支部": "branch_id", "流入地": "destination", "外出地": "destination",
+           "党员编号": "member", "支部": "branch_id", "流出党支部": "branch_id", "流入地": "destination", "外出地": "destination",
            "联系电话": "contact", "流动党员服务站点": "service_point", "流入地党组织": "receiving_organization"}
 REQUIRED = {"member": "党员", "branch_id": "所在支部", "away_since": "外出日期", "destination": "外出地点"}
 _NOISE = re.compile(r"[\s*＊]|[（(][^）)]*[）)]")
