@@ -138,23 +138,29 @@ async def scores(nc, c: County, per_s: int, stop: asyncio.Event, counts: dict[st
     return i
 
 
-async def flags(nc, c: County, n: int, rate: float, retried: list[int]) -> dict[str, float]:
+async def flags(nc, c: County, n: int, rate: float, retried: list[int], failed: list[str]) -> dict[str, float]:
     """`n` status changes at `rate` a second; a command answered 503 (a read-model or the log briefly
     behind, "retry later") is retried as a client would, and measured from its final acknowledgement."""
     acked: dict[str, float] = {}
 
     async def one(org: str) -> None:
-        for attempt in range(50):
-            reply = await request(nc, COUNTY, "cmd", "organizations", "flag_organization_weak", {
-                "organization_id": org, "campaign": "2026", "reasons": ["secretary_unfit"],
-                "screened_on": "2026-01-10", "decided_on": "2026-01-20"})
+        reply: dict = {}
+        for attempt in range(20):
+            try:
+                reply = await request(nc, COUNTY, "cmd", "organizations", "flag_organization_weak", {
+                    "organization_id": org, "campaign": "2026", "reasons": ["secretary_unfit"],
+                    "screened_on": "2026-01-10", "decided_on": "2026-01-20"})
+            except nats.errors.TimeoutError:  # no answer in 60 s (an overloaded machine): counted, not measured
+                failed.append(f"{org}: no answer")
+                return
             if reply.get("ok") or (reply.get("error") or {}).get("status") != 503:
                 break
             retried[0] += 1
             await asyncio.sleep(0.2 * (attempt + 1))
-        acked[org] = time.time()
         if not reply.get("ok"):
-            raise RuntimeError(f"flag failed: {reply}")
+            failed.append(f"{org}: {reply}")
+            return
+        acked[org] = time.time()
 
     tasks, started = [], time.perf_counter()
     for k, org in enumerate(c.branches[:n]):
@@ -214,18 +220,21 @@ async def main() -> None:
             score_task = asyncio.create_task(scores(nc, c, args.scores, stop, score_counts))
             say(f"measuring: {args.n} status changes at {args.rate:g}/s, {args.scores} scores/s in the background")
             started = time.perf_counter()
-            retried = [0]
-            acked = await flags(nc, c, args.n, args.rate, retried)
+            retried, failed = [0], []
+            acked = await flags(nc, c, args.n, args.rate, retried, failed)
+            if len(failed) > args.n // 100:
+                raise RuntimeError(f"{len(failed)} status changes failed, e.g. {failed[:3]}")
             say(f"{len(acked)} status changes acknowledged in {time.perf_counter() - started:.1f}s")
             stop.set()
             raw, scored = await raw_task, await score_task
-            expected_sse = sum(sees(k, b % TOWNSHIPS) for k in (half, args.sse - half) for b in range(args.n))
+            measured = [b for b in range(args.n) if c.branches[b] in acked]
+            expected_sse = sum(sees(k, b % TOWNSHIPS) for k in (half, args.sse - half) for b in measured)
             for _ in range(600):
                 got = [dump(p) for p in sse_peers]
                 hooks = dump(rx)
                 sse_n = sum(len(v) for g in got for v in g["arrivals"].values())
                 hook_n = sum(len(v) for v in hooks["arrivals"].values())
-                if hook_n >= args.n * args.endpoints and sse_n >= expected_sse:
+                if hook_n >= len(measured) * args.endpoints and sse_n >= expected_sse:
                     break
                 await asyncio.sleep(0.5)
             sse_lat = [(t - acked[o]) * 1000 for g in got for o, ts in g["arrivals"].items() if o in acked for t in ts]
@@ -240,7 +249,8 @@ async def main() -> None:
                 "webhook_p99_ms": round(percentile(hook_lat, 99), 1),
                 "raw_p50_ms": round(percentile(raw, 50), 2), "raw_p99_ms": round(percentile(raw, 99), 2),
                 "sse_receipts": len(sse_lat), "sse_expected": expected_sse,
-                "webhook_receipts": len(hook_lat), "webhook_expected": args.n * args.endpoints,
+                "webhook_receipts": len(hook_lat), "webhook_expected": len(measured) * args.endpoints,
+                "status_changes_failed": len(failed),
                 "webhook_refused": hooks["refused"], "sse_dropped_streams": sum(g["dropped_streams"] for g in got),
                 "sse_p99_over_raw": round(percentile(sse_lat, 99) / max(percentile(raw, 99), 1e-3), 1),
                 "fsync": fsync, "loadavg": load, "sse_mean_ms": round(statistics.fmean(sse_lat), 1) if sse_lat else None}

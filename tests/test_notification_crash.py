@@ -1,6 +1,7 @@
 """Delivery guarantees across a crash: the notifications service runs as its own process, is killed
-with SIGKILL in the middle of delivering 150 notifications to a webhook, and is started again. Every
-notification reaches the receiver (verified signatures), once per id after the receiver's
+with SIGKILL in the middle of delivering 150 notifications to a webhook, and is started again — or, with
+two instances, the one driving the county's deliveries (the lease holder) is killed and the standby takes
+over. Every notification reaches the receiver (verified signatures), once per id after the receiver's
 de-duplication, and the log holds each notification exactly once."""
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from shared import bus
 from shared.auth import Actor
 from shared.catalog.organizations import OrganizationEstablished
 from shared.envelope import Metadata, seal, subject_for
+from shared.messaging import health_of_every_instance
 from shared.eventstore import EventStore, stream_name
 from shared.natsconf import authorization_block
 from shared.natsserver import EmbeddedNats
@@ -42,6 +44,26 @@ def start_notifications(srv: EmbeddedNats, credentials, data: Path) -> subproces
 
 
 async def test_killing_the_service_mid_delivery_loses_nothing(tmp_path, credentials):
+    await crash_mid_delivery(tmp_path, credentials, instances=1)
+
+
+async def test_a_standby_instance_takes_over_the_deliveries_of_a_killed_one(tmp_path, credentials):
+    await crash_mid_delivery(tmp_path, credentials, instances=2)
+
+
+async def lease_holder(nc, procs: list[subprocess.Popen], county: str) -> subprocess.Popen:
+    """The process holding the county's notifications.feed lease: it drives the deliveries."""
+    for _ in range(300):
+        for health in await health_of_every_instance(nc, "notifications"):
+            if any(p["projection"] == "notifications.feed" and p["county"] == county and p.get("role") == "active"
+                   for p in health["projections"]):
+                pid = int(health["instance"].split("-")[-2])
+                return next(p for p in procs if p.pid == pid)
+        await asyncio.sleep(0.1)
+    raise AssertionError("no instance holds the deliveries' lease")
+
+
+async def crash_mid_delivery(tmp_path, credentials, instances: int) -> None:
     srv = EmbeddedNats(tmp_path / "nats", sync_always=False,
                        authorization=authorization_block(credentials.public_keys())).start()
     rx = await Receivers().start()
@@ -52,7 +74,7 @@ async def test_killing_the_service_mid_delivery_loses_nothing(tmp_path, credenti
         county, store = new_county(), EventStore(nc)
         await store.add_county_stream(county)
         (tmp_path / "data").mkdir()
-        procs.append(start_notifications(srv, credentials, tmp_path / "data"))
+        procs += [start_notifications(srv, credentials, tmp_path / "data") for _ in range(instances)]
         admin = token_for(Actor(sub="crash-admin", role="county_admin", county=county))
 
         async def command(name: str, data: dict) -> dict:
@@ -70,6 +92,7 @@ async def test_killing_the_service_mid_delivery_loses_nothing(tmp_path, credenti
         reply = await command("create_subscription", {"subscription_id": "hook", "name": "hook", "channel": "webhook",
                                                       "url": f"{rx.url}/hook/hook", "secret": SECRET})
         assert reply["ok"], reply
+        victim = await lease_holder(nc, procs, county)
         meta, signer = Metadata("test:crash"), Signer.load(credentials.directory, "organizations")  # as it writes them
         for i in range(COUNT):
             ev = OrganizationEstablished(organization_id=f"o{i}", name=f"第{i}村党支部", organization_type="branch",
@@ -82,9 +105,12 @@ async def test_killing_the_service_mid_delivery_loses_nothing(tmp_path, credenti
                 break
             await asyncio.sleep(0.05)
         assert 20 <= len(rx.got["hook"]) < COUNT, "the kill must land in the middle of the deliveries"
-        procs[0].send_signal(signal.SIGKILL)
-        procs[0].wait(10)
-        procs.append(start_notifications(srv, credentials, tmp_path / "data"))
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        if instances == 1:
+            procs.append(start_notifications(srv, credentials, tmp_path / "data"))
+        else:  # the standby takes the lease within its TTL and finds the pending deliveries
+            assert await lease_holder(nc, procs, county) is not victim
         for _ in range(1200):
             if len(rx.ids("hook")) == COUNT:
                 break
