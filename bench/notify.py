@@ -222,8 +222,8 @@ async def main() -> None:
             started = time.perf_counter()
             retried, failed = [0], []
             acked = await flags(nc, c, args.n, args.rate, retried, failed)
-            if len(failed) > args.n // 100:
-                raise RuntimeError(f"{len(failed)} status changes failed, e.g. {failed[:3]}")
+            if failed:  # the machine could not keep up: reported beside the figures of those acknowledged
+                say(f"{len(failed)} status changes not acknowledged, e.g. {failed[:2]}: figures over {len(acked)}")
             say(f"{len(acked)} status changes acknowledged in {time.perf_counter() - started:.1f}s")
             stop.set()
             raw, scored = await raw_task, await score_task
@@ -250,7 +250,7 @@ async def main() -> None:
                 "raw_p50_ms": round(percentile(raw, 50), 2), "raw_p99_ms": round(percentile(raw, 99), 2),
                 "sse_receipts": len(sse_lat), "sse_expected": expected_sse,
                 "webhook_receipts": len(hook_lat), "webhook_expected": len(measured) * args.endpoints,
-                "status_changes_failed": len(failed),
+                "status_changes_failed": len(failed), "complete": not failed,
                 "webhook_refused": hooks["refused"], "sse_dropped_streams": sum(g["dropped_streams"] for g in got),
                 "sse_p99_over_raw": round(percentile(sse_lat, 99) / max(percentile(raw, 99), 1e-3), 1),
                 "fsync": fsync, "loadavg": load, "sse_mean_ms": round(statistics.fmean(sse_lat), 1) if sse_lat else None}

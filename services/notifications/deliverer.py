@@ -101,7 +101,8 @@ class Deliverer:
 
     async def _dispatch(self, county: str) -> None:
         now = datetime.now(UTC)
-        rows = await asyncio.to_thread(self._read, lambda conn: d.due(conn, county, now))
+        busy = frozenset(sid for (c, sid) in self.busy if c == county)
+        rows = await asyncio.to_thread(self._read, lambda conn: d.due(conn, county, now, busy=busy))
         by_sub: dict[str, list] = defaultdict(list)
         for row in rows:
             by_sub[row.subscription_id].append(row)

@@ -84,9 +84,13 @@ def thin_payload(county: str, n: dict) -> str:
     return orjson.dumps({"type": f"notification.{n['kind']}", "timestamp": stamp, "data": data}).decode()
 
 
-def due(conn: Connection, county: str, now: datetime, limit: int = 1000) -> list:
-    return conn.execute(select(deliveries).where(deliveries.c.county == county, deliveries.c.status == "pending",
-                                                 deliveries.c.next_at <= now)
+def due(conn: Connection, county: str, now: datetime, limit: int = 1000, busy: frozenset[str] = frozenset()) -> list:
+    """Pending deliveries whose time has come, except those of subscriptions being drained right now (read
+    again when their task ends: reading them on every wake-up cost more than sending them)."""
+    where = [deliveries.c.county == county, deliveries.c.status == "pending", deliveries.c.next_at <= now]
+    if busy:
+        where.append(deliveries.c.subscription_id.not_in(sorted(busy)))
+    return conn.execute(select(deliveries).where(*where)
                         .order_by(deliveries.c.next_at, deliveries.c.seq).limit(limit)).all()
 
 
