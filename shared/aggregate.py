@@ -13,23 +13,26 @@ Nats-Expected-Last-Subject-Sequence, so a stale cache shows up as a conflict, is
 command is decided again on fresh state (docs/decisions/002-event-log.md).
 
 `execute` decides on one aggregate; `execute_many` is the unit of work of a command that changes
-several (a merge, a founding, an import): one pure function decides on all of them and all their
-events go into one atomic batch, with the same retries (docs/decisions/013-bounded-contexts.md).
+several (a merge, a founding, an import, shared/unitofwork.py): one pure function decides on all of
+them and all their events go into one atomic batch, with the same retries. Single events are pipelined
+through the group commit (see `execute`, docs/decisions/021-performance.md).
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from shared.catalog.base import DomainEvent
 from shared.envelope import Metadata, seal, subject_for
 from shared.errors import DomainError, conflict
-from shared.eventstore import ATOMIC_MAX, Appended, ConcurrencyConflict, EventStore
+from shared.eventstore import Appended, ConcurrencyConflict, EventStore
+from shared.unitofwork import Decision, Outcome, UnitOfWork
 
 
 class Aggregate:
@@ -60,37 +63,10 @@ class Loaded(Generic[A]):
     version: int = 0           # stream sequence of the subject's last event (0 = empty)
     last_hash: str | None = None
     event_ids: set[str] = field(default_factory=set)
+    tail: asyncio.Future | None = None  # its last pipelined event while not yet stored (state includes it)
 
 
-@dataclass
-class Decision:
-    """What a pure domain function decided over several aggregates: each one's new events (appended in
-    this order) and what the command answers. Aggregates without events are simply not added."""
-
-    changes: list[tuple[Aggregate, list[DomainEvent]]] = field(default_factory=list)
-    answer: Any = None
-
-    def add(self, aggregate: Aggregate, events: list[DomainEvent]) -> Decision:
-        if events:
-            self.changes.append((aggregate, list(events)))
-        return self
-
-
-Ref = tuple[type[Aggregate], str]  # (aggregate class, id)
-LOADS_IN_FLIGHT = 64
-
-
-@dataclass(frozen=True)
-class Outcome:
-    appended: list[Appended]
-    result: Any  # what `result` made of the new state (execute), the decision's answer (execute_many)
-
-    @property
-    def seq(self) -> int:
-        return self.appended[-1].seq if self.appended else 0
-
-
-class Repository:
+class Repository(UnitOfWork):
     def __init__(self, store: EventStore, max_cached: int = 200_000, retries: int = 5, signer: Any = None):
         self.store, self.signer = store, signer  # signer: shared.signing.Signer of this writer
         self.retries = retries
@@ -159,45 +135,96 @@ class Repository:
                       result: Callable[[A, list[DomainEvent]], dict] | None = None) -> Outcome:
         """Decide on current state and append; on a concurrent write, decide again on fresh state.
 
-        `decide` must not mutate the state it is given (it returns events; the executor applies
-        them after the server accepted them)."""
+        `decide` must not mutate the state it is given (it returns events; the executor applies them).
+        Pipelined (docs/decisions/021-performance.md): a command of one event is decided on the cached
+        state *including* this instance's events still pending in the group commit, its event queued after
+        them and applied at once, and only then awaited, outside the aggregate's lock — the next command on
+        it is decided meanwhile. If a pending event is refused, the cached state is dropped and the
+        commands decided on it are decided again on fresh state. An answer without events (a replayed
+        key) or with several waits until the pending events are stored."""
         subject = self.subject(county, cls, aggregate_id)
-        async with self._serialized(subject):
-            return await self._execute(county, cls, aggregate_id, subject, meta, decide, result)
-
-    async def _execute(self, county, cls, aggregate_id, subject, meta, decide, result) -> Outcome:
         pending_ids: list[str] = []
+        pause = True
         for attempt in range(self.retries):
-            if attempt:
+            if attempt and pause:
                 await asyncio.sleep(random.uniform(0.002, 0.02) * attempt)  # let the other writer finish
-            loaded = await self.get(county, cls, aggregate_id)
-            if pending_ids and loaded.event_ids.intersection(pending_ids):
-                # our earlier attempt was stored but its ack was lost: it is done, exactly once
-                return Outcome([Appended(i, loaded.version, loaded.last_hash or "") for i in pending_ids], {})
-            events = decide(loaded.state)
-            if not events:
-                return Outcome([], result(loaded.state, []) if result else {})
-            envelopes, prev = [], loaded.last_hash
-            for ev in events:
-                env = seal(county, aggregate_id, ev, meta, prev, signer=self.signer)
-                envelopes.append(env)
-                prev = env["hash"]
-            pending_ids = [e["event_id"] for e in envelopes]
+            pause = True
+            async with self._serialized(subject):
+                loaded = await self.get(county, cls, aggregate_id)
+                events = decide(loaded.state)
+                if loaded.tail is not None and (len(events) != 1 or not self.pipelined):
+                    loaded = await self._settled(county, cls, aggregate_id)
+                    events = decide(loaded.state)
+                if pending_ids and loaded.event_ids.intersection(pending_ids):
+                    # our earlier attempt was stored but its ack was lost: it is done, exactly once
+                    return Outcome([Appended(i, loaded.version, loaded.last_hash or "") for i in pending_ids], {})
+                if not events:
+                    return Outcome([], result(loaded.state, []) if result else {})
+                if len(events) > 1 or not self.pipelined:  # awaited under the lock, as one atomic batch
+                    try:
+                        return await self._append_whole(county, subject, loaded, meta, events, result)
+                    except (ConcurrencyConflict, TimeoutError):
+                        continue
+                env = seal(county, aggregate_id, events[0], meta, loaded.last_hash, signer=self.signer)
+                pending_ids = [env["event_id"]]
+                future = self.store.enqueue(county, subject, env, loaded.version, loaded.tail)
+                future.add_done_callback(functools.partial(self._settle, subject, loaded))
+                loaded.state.apply(events[0])
+                loaded.last_hash, loaded.tail = env["hash"], future
+                loaded.event_ids.add(env["event_id"])
+                answer = result(loaded.state, events) if result else {}
             self._appending.update(pending_ids)
             try:
-                appended = await self.store.append(county, subject, envelopes, loaded.version)
-            except ConcurrencyConflict:
-                self._cache.pop(subject, None)
-                continue
-            except TimeoutError:
-                self._cache.pop(subject, None)  # unknown outcome: reload and check pending_ids
+                return Outcome([await future], answer)
+            except (ConcurrencyConflict, TimeoutError):  # refused, or unknown (then pending_ids is checked)
+                # the first retry at once: the commands refused with it wake in their order and take
+                # the aggregate's lock again in that order (the reload is the wait)
+                pause = attempt > 0
                 continue
             finally:
                 self._appending.difference_update(pending_ids)
-            self._applied(subject, loaded, events, appended)
-            return Outcome(appended, result(loaded.state, events) if result else {})
         raise conflict("concurrent_modification",
                        f"{cls.aggregate_type} {aggregate_id} kept changing under concurrent writers; try again")
+
+    @property
+    def pipelined(self) -> bool:
+        return self.store.durability.group_commit
+
+    async def _append_whole(self, county, subject, loaded, meta, events, result) -> Outcome:
+        envelopes, prev = [], loaded.last_hash
+        for ev in events:
+            envelopes.append(seal(county, loaded.state.id, ev, meta, prev, signer=self.signer))
+            prev = envelopes[-1]["hash"]
+        ids = [e["event_id"] for e in envelopes]
+        self._appending.update(ids)
+        try:
+            appended = await self.store.append(county, subject, envelopes, loaded.version)
+        except (ConcurrencyConflict, TimeoutError):
+            self._cache.pop(subject, None)  # stale, or the outcome is unknown: reload
+            raise
+        finally:
+            self._appending.difference_update(ids)
+        self._applied(subject, loaded, events, appended)
+        return Outcome(appended, result(loaded.state, events) if result else {})
+
+    def _settle(self, subject: str, loaded: Loaded, future: asyncio.Future) -> None:
+        """A pipelined event stored (the state's version follows) or not (the state, which includes it,
+        never was: dropped, so the next command loads the log). Runs before any waiter resumes."""
+        if future.cancelled() or future.exception() is not None:
+            if self._cache.get(subject) is loaded:
+                self._cache.pop(subject)
+        else:
+            loaded.version = max(loaded.version, future.result().seq)
+        if loaded.tail is future:
+            loaded.tail = None
+
+    async def _settled(self, county: str, cls: type[A], aggregate_id: str) -> Loaded[A]:
+        """The aggregate once none of its pipelined events is pending (the caller holds its lock)."""
+        loaded = await self.get(county, cls, aggregate_id)
+        while loaded.tail is not None:
+            await asyncio.wait([loaded.tail])
+            loaded = await self.get(county, cls, aggregate_id)
+        return loaded
 
     def _applied(self, subject: str, loaded: Loaded, events: list[DomainEvent], appended: list[Appended]) -> None:
         """The server accepted `events`: fold them into the loaded state and keep it cached."""
@@ -207,94 +234,6 @@ class Repository:
             loaded.event_ids.add(app.event_id)
         if self._cache.get(subject) in (None, loaded):  # a concurrent reload may hold newer state
             self._remember(subject, loaded)
-
-    # -- several aggregates: the unit of work ------------------------------------------------------
-    async def load_many(self, county: str, refs: Sequence[Ref]) -> list[Loaded]:
-        """The aggregates of `refs` in that order (cached, or read from the log, LOADS_IN_FLIGHT at a time)."""
-        out: list[Loaded] = []
-        for start in range(0, len(refs), LOADS_IN_FLIGHT):
-            out += await asyncio.gather(*(self.get(county, cls, i) for cls, i in refs[start:start + LOADS_IN_FLIGHT]))
-        return out
-
-    async def execute_many(self, county: str, meta: Metadata, refs: Sequence[Ref],
-                           decide: Callable[[list[Any]], Decision], *, chunked: bool = False) -> Outcome:
-        """Load every aggregate of `refs` (each once, in that order), let `decide` (pure, no mutation)
-        decide on all of them, and append all their events in one atomic batch — each aggregate's
-        first event with its expected sequence. A concurrent write to any of them refuses the whole
-        batch (nothing is stored) and the command is decided again on fresh state, at most `retries`
-        times; a batch whose acknowledgement was lost is found in the log, never appended twice.
-
-        `chunked`: the decision may exceed one atomic batch (ATOMIC_MAX events); it is appended in
-        atomic chunks of whole aggregates, each stored or not on its own. Only for decisions that are
-        safe to take again after part of them was stored: imports, whose ids make a second decision
-        register only what is still missing."""
-        refs = list(dict.fromkeys(refs))
-        subjects = {ref: self.subject(county, *ref) for ref in refs}
-        async with contextlib.AsyncExitStack() as locks:
-            for subject in sorted(set(subjects.values())):  # one order for every command: no deadlock
-                await locks.enter_async_context(self._serialized(subject))
-            return await self._execute_many(county, meta, refs, subjects, decide, chunked)
-
-    async def _execute_many(self, county, meta, refs, subjects, decide, chunked) -> Outcome:
-        appended: list[Appended] = []
-        pending: list[tuple[str, str]] = []  # (subject, event id) of a batch whose outcome is unknown
-        decision = Decision()
-        for attempt in range(self.retries):
-            if attempt:
-                await asyncio.sleep(random.uniform(0.002, 0.02) * attempt)  # let the other writer finish
-            loaded = dict(zip(refs, await self.load_many(county, refs)))
-            by_subject = {subjects[ref]: lo for ref, lo in loaded.items()}
-            if pending and any(i in by_subject[s].event_ids for s, i in pending):
-                # that batch was stored but its ack was lost: it is done, exactly once
-                appended += [Appended(i, by_subject[s].version, by_subject[s].last_hash or "") for s, i in pending]
-                appended.sort(key=lambda a: a.seq)
-                if not chunked:
-                    return Outcome(appended, decision.answer)
-            pending = []
-            decision = decide([lo.state for lo in loaded.values()])
-            try:
-                for batch in self._batches(county, meta, decision, loaded, subjects, chunked, self.signer):
-                    pending = [(subject, env["event_id"]) for subject, env, _, _, _ in batch]
-                    ids = [i for _, i in pending]
-                    self._appending.update(ids)
-                    try:
-                        stored = await self.store.append_atomic(county, [(s, env, exp) for s, env, exp, _, _ in batch])
-                    finally:
-                        self._appending.difference_update(ids)
-                    pending = []
-                    appended += stored
-                    for (subject, _, _, lo, ev), app in zip(batch, stored):
-                        self._applied(subject, lo, [ev], [app])
-            except (ConcurrencyConflict, TimeoutError):  # refused (nothing of it stored) or unknown: reload
-                for subject in subjects.values():
-                    self.forget(subject)
-                continue
-            return Outcome(appended, decision.answer)
-        raise conflict("concurrent_modification", "所涉对象正在被他人修改，请重试 / "
-                                                  "the records concerned kept changing under concurrent writers; retry")
-
-    @staticmethod
-    def _batches(county: str, meta: Metadata, decision: Decision, loaded: dict, subjects: dict,
-                 chunked: bool, signer: Any = None) -> list[list[tuple]]:
-        """The decision's events sealed (each aggregate's hash chain continued) in atomic batches of
-        whole aggregates: [(subject, envelope, expected seq or None, loaded, event)]."""
-        by_state = {id(lo.state): (ref, lo) for ref, lo in loaded.items()}
-        batches: list[list[tuple]] = [[]]
-        for aggregate, events in decision.changes:
-            if id(aggregate) not in by_state:
-                raise ValueError(f"decided on {aggregate.aggregate_type} {aggregate.id}, which was not loaded")
-            ref, lo = by_state[id(aggregate)]
-            subject, prev, group = subjects[ref], lo.last_hash, []
-            for n, ev in enumerate(events):
-                env = seal(county, aggregate.id, ev, meta, prev, signer=signer)
-                group.append((subject, env, lo.version if n == 0 else None, lo, ev))
-                prev = env["hash"]
-            if len(batches[-1]) + len(group) > ATOMIC_MAX:
-                if not chunked or len(group) > ATOMIC_MAX:
-                    raise ValueError(f"a decision of more than {ATOMIC_MAX} events is not one atomic batch")
-                batches.append([])
-            batches[-1].extend(group)
-        return [b for b in batches if b]
 
 
 __all__ = ["Aggregate", "Decision", "Repository", "Loaded", "Outcome", "DomainError"]

@@ -61,12 +61,9 @@ class EventStore:
                  provisioner: Callable[[NATS, str], Awaitable[bool]] | None = None, name: str = ""):
         """`provisioner`: how a service without stream management rights gets a county's stream
         created (shared/provisioning.py); None = create it here (operator credential)."""
-        self.nc, self.name = nc, name  # name: the writing service (a metrics label)
-        self.provisioner = provisioner
-        self.js = nc.jetstream()
-        self.durability = durability
-        self._mux_prefix: str | None = None
-        self._mux_counter = 0
+        self.nc, self.name, self.provisioner = nc, name, provisioner  # name: the writing service (a metrics label)
+        self.js, self.durability = nc.jetstream(), durability
+        self._mux_prefix, self._mux_counter = None, 0
         self._replies: dict[str, asyncio.Queue] = {}
         self._groups: dict[str, GroupCommit] = {}
         self.authenticator: Any = None  # shared.authenticity.Authenticator, set by the service
@@ -124,13 +121,19 @@ class EventStore:
             return await self._publish_batch(county, subject, envelopes, expected_seq)
         if not self.durability.group_commit:
             return [await self._publish_one(county, subject, envelopes[0], expected_seq)]
+        return [await self.enqueue(county, subject, envelopes[0], expected_seq)]
+
+    def enqueue(self, county: str, subject: str, env: dict[str, Any], expected_seq: int,
+                after: asyncio.Future | None = None) -> asyncio.Future:
+        """Queue one event in the county's group commit (`after`: see shared/groupcommit.py); no wait."""
         group = self._groups.get(county)
         if group is None:
             group = self._groups[county] = GroupCommit(
                 ATOMIC_MAX, lambda items: self.append_atomic(county, items),
                 lambda subj, env, expected: self._publish_one(county, subj, env, expected),
-                refused=(ConcurrencyConflict, APIError), on_batch=GROUP_COMMIT_BATCH.labels(self.name or "-").observe)
-        return [await group.append(subject, envelopes[0], expected_seq)]
+                refused=(ConcurrencyConflict, APIError), on_batch=GROUP_COMMIT_BATCH.labels(self.name or "-").observe,
+                conflict=ConcurrencyConflict)
+        return group.enqueue(subject, env, expected_seq, after)
 
     def group_commit_figures(self) -> dict[str, dict]:
         """Per county: events appended through group commit, batches, time with a batch in flight."""
@@ -152,8 +155,7 @@ class EventStore:
         return await missing_or_unavailable(county, county in self._groups, self.has_county)
 
     async def _publish_batch(self, county: str, subject: str, envs: list[dict], expected: int) -> list[Appended]:
-        return await self.append_atomic(county, [(subject, env, expected if i == 0 else None)
-                                                 for i, env in enumerate(envs)])
+        return await self.append_atomic(county, [(subject, e, None if i else expected) for i, e in enumerate(envs)])
 
     async def append_atomic(self, county: str, items: list[tuple[str, dict, int | None]]) -> list[Appended]:
         """Atomic batch (server ≥2.12, stream allow_atomic): all events are stored or none.

@@ -39,6 +39,7 @@ from shared.hosting import ProjectionHost
 from shared.ids import PLATFORM, new_id
 from shared.metrics import REQUEST_SECONDS, REQUESTS, nats_middleware, record_projections
 from shared.messaging import COUNTY_ADDED, Reply, encode, failed, health_subject, ok, validation_error
+from shared.pipeline import Pipeline
 from shared.projection import Projection
 from shared.projection_runner import ProjectionRunner
 from shared.provisioning import request_county_stream
@@ -84,6 +85,7 @@ class Service:
         self.settings: Settings | None = None
         self.verifier: TokenVerifier | None = None
         self._metrics_task: asyncio.Task | None = None
+        self.pipeline = Pipeline(self.dispatch, encode, workers)
 
     @property
     def subjects(self) -> list[str]:
@@ -114,7 +116,7 @@ class Service:
     # -- running -----------------------------------------------------------------------------
     async def start(self, nats_url: str, settings: Settings) -> None:
         self.settings = settings
-        self.workers = settings.handler_concurrency
+        self.workers = self.pipeline.limit = settings.handler_concurrency
         self.verifier = TokenVerifier(settings.verify_key(), settings.max_token_ttl)
         self.nc = await bus.connect(settings, settings.nats_user or self.name, nats_url)
         self.store = EventStore(self.nc, Durability(replicas=settings.stream_replicas), provisioner=request_county_stream,
@@ -187,18 +189,20 @@ class Service:
     def _subscribe(self, route: Route) -> None:
         service = self
 
-        async def handler(body):
+        async def handler(body) -> None:
             # the subject's county token, read from FastStream's context: a Path()/Context() parameter
-            # would make fast_depends resolve it in a worker thread on every message (measured)
-            subject = service.broker.context.get_local("message").raw_message.subject
-            return await service.dispatch(subject.split(".", 2)[1], body, route)
+            # would make fast_depends resolve it in a worker thread on every message (measured); the
+            # answer is started and replied by the pipeline (shared/pipeline.py), not awaited here
+            msg = service.broker.context.get_local("message").raw_message
+            await service.pipeline.submit(msg.subject.split(".", 2)[1], body, route, msg)
 
         subject, title = f"pb.*.{route.kind}.{self.name}.{route.name}", f"{self.name}.{route.kind}.{route.name}"
         reply = Reply[route.reply or dict[str, Any]]
         handler.__name__ = f"on_{route.name}"
         handler.__doc__ = route.fn.__doc__
         handler.__annotations__ = {"body": route.request_model, "return": reply}
-        self.broker.subscriber(subject, queue=self.name, max_workers=self.workers, title=title,
+        # one ordered worker, no FastStream reply: the pipeline's task answers on the reply subject
+        self.broker.subscriber(subject, queue=self.name, no_reply=True, title=title,
                                description=route.fn.__doc__)(handler)
         # the answer, for the AsyncAPI document only (never published through: it goes to the request's
         # reply inbox): a "send" operation whose message is the reply envelope with its typed data
@@ -258,6 +262,7 @@ class Service:
     async def stop(self) -> None:
         if self._metrics_task:
             self._metrics_task.cancel()
+        await self.pipeline.drain(timeout=5)  # answers in flight still reply
         await self.host.close()
         if self.broker:
             with contextlib.suppress(Exception):
