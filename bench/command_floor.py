@@ -7,7 +7,9 @@ domain work, event store or projection.
 Measured: N requests of a score command's size (the same client loop as bench/ingest.py, `--concurrency`
 in flight) to an echo handler — a FastStream subscriber with the ratings service's settings (queue group,
 DANGJIAN_HANDLER_CONCURRENCY workers, JSON body decoded, dict reply) in a process of its own.
-Also measured: the same FastStream handler with one worker (DANGJIAN_HANDLER_CONCURRENCY=1: faster per
+Also measured: the services' pipelined dispatch (shared/pipeline.py: one ordered FastStream worker whose
+handler starts each answer as a task that replies itself — `events_per_s`, `ratio`), and the same
+FastStream handler with one worker (DANGJIAN_HANDLER_CONCURRENCY=1: faster per
 request, but a command handler that awaits its append would then store one event per fsync).
 Raw limit, same run, same server: the same requests to a plain nats-py subscriber that answers each with
 `msg.respond`. CPU seconds of the client, the handler process and nats-server are printed for each.
@@ -60,6 +62,31 @@ async def serve_nats(url: str) -> None:
 
     await nc.subscribe(SUBJECT, queue="floor", cb=echo, pending_msgs_limit=1_000_000)
     await nc.flush()
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+
+async def serve_pipelined(url: str) -> None:
+    """The services' dispatch (shared/pipeline.py): one ordered FastStream worker, each answer a task."""
+    from faststream.nats import NatsBroker
+
+    from shared.messaging import encode
+    from shared.pipeline import Pipeline
+
+    broker = NatsBroker(url, logger=None, apply_types=False)
+
+    async def answer(county: str, body: dict, route) -> dict:
+        await asyncio.sleep(0)  # a command's answer awaits its append
+        return {"ok": True, "seq": 1, "data": {"score_id": body["data"]["idempotency_key"]}}
+
+    pipeline = Pipeline(answer, encode, Settings().handler_concurrency)
+
+    @broker.subscriber(SUBJECT, queue="floor", no_reply=True)
+    async def echo(body: dict) -> None:
+        msg = broker.context.get_local("message").raw_message
+        await pipeline.submit(msg.subject.split(".", 2)[1], body, None, msg)
+
+    await broker.start()
     print("ready", flush=True)
     await asyncio.Event().wait()
 
@@ -117,11 +144,14 @@ async def main() -> None:
             raw = await measure(server, nc, "nats", args.n, args.concurrency)
             fast = await measure(server, nc, "faststream", args.n, args.concurrency)
             one = await measure(server, nc, "faststream", args.n, args.concurrency, {"DANGJIAN_HANDLER_CONCURRENCY": "1"})
-            emit({"bench": "command_floor", "n": args.n, "events_per_s": fast["per_s"],
-                  "raw_events_per_s": raw["per_s"], "ratio": round(fast["per_s"] / raw["per_s"], 3),
+            piped = await measure(server, nc, "pipelined", args.n, args.concurrency)
+            emit({"bench": "command_floor", "n": args.n, "events_per_s": piped["per_s"],
+                  "pipelined": piped, "faststream_concurrent_per_s": fast["per_s"],
+                  "faststream_concurrent_ratio": round(fast["per_s"] / raw["per_s"], 3),
+                  "raw_events_per_s": raw["per_s"], "ratio": round(piped["per_s"] / raw["per_s"], 3),
                   "concurrency": args.concurrency, "handler_concurrency": Settings().handler_concurrency,
                   "faststream": fast, "faststream_one_worker": one, "raw": raw, "peak_rss_mb": peak_rss_mb(),
-                  "ok": fast["failures"] == one["failures"] == raw["failures"] == 0})
+                  "ok": fast["failures"] == one["failures"] == raw["failures"] == piped["failures"] == 0})
         finally:
             if nc is not None:
                 await nc.close()
@@ -130,6 +160,7 @@ async def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--serve":
-        asyncio.run({"faststream": serve_faststream, "nats": serve_nats}[sys.argv[2]](sys.argv[3]))
+        asyncio.run({"faststream": serve_faststream, "nats": serve_nats,
+                     "pipelined": serve_pipelined}[sys.argv[2]](sys.argv[3]))
     else:
         asyncio.run(main())
