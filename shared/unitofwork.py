@@ -10,15 +10,14 @@ import contextlib
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shared.catalog.base import DomainEvent
 from shared.envelope import Metadata, seal
 from shared.errors import conflict
 from shared.eventstore import ATOMIC_MAX, Appended, ConcurrencyConflict
 
-if TYPE_CHECKING:
-    from shared.aggregate import Aggregate, Loaded
+Aggregate = Loaded = Any  # shared/aggregate.py's classes (imported from there would make a circle)
 
 
 @dataclass
