@@ -11,6 +11,8 @@ Also measured: the services' pipelined dispatch (shared/pipeline.py: one ordered
 handler starts each answer as a task that replies itself — `events_per_s`, `ratio`), and the same
 FastStream handler with one worker (DANGJIAN_HANDLER_CONCURRENCY=1: faster per
 request, but a command handler that awaits its append would then store one event per fsync).
+Each handler process runs on the event loop `dangjian start` uses (DANGJIAN_EVENT_LOOP, uvloop by default);
+the pipelined dispatch is measured on the standard library's loop as well.
 Raw limit, same run, same server: the same requests to a plain nats-py subscriber that answers each with
 `msg.respond`. CPU seconds of the client, the handler process and nats-server are printed for each.
 """
@@ -145,13 +147,14 @@ async def main() -> None:
             fast = await measure(server, nc, "faststream", args.n, args.concurrency)
             one = await measure(server, nc, "faststream", args.n, args.concurrency, {"DANGJIAN_HANDLER_CONCURRENCY": "1"})
             piped = await measure(server, nc, "pipelined", args.n, args.concurrency)
+            std = await measure(server, nc, "pipelined", args.n, args.concurrency, {"DANGJIAN_EVENT_LOOP": "asyncio"})
             emit({"bench": "command_floor", "n": args.n, "events_per_s": piped["per_s"],
-                  "pipelined": piped, "faststream_concurrent_per_s": fast["per_s"],
+                  "pipelined": piped, "pipelined_asyncio_loop": std, "faststream_concurrent_per_s": fast["per_s"],
                   "faststream_concurrent_ratio": round(fast["per_s"] / raw["per_s"], 3),
                   "raw_events_per_s": raw["per_s"], "ratio": round(piped["per_s"] / raw["per_s"], 3),
                   "concurrency": args.concurrency, "handler_concurrency": Settings().handler_concurrency,
                   "faststream": fast, "faststream_one_worker": one, "raw": raw, "peak_rss_mb": peak_rss_mb(),
-                  "ok": fast["failures"] == one["failures"] == raw["failures"] == piped["failures"] == 0})
+                  "ok": fast["failures"] == one["failures"] == raw["failures"] == piped["failures"] == std["failures"] == 0})
         finally:
             if nc is not None:
                 await nc.close()
@@ -160,7 +163,9 @@ async def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--serve":
-        asyncio.run({"faststream": serve_faststream, "nats": serve_nats,
-                     "pipelined": serve_pipelined}[sys.argv[2]](sys.argv[3]))
+        from services.launcher import run_on_loop  # the event loop `dangjian start` would use
+
+        run_on_loop(Settings(), {"faststream": serve_faststream, "nats": serve_nats,
+                                 "pipelined": serve_pipelined}[sys.argv[2]](sys.argv[3]))
     else:
         asyncio.run(main())

@@ -123,16 +123,14 @@ class EventStore:
             return [await self._publish_one(county, subject, envelopes[0], expected_seq)]
         return [await self.enqueue(county, subject, envelopes[0], expected_seq)]
 
-    def enqueue(self, county: str, subject: str, env: dict[str, Any], expected_seq: int,
-                after: asyncio.Future | None = None) -> asyncio.Future:
+    def enqueue(self, county: str, subject: str, env: dict, expected_seq: int, after: asyncio.Future | None = None):
         """Queue one event in the county's group commit (`after`: see shared/groupcommit.py); no wait."""
         group = self._groups.get(county)
         if group is None:
             group = self._groups[county] = GroupCommit(
                 ATOMIC_MAX, lambda items: self.append_atomic(county, items),
                 lambda subj, env, expected: self._publish_one(county, subj, env, expected),
-                refused=(ConcurrencyConflict, APIError), on_batch=GROUP_COMMIT_BATCH.labels(self.name or "-").observe,
-                conflict=ConcurrencyConflict)
+                refused=(ConcurrencyConflict, APIError), on_batch=GROUP_COMMIT_BATCH.labels(self.name or "-").observe)
         return group.enqueue(subject, env, expected_seq, after)
 
     def group_commit_figures(self) -> dict[str, dict]:

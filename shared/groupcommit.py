@@ -26,6 +26,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from shared.appendfailures import ConcurrencyConflict
+
 
 @dataclass(slots=True)
 class _Pending:
@@ -42,10 +44,8 @@ class GroupCommit:
     def __init__(self, max_batch: int,
                  publish_batch: Callable[[list[tuple[str, dict, int | None]]], Awaitable[list]],
                  publish_single: Callable[[str, dict, int], Awaitable[Any]],
-                 refused: tuple[type[BaseException], ...], on_batch: Callable[[int], Any] | None = None,
-                 conflict: Callable[[str], BaseException] = RuntimeError):
+                 refused: tuple[type[BaseException], ...], on_batch: Callable[[int], Any] | None = None):
         self.max_batch = max_batch
-        self._conflict = conflict  # what an event whose predecessor was not stored fails with
         self._on_batch = on_batch  # told each batch's size (the metrics histogram)
         self._refused = refused  # a batch refused with one of these stored nothing
         self._publish_batch = publish_batch
@@ -96,7 +96,7 @@ class GroupCommit:
         if p.after.done() and not p.after.cancelled() and p.after.exception() is None:
             return True, p.after.result().seq
         if not p.future.done():
-            p.future.set_exception(self._conflict(p.subject))
+            p.future.set_exception(ConcurrencyConflict(p.subject))
         return False, None
 
     async def _flush(self, batch: list[_Pending]) -> None:
@@ -135,7 +135,7 @@ class GroupCommit:
             batch = [p for p in batch if not (p.after is None or p.after.done())]
             if not ready:  # cannot happen (an event's predecessor is queued before it); never spin
                 for p in batch:
-                    p.future.done() or p.future.set_exception(self._conflict(p.subject))
+                    p.future.done() or p.future.set_exception(ConcurrencyConflict(p.subject))
                 return
             publish = [(p, expected) for p in ready for ok, expected in [self._expected(p, set())] if ok]
             results = await asyncio.gather(*(self._publish_single(p.subject, p.env, expected)

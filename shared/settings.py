@@ -50,7 +50,9 @@ class Settings(BaseSettings):
     stream_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas of each county stream")
     command_retries: int = Field(5, ge=1, description="Optimistic-concurrency retries before a 409")
     request_timeout_s: float = 10.0
-    handler_concurrency: int = Field(256, ge=1, le=10_000, description="Messages a service instance handles at once per command or query subject (more in flight = bigger group commits)")
+    handler_concurrency: int = Field(256, ge=1, le=10_000, description="Requests a service instance answers at once, all subjects together (more in flight = bigger group commits)")
+    event_loop: Literal["uvloop", "asyncio"] = Field("uvloop", description="event loop of `dangjian start` (uvloop: less CPU per message; asyncio: the standard library's)")
+    http_parser: Literal["httptools", "h11"] = Field("httptools", description="HTTP parser of the gateway's uvicorn (httptools: C; h11: pure Python)")
     read_your_writes_timeout_s: float = 5.0
     serve_requests: bool = Field(True, description="Answer this service's commands and queries (false: a projections-only instance)")
     run_projections: bool = Field(True, description="Run read-model projections when this instance holds their lease (false: a commands-and-queries-only instance)")

@@ -23,7 +23,7 @@ def start(data_dir: Optional[Path] = typer.Option(None, help="data directory (de
           only: Optional[str] = typer.Option(None, help="run only these services, comma-separated "
                                              "(organizations,ratings,notifications,gateway,provisioner)")) -> None:
     """Start the whole system (embedded nats-server unless DANGJIAN_NATS_URL is set)."""
-    from services.launcher import SERVICE_NAMES, run_all
+    from services.launcher import SERVICE_NAMES, run_all, run_on_loop
 
     settings = settings_for(data_dir)
     if port:
@@ -43,8 +43,8 @@ def start(data_dir: Optional[Path] = typer.Option(None, help="data directory (de
         out.print("Press Ctrl+C to stop.")
 
     try:
-        asyncio.run(run_all(settings, ready, services=tuple(s for s in chosen if s in SERVICE_NAMES),
-                            gateway="gateway" in chosen, provision="provisioner" in chosen))
+        run_on_loop(settings, run_all(settings, ready, services=tuple(s for s in chosen if s in SERVICE_NAMES),
+                                      gateway="gateway" in chosen, provision="provisioner" in chosen))
     except KeyboardInterrupt:
         out.print("stopped")
 
