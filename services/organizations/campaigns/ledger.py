@@ -125,9 +125,14 @@ def visible_organization_ids(ctx: Context) -> set[str] | None:
 async def latest_case_id(ctx: Context, organization_id: str, exclude_campaign: str) -> str | None:
     """The organization's latest case of another campaign, as of the end of the log (relapse check)."""
     await ctx.service.caught_up(ctx.county, await ctx.service.store.last_seq(ctx.county), CAMPAIGNS)
-    cases = await asyncio.to_thread(case_rows, ctx)
-    mine = [c for c in cases if c["organization_id"] == organization_id and c["campaign"] != exclude_campaign]
-    return mine[-1]["case_id"] if mine else None
+
+    def latest() -> str | None:  # one row, not every case of the county (bench/notify.py: 2,000 flags slowed)
+        k = _tables(ctx)[0].cases.c
+        with ctx.service.engine.connect() as conn:
+            return conn.execute(select(k.case_id).where(
+                k.county == ctx.county, k.organization_id == organization_id, k.campaign != exclude_campaign)
+                .order_by(k.decided_on.desc(), k.case_id.desc()).limit(1)).scalar()
+    return await asyncio.to_thread(latest)
 
 
 async def timeline(ctx: Context, case_id: str) -> list[dict]:
