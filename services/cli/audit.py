@@ -133,6 +133,23 @@ def rotate_key(writer: str = typer.Argument(..., help="organizations, ratings, n
               "from their next sequence on (and in every county added later)")
 
 
+@audit.command("revoke-key")
+def revoke_key_(key_id: str = typer.Argument(..., help="the retired key's id (dangjian audit keys)"),
+                data_dir: Optional[Path] = DATA_DIR) -> None:
+    """Revoke an already rotated key from each county log's current position on. For deployments that
+    mount key files into containers (compose secrets): rotate-key, restart the writer, then revoke-key."""
+    from shared.signing import EventKeys, revoke_key
+    settings = settings_for(data_dir)
+    entry = EventKeys.load(settings.credentials_path).entries.get(key_id)
+    if entry is None or not entry.get("retired_at"):
+        err.print(f"[red]{key_id!r} is not a retired key[/] (rotate it first: dangjian audit rotate-key)")
+        raise typer.Exit(2)
+    positions = run_or_exit(_log_positions(settings))
+    revoke_key(settings.credentials_path, key_id, positions)
+    out.print(f"{key_id} revoked: refused in {len(positions)} county log(s) from their next sequence on "
+              "(and in every county added later)")
+
+
 async def _log_positions(settings) -> dict[str, int]:
     """Each county's next stream sequence: what a revocation made now refuses from."""
     from shared.eventstore import EventStore

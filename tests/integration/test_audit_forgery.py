@@ -98,3 +98,8 @@ async def test_a_revoked_key_is_refused_after_its_place_in_the_log_whatever_time
     assert [(b.seq, b.kind) for b in report.breaks] == [(seq, "forged")], report.as_dict()
     assert f"refuses it from stream sequence {revoked_from}" in report.breaks[0].reason
     await stopped_at(system.service("ratings").runners[("ratings.stars", c.code)], seq)
+    # revoke-key (compose: rotate, restart the writer, revoke) refuses a key still in use
+    current = Signer.load(settings.credentials_path, "ratings").key_id
+    result = await asyncio.to_thread(CliRunner().invoke, cli, ["audit", "revoke-key", current, "--data-dir",
+                                                               str(tmp_path)], env=cli_env(settings))
+    assert result.exit_code == 2 and "not a retired key" in result.output, result.output
