@@ -64,7 +64,11 @@ class Authenticator:
         if env["county"] != county or subject != subject_for(county, env["context"], env["aggregate_type"],
                                                              env["aggregate_id"]):
             return "the envelope belongs to another subject (copied from elsewhere)"
-        return self.keys.check(env, seq, self._signed_from.get(county, 1), signature, county)
+        refused = self.keys.check(env, seq, self._signed_from.get(county, 1), signature, county)
+        if refused and refused.startswith("signed with an unknown key") and self._path is not None:
+            self._keys = EventKeys.shared(self._path)  # a key published since the last look: look now
+            refused = self._keys.check(env, seq, self._signed_from.get(county, 1), signature, county)
+        return refused
 
     def chains(self, county: str) -> "Chains":
         return Chains(self, county)

@@ -281,8 +281,9 @@ def rotate_writer_key(directory: Path, writer: str) -> tuple[str, str]:
     directory = Path(directory)
     old = Signer.load(directory, writer).key_id
     key = Ed25519PrivateKey.generate()
+    new = _publish(directory, writer, key, retire=old)  # published before any writer can sign with it
     _write_private(directory / private_key_file(writer), key)
-    return old, _publish(directory, writer, key, retire=old)
+    return old, new
 
 
 def revoke_key(directory: Path, key_id: str, revoked_from: dict[str, int]) -> None:

@@ -11,6 +11,7 @@ from shared.catalog.organizations import TownshipAdded
 from shared.catalog.ratings import MemberScored
 from shared.envelope import Metadata, seal, subject_for
 from shared import signing
+from shared.authenticity import Authenticator
 from shared.signing import EventKeys, Signer, ensure_writer_keys, revoke_key, rotate_writer_key
 from shared.verify import verify_lines
 
@@ -112,3 +113,12 @@ def test_what_this_process_signed_is_trusted_but_not_a_signer_claiming_another_k
     impostor.key_id = ratings.key_id
     claimed = seal(COUNTY, "2026.member.zhang", score, Metadata("ratings"), None, signer=impostor)
     assert "does not verify" in keys.check(claimed, 1, 1)
+
+
+def test_a_reader_accepts_a_key_published_since_its_last_look(tmp_path):
+    orgs, _, _ = keyring(tmp_path)
+    auth = Authenticator(None, path=tmp_path)
+    assert auth.check(COUNTY, 1, subject_for(COUNTY, "org", "township", "t1"), township(orgs, "t1")) is None
+    rotate_writer_key(tmp_path, "organizations")  # within the reader's 1 s between looks at the key file
+    fresh = township(Signer.load(tmp_path, "organizations"), "t2")
+    assert auth.check(COUNTY, 2, subject_for(COUNTY, "org", "township", "t2"), fresh) is None
