@@ -1,12 +1,14 @@
 """A forged event published straight to NATS by someone who may publish but holds no writer key (here the
 operator's credential) is refused on every path that reads the log (issue 11 item 3): each live
 projection that folds it stops for that county at its sequence, a rebuild refuses to swap, and as-of
-answers read through wildcard reads of the log refuse too. A leaked key is revoked by where each
-county's log stood, not by the recorded time the thief writes into the event."""
+answers read through wildcard reads of the log refuse too, and the gateway's live notification feed does
+not push it. A leaked key is revoked by where each county's log stood, not by the recorded time the
+thief writes into the event."""
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import date
 
 import orjson
 import pytest
@@ -14,15 +16,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from services.cli import app as cli
+from services.gateway.live import CountyFeed, LiveClient
 from services.ratings.projections.stars import StarsProjection
 from shared.archive import ArchiveProjection
 from shared.auth import Actor
+from shared.catalog.notifications import NotificationIssued
 from shared.envelope import MalformedEvent, Metadata, seal, subject_for
-from shared.eventstore import EventStore
+from shared.eventstore import EventStore, county_subjects, stream_name
 from shared.rebuild import rebuild_county
-from shared.signing import EventKeys, Signer
+from shared.signing import SIGNED_FROM, EventKeys, Signer
 from shared.verify import verify_county
-from tests.conftest import cli_env
+from tests.conftest import cli_env, new_county
 from tests.integration.scenario import make_county
 from tests.integration.test_audit_log import raised
 from tests.integration.test_rebuild import score
@@ -103,3 +107,30 @@ async def test_a_revoked_key_is_refused_after_its_place_in_the_log_whatever_time
     result = await asyncio.to_thread(CliRunner().invoke, cli, ["audit", "revoke-key", current, "--data-dir",
                                                                str(tmp_path)], env=cli_env(settings))
     assert result.exit_code == 2 and "not a retired key" in result.output, result.output
+
+
+async def test_the_live_notification_feed_pushes_only_what_a_writer_signed(nc, settings):
+    # a county stream no service attaches (no announcement): only the gateway's feed reads it
+    county, js = new_county(), nc.jetstream()
+    await js.add_stream(name=stream_name(county), subjects=[county_subjects(county)], allow_direct=True,
+                        metadata={SIGNED_FROM: "1"})
+    feed = CountyFeed(js, county, settings.credentials_path)
+    await feed.start()
+    client = LiveClient(Actor(sub="admin", role="county_admin", county=county))
+    feed.clients.add(client)
+    try:
+        thief = Signer("notifications", Ed25519PrivateKey.generate())
+        thief.key_id = Signer.load(settings.credentials_path, "notifications").key_id  # claims the writer's key
+        seqs = []
+        for nid, signer in (("forged-1", thief), ("real-1", Signer.load(settings.credentials_path, "notifications"))):
+            n = NotificationIssued(notification_id=nid, kind="organization_flagged_weak", severity="critical",
+                                   title="侨港村党支部被列为软弱涣散党组织", summary=nid, link="/api/v1/x",
+                                   occurred_on=date(2026, 6, 1))
+            env = seal(county, nid, n, Metadata("notifications"), None, signer=signer)
+            seqs.append((await js.publish(subject_for(county, "notifications", "notification", nid),
+                                          orjson.dumps(env))).seq)
+        seq, item = await asyncio.wait_for(client.queue.get(), 10)
+        assert (seq, item["notification_id"]) == (seqs[1], "real-1") and client.queue.empty()
+    finally:
+        await feed.stop()
+        await js.delete_stream(stream_name(county))
