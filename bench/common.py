@@ -124,7 +124,11 @@ async def request(nc, county: str, kind: str, service: str, name: str, data: dic
 
 
 async def command(nc, county: str, service: str, name: str, data: dict, **kw) -> dict:
-    reply = await request(nc, county, "cmd", service, name, data, **kw)
+    for attempt in range(5):  # a 503 (the log did not answer in time: a loaded machine) is retried, as a client would
+        reply = await request(nc, county, "cmd", service, name, data, **kw)
+        if (reply.get("error") or {}).get("status") != 503:
+            break
+        await asyncio.sleep(1 + attempt)
     if not reply.get("ok"):
         raise RuntimeError(f"{service}.{name} failed: {reply}")
     return reply

@@ -86,6 +86,22 @@ class System:
                 self.proc.wait()
 
 
+RESENT = {"n": 0}  # requests sent again after the connection dropped (counted in the output)
+
+
+async def post_again_if_dropped(client: httpx.AsyncClient, url: str, body: dict) -> httpx.Response:
+    """A client whose connection drops before the answer sends the same request again: every score carries
+    its idempotency key, so a request that was recorded answers the same score and records nothing twice."""
+    for attempt in range(3):
+        try:
+            return await client.post(url, json=body)
+        except httpx.TransportError:
+            if attempt == 2:
+                raise
+            RESENT["n"] += 1
+            await asyncio.sleep(0.5)
+
+
 async def single_scores(url: str, members: list[str], n: int, clients: int, headers: dict) -> tuple[float, int]:
     counter, failures = itertools.count(), 0
 
@@ -94,7 +110,8 @@ async def single_scores(url: str, members: list[str], n: int, clients: int, head
         while (i := next(counter)) < n:
             data = score_data(i, members[i % len(members)])
             body = {k: v for k, v in data.items() if k not in ("rated_kind", "rated_id")}
-            r = await client.post(f"{url}/api/v1/counties/{COUNTY}/members/{data['rated_id']}/scores", json=body)
+            r = await post_again_if_dropped(client, f"{url}/api/v1/counties/{COUNTY}/members/{data['rated_id']}/scores",
+                                            body)
             failures += r.status_code != 201
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -111,7 +128,7 @@ async def bulk_scores(url: str, members: list[str], first: int, n: int, headers:
         nonlocal refused
         entries = [score_data(i, members[i % len(members)]) for i in range(start, min(start + BATCH, first + n))]
         async with gate:
-            r = await client.post(f"{url}/api/v1/counties/{COUNTY}/scores/batch", json={"scores": entries})
+            r = await post_again_if_dropped(client, f"{url}/api/v1/counties/{COUNTY}/scores/batch", {"scores": entries})
         refused += r.json()["refused"] if r.status_code == 200 else len(entries)
         if r.status_code != 200 or r.json()["refused"]:
             why = r.text if r.status_code != 200 else next(x for x in r.json()["results"] if not x["ok"])
@@ -175,6 +192,7 @@ async def main() -> None:
                        "raw_events_per_s": round(raw_rate), "http_raw_ratio": round(http_rate / raw_rate, 3),
                        "bulk_raw_ratio": round(bulk_rate / raw_rate, 3), "n": args.n, "bulk": args.bulk,
                        "clients": args.clients, "single_failures": single_failures, "bulk_refused": refused,
+                       "resent_after_dropped_connection": RESENT["n"],
                        "bulk_answered_s": round(sent_s, 2), "bulk_catch_up_s": round(lag, 2), "score_rows": rows,
                        "fsync": fsync, "cpu_single": single_cpu, "cpu_bulk": bulk_cpu, "ok": ok}
         finally:
