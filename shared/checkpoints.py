@@ -6,8 +6,9 @@ the SQL checkpoint is the truth about what was applied."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
 from shared.db import projection_checkpoint, upsert
@@ -38,6 +39,14 @@ def write_checkpoint(conn: Connection, projection: str, county: str, seq: int,
     upsert(conn, projection_checkpoint, [{"projection": projection, "county": county, "seq": seq,
                                          "error_seq": error_seq, "error": error, "updated_at": datetime.now(UTC),
                                          "schema_version": schema_version}], ["projection", "county"])
+
+
+def advance_checkpoint(engine: Engine, projection: Any, county: str, seq: int) -> None:
+    """Its own transaction: the checkpoint of events that changed no row (a runner's skipped batches)."""
+    with engine.begin() as conn:
+        persisted = locked_checkpoint(conn, projection.checkpoint_name, county)
+        write_checkpoint(conn, projection.checkpoint_name, county, max(seq, persisted),
+                         schema_version=projection.schema_version)
 
 
 def delete_checkpoint(conn: Connection, projection: str) -> None:

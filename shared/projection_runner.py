@@ -20,7 +20,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import Engine
 
 from shared.acks import stream_seq
-from shared.checkpoints import locked_checkpoint, read_checkpoint, write_checkpoint
+from shared.checkpoints import advance_checkpoint, locked_checkpoint, read_checkpoint, write_checkpoint
 from shared.envelope import MalformedEvent, StoredEvent, decode_parsed, decode_wire, parse_envelope
 from shared.eventstore import stream_name
 from shared.messaging import stop_task
@@ -38,13 +38,8 @@ class ProjectionRunner:
                  max_batch: int = 5000, pull_batch: int = 5000, authenticator: Any = None):
         """authenticator: shared.authenticity.Authenticator (the services' runners always have one): a
         folded event that is unsigned, forged or altered stops the projection like a malformed one."""
-        self.nc, self.js = nc, nc.jetstream()
-        self.authenticator = authenticator
-        self.engine = engine
-        self.projection = projection
-        self.county = county
-        self.max_batch = max_batch
-        self.pull_batch = pull_batch
+        self.nc, self.js, self.engine, self.authenticator = nc, nc.jetstream(), engine, authenticator
+        self.projection, self.county, self.max_batch, self.pull_batch = projection, county, max_batch, pull_batch
         self.checkpoint = 0
         self.error: tuple[int, str] | None = None
         self._buffer: list = []
@@ -57,6 +52,7 @@ class ProjectionRunner:
         self._failures = 0
         self._last_batch_at = 0.0
         self._persisted_at = 0.0
+        self.unpersisted = 0  # events acknowledged (nothing to fold) whose checkpoint is not committed yet
         self.retrying: str | None = None  # last transient failure while a batch is being retried
 
     @property
@@ -149,10 +145,14 @@ class ProjectionRunner:
                 await self._request_more()
             if not self._buffer:
                 self._arrived.clear()
-                try:
-                    async with asyncio.timeout(6.0):  # not wait_for: on 3.11 it can swallow a stop's cancel
+                try:  # not wait_for: on 3.11 it can swallow a stop's cancel
+                    async with asyncio.timeout(CHECKPOINT_EVERY_S if self.unpersisted else 6.0):
                         await self._arrived.wait()
                 except TimeoutError:
+                    if self.unpersisted:  # quiet now: commit the checkpoint the last batches skipped
+                        await asyncio.to_thread(advance_checkpoint, self.engine, self.projection, self.county,
+                                                self.checkpoint)
+                        self._persisted_at, self.unpersisted = time.monotonic(), 0
                     if time.monotonic() - self._last_activity > 6.0:
                         self._outstanding = 0  # request lost (reconnect): ask again
                     continue
@@ -216,8 +216,10 @@ class ProjectionRunner:
                     self.projection.apply(conn, self.county, events)
                 write_checkpoint(conn, self.projection.checkpoint_name, self.county, max(last_seq, persisted),
                                  *(failure or (None, None)), schema_version=self.projection.schema_version)
-            self._persisted_at = now
+            self._persisted_at, self.unpersisted = now, 0
             self.projection.after_commit(self.county, events)
+        else:
+            self.unpersisted += sum(1 for m in msgs if self.checkpoint < stream_seq(m.reply) <= last_seq)
         if last_seq > self.checkpoint:
             ack_to = next(m for m in reversed(msgs) if stream_seq(m.reply) <= last_seq)
             asyncio.run_coroutine_threadsafe(self.nc.publish(ack_to.reply, b"+ACK"), self._loop_ref)
@@ -281,9 +283,10 @@ class ProjectionRunner:
         return info.num_pending == 0 and info.num_ack_pending == 0 and not self._buffer
 
     async def pending(self) -> int:
-        """Matching events not yet applied (the lag shown in health)."""
+        """Matching events not committed (rows and checkpoint; health's lag, 0 = a reader sees all): not
+        delivered, not acked (acks follow commits), acked in a skipped batch whose checkpoint waits."""
         info = await self.js.consumer_info(stream_name(self.county), self.durable)
-        return info.num_pending + info.num_ack_pending
+        return info.num_pending + info.num_ack_pending + self.unpersisted
 
     def status(self, lag: int | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {"projection": self.projection.checkpoint_name, "county": self.county,
