@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import Engine, select
 
 from shared.authenticity import Authenticator
+from shared import jobs
 from shared.db import ensure_checkpoint_table, projection_checkpoint
 from shared.errors import DomainError
 from shared.leases import Leases
@@ -54,11 +55,12 @@ class ProjectionHost:
         self._instances: dict[type[Projection], Projection] = {}
         self._county_lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
-        self.nc = self.engine = self.settings = self.authenticator = None
+        self.nc = self.engine = self.settings = self.authenticator = self.jobs = None
 
     async def open(self, nc: Any, engine: Engine, settings: Settings, instance: str) -> None:
         self.nc, self.engine, self.settings = nc, engine, settings
         self.authenticator = Authenticator(nc.jetstream(), path=settings.credentials_path)  # follows rotations
+        self.jobs = jobs.JobRegistry(nc.jetstream())
         self.leases = Leases(nc.jetstream(), instance, settings.lease_ttl_s, settings.stream_replicas,
                              provisioned_within_s=60)  # created by the provisioner (shared/provisioning.py)
         await self.leases.open()
@@ -190,7 +192,7 @@ class ProjectionHost:
         live, key = self.runners.get((ptype.name, county)), (ptype.name, county)
         if key in self.rebuilding:
             raise DomainError("rebuild_running", f"{ptype.name} of {county} is being rebuilt already", 409)
-        self.rebuilding[key] = progress = Progress()
+        self.rebuilding[key] = progress = Progress(listener=jobs.listener())  # and to its job, if one
         try:
             return await rebuild_county(self.nc, self.engine, ptype, county, live=live, progress=progress,
                                         authenticator=self.authenticator)
@@ -202,7 +204,8 @@ class ProjectionHost:
         if holder is None:
             raise DomainError("projection_unowned", f"{ptype.name} of {county} has no running instance right now; "
                               "try again in a few seconds", 503)
-        msg = await self.nc.request(rebuild_subject(holder), orjson.dumps({"county": county, "projection": ptype.name}),
+        forwarded = {"county": county, "projection": ptype.name, "job": jobs.current_ref()}  # the owner reports to it
+        msg = await self.nc.request(rebuild_subject(holder), orjson.dumps(forwarded),
                                     timeout=3600)
         reply = orjson.loads(msg.data)
         if not reply.get("ok"):
@@ -212,6 +215,7 @@ class ProjectionHost:
     async def _on_forwarded_rebuild(self, msg) -> None:
         body = orjson.loads(msg.data)
         ptype = next((p for p in self.types if p.name == body.get("projection")), None)
+        job = jobs.attach(self.jobs, body.get("job"))  # the rebuild's progress goes to the requester's job
         try:
             if ptype is None or (ptype.name, body.get("county")) not in self.runners:
                 raise DomainError("projection_runs_elsewhere", "this instance no longer runs that projection", 409)
@@ -221,6 +225,8 @@ class ProjectionHost:
         except Exception as exc:  # reported to the forwarding instance, which answers the client
             log.exception("rebuild.failed", service=self.service, county=body.get("county"))
             reply = failed(DomainError("rebuild_failed", f"重建失败 / rebuild failed: {exc}", 500))
+        finally:
+            jobs.detach(job)  # the subscription's task answers the next forwarded rebuild too
         await msg.respond(encode(reply))
 
     async def _not_building(self, county: str, projection: str | None) -> None:

@@ -50,6 +50,10 @@ class Request(BaseModel, Generic[P]):
     min_seq: int | None = Field(None, ge=0, le=2**63 - 1,
                                 description="read-your-writes: answer once the read-model reached it")
     correlation_id: str | None = Field(None, description="carried into every event the request causes")
+    as_job: bool = Field(False, description="long work (a route declared job=True): answer at once with a job "
+                                            "id; state, progress and result in the job registry (shared/jobs.py)")
+    deadline: float | None = Field(None, description="when the requester stops waiting (seconds since the epoch): "
+                                                     "a service drops the request rather than answer later")
 
 
 class PublicRequest(BaseModel, Generic[P]):
@@ -59,6 +63,7 @@ class PublicRequest(BaseModel, Generic[P]):
     model_config = ConfigDict(extra="forbid")
     data: P = Field(description="the command")
     correlation_id: str | None = Field(None, description="carried into every event the request causes")
+    deadline: float | None = Field(None, description="when the requester stops waiting (seconds since the epoch)")
 
 
 class ErrorBody(BaseModel):

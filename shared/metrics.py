@@ -78,3 +78,6 @@ def nats_middleware(app_name: str) -> Sequence:
 
     # what NatsPrometheusMiddleware is, with FastStream's own provider reporting per subscription subject
     return [PrometheusMiddleware(settings_provider_factory=provider, registry=REGISTRY, app_name=app_name)]
+DROPPED = Counter("dangjian_requests_dropped_total", "Requests not answered because the requester's deadline "
+                  "had passed (stage: queued = not begun, answered = the reply withheld)",
+                  ["service", "kind", "name", "stage"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from shared.credentials import SERVICES
+from shared.jobs import BUCKET as JOBS
 from shared.leases import BUCKET as LEASES
 from shared.revocations import BUCKET as REVOCATIONS
 from shared.signing import WRITES
@@ -64,15 +65,17 @@ def permissions(component: str) -> dict:
     if component == "operator":
         return {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
     if component == "gateway":
-        return {"publish": {"allow": [*SEND_REQUESTS, *LIVE_FEED, *_kv(REVOCATIONS, write=True, watch=True)]},
+        return {"publish": {"allow": [*SEND_REQUESTS, *LIVE_FEED, *_kv(REVOCATIONS, write=True, watch=True),
+                                      *_kv(JOBS, write=False, watch=True)]},  # GET …/jobs: read, never written
                 "subscribe": {"allow": [inbox]}}
     if component == "cli":  # the gateway's rights, plus reading the logs (dangjian verify)
-        return {"publish": {"allow": [*SEND_REQUESTS, *READ_LOGS, *_kv(REVOCATIONS, write=True)]},
+        return {"publish": {"allow": [*SEND_REQUESTS, *READ_LOGS, *_kv(REVOCATIONS, write=True),
+                                      *_kv(JOBS, write=False, watch=True)]},
                 "subscribe": {"allow": [inbox]}}
     if component in SERVICES:
         name = component
         own_events = [f"pb.*.evt.{context}.>" for context in WRITES[name]]
-        publish = [*own_events, *READ_LOGS, *CONSUME_LOGS, *_kv(LEASES, write=True),
+        publish = [*own_events, *READ_LOGS, *CONSUME_LOGS, *_kv(LEASES, write=True), *_kv(JOBS, write=True),
                    f"pb.platform.rebuild.{name}.>"]  # forwarding a rebuild to the instance that owns it
         if name == "organizations":  # adds counties: asks the provisioner for the stream, then tells everyone
             publish += [PROVISION_COUNTY, COUNTY_ADDED]

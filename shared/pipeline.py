@@ -22,7 +22,7 @@ from typing import Any
 import structlog
 
 log = structlog.get_logger(__name__)
-Answer = Callable[[str, Any, Any], Awaitable[dict]]  # (county, body, route) -> reply
+Answer = Callable[[str, Any, Any], Awaitable[dict | None]]  # (county, body, route) -> reply, None: none
 
 
 class Pipeline:
@@ -54,7 +54,7 @@ class Pipeline:
 
     async def _run(self, county: str, body: Any, route: Any, msg: Any) -> None:
         reply = await self._answer(county, body, route)  # never raises: every failure is an error reply
-        if not msg.reply:
+        if reply is None or not msg.reply:  # None: the requester's deadline passed (shared/deadline.py)
             return
         try:
             await msg.respond(self._encode(reply))

@@ -4,6 +4,7 @@ rebuild` draws as a progress bar while it waits and `GET /healthz` (platform adm
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -13,11 +14,14 @@ class Progress:
     done: int = 0
     started: float = field(default_factory=time.monotonic)
     phase: str = "replay"
+    listener: Callable[[int, int], None] | None = None  # e.g. the job it belongs to (shared/jobs.py)
 
     def update(self, done: int, total: int | None = None) -> None:
         self.done = done
         if total is not None:
             self.total = total
+        if self.listener is not None:
+            self.listener(self.done, self.total)
 
     def figures(self, now: float | None = None) -> dict:
         elapsed = max((now if now is not None else time.monotonic()) - self.started, 1e-9)

@@ -21,7 +21,7 @@ import structlog
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BucketNotFoundError, NotFoundError
 
-from shared import bus, revocations
+from shared import bus, jobs, revocations
 from shared.authenticity import mark_unsigned_streams
 from shared.eventstore import Durability, EventStore
 from shared.ids import COUNTY_CODE
@@ -38,7 +38,7 @@ def buckets(settings: Settings) -> list[KeyValueConfig]:
     leases = KeyValueConfig(bucket=LEASES, ttl=settings.lease_ttl_s, history=1, storage=StorageType.FILE,
                             replicas=settings.stream_replicas,
                             description="which service instance runs each (projection, county)")
-    return [leases, revocations.bucket_config(settings.stream_replicas)]
+    return [leases, revocations.bucket_config(settings.stream_replicas), jobs.bucket_config(settings.stream_replicas)]
 
 
 async def ensure_buckets(js, settings: Settings, store: EventStore | None = None) -> None:

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from nats.aio.client import Client as NATS
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, MetaData, Table, func, select
 from sqlalchemy.engine import Connection
 
@@ -129,3 +130,19 @@ def _same_stored_columns(conn: Connection, table: Table, source: Table) -> bool:
 def _qualified(conn: Connection, table: Table) -> str:
     quote = conn.dialect.identifier_preparer.quote
     return f"{quote(table.schema)}.{quote(table.name)}" if table.schema else quote(table.name)
+
+
+class RebuildProjection(BaseModel):
+    """Rebuild one of the service's read-models for the county: replay the log into fresh tables, swap."""
+
+    model_config = ConfigDict(extra="forbid")
+    projection: str = Field(min_length=1, max_length=80, description="projection name, e.g. ratings.stars")
+
+
+class Rebuilt(BaseModel):
+    """The answer to rebuild."""
+
+    projection: str = Field(description="the projection rebuilt")
+    county: str = Field(description="the county whose rows were swapped in")
+    events: int = Field(description="stream sequence the rebuilt rows reflect (their checkpoint)")
+    seconds: float = Field(description="time from the start of the replay to the swap")

@@ -85,6 +85,7 @@ class Route:
     reply: Any                      # the data of a successful answer (a Pydantic model), if declared
     public: bool = False            # answered without a token, only on the platform subject
     province: bool = False          # a rollup: for tokens covering the county (Actor.covers), not of it
+    job: bool = False               # long work: runs as a job when the request asks (shared/jobs.py)
 
     @property
     def request_model(self) -> type[BaseModel]:
@@ -103,10 +104,13 @@ class Routes:
         self.routes: list[Route] = []
         self.reactions: list[tuple[str, Reaction]] = []
 
-    def command(self, name: str, reply: Any = None, public: bool = False) -> Callable[[Handler], Handler]:
+    def command(self, name: str, reply: Any = None, public: bool = False,
+                job: bool = False) -> Callable[[Handler], Handler]:
         """Answer `pb.<county>.cmd.<service>.<name>`; `reply` documents the data of a successful answer.
-        `public`: answered without a token, and only as `pb.platform.cmd.<service>.<name>` (sign-in)."""
-        return self._route("cmd", name, reply, public)
+        `public`: answered without a token, and only as `pb.platform.cmd.<service>.<name>` (sign-in).
+        `job`: long work (an import): a request with `"as_job": true` is answered at once with a job id
+        and runs on (shared/jobs.py); the handler reports progress with `jobs.report(done, total)`."""
+        return self._route("cmd", name, reply, public, job=job)
 
     def query(self, name: str, reply: Any = None, province: bool = False) -> Callable[[Handler], Handler]:
         """Answer `pb.<county>.qry.<service>.<name>`; `province`: a rollup, answered to a token that covers
@@ -122,9 +126,9 @@ class Routes:
         return register
 
     def add(self, kind: str, name: str, fn: Handler, reply: Any = None, public: bool = False,
-            province: bool = False) -> None:
+            province: bool = False, job: bool = False) -> None:
         """The same as the decorators, for a handler map written out as a table."""
-        self._route(kind, name, reply, public, province)(fn)
+        self._route(kind, name, reply, public, province, job)(fn)
 
     def include(self, *others: "Routes") -> "Routes":
         """Adds the routes and reactions of other modules' Routes of the same service; returns self."""
@@ -139,13 +143,13 @@ class Routes:
         return self
 
     def _route(self, kind: str, name: str, reply: Any, public: bool = False,
-               province: bool = False) -> Callable[[Handler], Handler]:
+               province: bool = False, job: bool = False) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self._check_new(kind, name)
             payload = payload_model(fn)
             if public and payload is None:
                 raise TypeError(f"{fn.__qualname__}: a public route needs a typed payload")
-            self.routes.append(Route(kind, name, fn, payload, reply, public, province))
+            self.routes.append(Route(kind, name, fn, payload, reply, public, province, job))
             return fn
         return register
 

@@ -25,10 +25,10 @@ from typing import Any, TypeVar
 
 import structlog
 from faststream.nats import NatsBroker
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from shared import bus
+from shared import bus, jobs
 from shared.aggregate import Repository
 from shared.auth import ANONYMOUS, PROVINCE_READERS, InvalidToken, TokenVerifier
 from shared.db import make_engine
@@ -37,12 +37,14 @@ from shared.errors import DomainError, FieldError, forbidden
 from shared.eventstore import CountyNotFound, Durability, EventStore, LogUnavailable
 from shared.hosting import ProjectionHost
 from shared.ids import PLATFORM, new_id
+from shared.deadline import late
 from shared.metrics import REQUEST_SECONDS, REQUESTS, nats_middleware, record_projections
 from shared.messaging import COUNTY_ADDED, Reply, encode, failed, health_subject, ok, validation_error
 from shared.pipeline import Pipeline
 from shared.projection import Projection
 from shared.projection_runner import ProjectionRunner
 from shared.provisioning import request_county_stream
+from shared.rebuild import RebuildProjection, Rebuilt
 from shared.routes import Context, Reaction, Route, Routes
 from shared.settings import Settings, nats_servers
 from shared.signing import Signer
@@ -52,29 +54,13 @@ log = structlog.get_logger(__name__)
 P = TypeVar("P", bound=Projection)
 
 
-class RebuildProjection(BaseModel):
-    """Rebuild one of the service's read-models for the county: replay the log into fresh tables, swap."""
-
-    model_config = ConfigDict(extra="forbid")
-    projection: str = Field(min_length=1, max_length=80, description="projection name, e.g. ratings.stars")
-
-
-class Rebuilt(BaseModel):
-    """The answer to rebuild."""
-
-    projection: str = Field(description="the projection rebuilt")
-    county: str = Field(description="the county whose rows were swapped in")
-    events: int = Field(description="stream sequence the rebuilt rows reflect (their checkpoint)")
-    seconds: float = Field(description="time from the start of the replay to the swap")
-
-
 class Service:
     def __init__(self, routes: Routes, projections: list[type[Projection]] = (), workers: int = 256):
         self.name = routes.service
         self.projection_types = list(projections)
         self.workers = workers
         self.broker: NatsBroker | None = None
-        self.routes = [*routes.routes, Route("cmd", "rebuild", self._on_rebuild, RebuildProjection, Rebuilt)]
+        self.routes = [*routes.routes, Route("cmd", "rebuild", self._on_rebuild, RebuildProjection, Rebuilt, job=True)]
         self._reactions = routes.reactions
         self._writes = routes.writes
         self.host = ProjectionHost(self.name, self.projection_types)
@@ -85,7 +71,8 @@ class Service:
         self.settings: Settings | None = None
         self.verifier: TokenVerifier | None = None
         self._metrics_task: asyncio.Task | None = None
-        self.pipeline = Pipeline(self.dispatch, encode, workers)
+        self.pipeline = Pipeline(self._dispatch_in_time, encode, workers)
+        self.running_jobs: set[asyncio.Task] = set()  # requests answered with a job id, still at work
 
     @property
     def subjects(self) -> list[str]:
@@ -222,8 +209,17 @@ class Service:
         REQUEST_SECONDS.labels(self.name, route.kind, route.name).observe(time.perf_counter() - begun)
         return reply
 
+    async def _dispatch_in_time(self, county: str, body: Any, route: Route) -> dict | None:
+        """dispatch, unless the requester stopped waiting (shared/deadline.py): None = send no reply."""
+        if late(self.name, body, route.kind, route.name, "queued"):
+            return None
+        reply = await self.dispatch(county, body, route)
+        return None if late(self.name, body, route.kind, route.name, "answered") else reply
+
     async def _answer(self, county: str, body: Any, route: Route) -> dict:
         fn = route.fn
+        if route.job and isinstance(body, dict) and body.get("as_job"):  # answered at once, runs on
+            return await jobs.start(self, county, body, route, self._answer)
         try:
             if isinstance(body, dict) and route.payload is None:
                 body.setdefault("data", {})

@@ -7,6 +7,7 @@ One module per command group; each registers its typer commands on the one app (
     reports.py   coverage, export-coverage, export-ledger
     ratings.py   score
     log.py       verify, rebuild
+    jobs.py      jobs (long work: rebuilds, imports; run_job follows one)
     audit.py     audit verify | export | compare | keys | rotate-key
     audit_replay.py  audit rating | distribution | scores (as of a date, as known at a time)
     membership.py  probation-due, mobile-figures, import-service-points
@@ -25,6 +26,7 @@ from services.cli import imports
 from services.cli import reports
 from services.cli import ratings
 from services.cli import log
+from services.cli import jobs
 from services.cli import audit
 from services.cli import audit_replay
 from services.cli import membership

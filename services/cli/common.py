@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Optional
@@ -37,12 +38,15 @@ def nats_url(settings: Settings) -> str:
 
 
 async def call(settings: Settings, county: str, kind: str, service: str, name: str, actor: Actor,
-                data: dict, timeout: float | None = None) -> dict:
+                data: dict, timeout: float | None = None, as_job: bool = False) -> dict:
+    """`as_job`: long work answers at once with a job id (services/cli/jobs.py follows it)."""
     nc = await connect(settings)
     try:
-        body = {"token": cli_token(settings, actor), "data": data, "correlation_id": new_id()}
+        timeout = timeout or settings.request_timeout_s
+        body = {"token": cli_token(settings, actor), "data": data, "correlation_id": new_id(),
+                "deadline": time.time() + timeout, **({"as_job": True} if as_job else {})}
         msg = await nc.request(f"pb.{county}.{kind}.{service}.{name}", orjson.dumps(body, default=str),
-                               timeout=timeout or settings.request_timeout_s)
+                               timeout=timeout)
     except nats.errors.NoRespondersError:
         err.print(f"[red]服务 {service} 未运行 / service {service} is not running[/]")
         raise typer.Exit(2) from None
@@ -77,7 +81,7 @@ def run_or_exit(coro) -> dict:
         raise typer.Exit(1) from None
     except nats.errors.TimeoutError:  # reached, but no answer yet: long work may still be going on
         err.print("[red]没有按时答复 / no answer in time[/]: the operation may still be running; "
-                  "`dangjian health` shows each service and any rebuild in progress")
+                  "`dangjian jobs <county>` shows long work and its progress")
         raise typer.Exit(2) from None
     except (OSError, nats.errors.Error, MissingCredential) as exc:
         err.print(f"[red]无法连接 NATS / cannot reach NATS[/]: {exc}")

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from services.cli.app import app, out
 from services.cli.common import call, operator, run_or_exit, settings_for
+from services.cli.jobs import run_job
 
 
 @app.command("probation-due")
@@ -61,8 +62,8 @@ def import_service_points(county: str, file: Path = typer.Argument(..., exists=T
     """Import 流动党员服务站点 from CSV or .xlsx (站点名称, 所在地, 依托单位, 联系人, 设立日期); all rows or none."""
     settings = settings_for(data_dir)
     data = {"filename": file.name, "content_b64": base64.b64encode(file.read_bytes()).decode()}
-    reply = run_or_exit(call(settings, county, "cmd", "organizations", "import_service_points",
-                             operator(settings, county), data))
+    reply = run_or_exit(run_job(settings, county, "organizations", "import_service_points", data,
+                                f"import {file.name}"))
     d = reply["data"]
     out.print(f"imported {d['imported']} service point(s), {d['already_registered']} already registered "
               f"(seq {reply['seq']})")

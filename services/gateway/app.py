@@ -20,10 +20,11 @@ from services.gateway.edge import SeqTracker
 from services.gateway.middleware import EdgeMiddleware
 from services.gateway.live import LiveFeed
 from services.gateway.routes import (accounts, audit, campaigns, centres, coverage, development, enterprises, health,
-                                     membership, notifications, organizations, posts, ratings, rollups, rooms,
+                                     jobs, membership, notifications, organizations, posts, ratings, rollups, rooms,
                                      scores, tokens)
 from shared import bus
 from shared.auth import TokenVerifier
+from shared.jobs import JobRegistry
 from shared.revocations import RevocationList
 from shared.settings import Settings
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
         app.state.client = ServiceClient(nc, settings.request_timeout_s)
         await app.state.revocations.start(nc.jetstream())
         app.state.live = LiveFeed(nc, settings.credentials_path)
+        app.state.jobs = JobRegistry(nc.jetstream())
         try:
             yield
         finally:
@@ -66,6 +68,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     app.state.revocations = RevocationList()
     app.state.client = client
     app.state.nc = None
+    app.state.jobs = None  # the job registry (a KV bucket): needs the NATS connection (lifespan)
     app.state.event_keys_path = settings.credentials_path  # event-keys.json: public, served to auditors
     app.state.seq_tracker = SeqTracker()
     app.state.score_coalescer = ScoreCoalescer(lambda: app.state.client)
@@ -75,7 +78,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     app.openapi = problems.openapi_with_problems(app)
     app.add_middleware(EdgeMiddleware, max_body=MAX_BODY_BYTES)
     for module in (accounts, organizations, campaigns, enterprises, coverage, centres, posts, rooms, ratings, scores,
-                   rollups, audit, notifications, health, tokens, development, membership):
+                   rollups, audit, notifications, health, tokens, development, membership, jobs):
         app.include_router(module.router)
 
     app.include_router(pages.router)  # the workbench (server-rendered, cookie session)

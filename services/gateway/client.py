@@ -7,6 +7,7 @@ refusal from a service keeps its code/status/field errors; no responder or no an
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,21 +41,23 @@ class ServiceClient:
         self.timeout = timeout
 
     async def command(self, county: str, service: str, name: str, actor: Actor, data: dict[str, Any],
-                      correlation_id: str | None = None, timeout: float | None = None) -> Reply:
-        """`timeout`: longer than the default for a command carrying many entries (record_scores)."""
-        body = self._body(actor, data, None, correlation_id)
-        return self._unwrap(await self._call(command_subject(county, service, name), body, timeout or self.timeout,
+                      correlation_id: str | None = None, timeout: float | None = None, as_job: bool = False) -> Reply:
+        """`timeout`: longer than the default for a command carrying many entries (record_scores).
+        `as_job`: long work (a route declared job=True) answers at once with a job id (shared/jobs.py)."""
+        timeout = timeout or self.timeout
+        body = self._body(actor, data, None, correlation_id, timeout, as_job)
+        return self._unwrap(await self._call(command_subject(county, service, name), body, timeout,
                                              f"{service}.{name}", write=True))
 
     async def query(self, county: str, service: str, name: str, actor: Actor, data: dict[str, Any],
                     min_seq: int | None = None, correlation_id: str | None = None) -> Reply:
-        body = self._body(actor, data, min_seq, correlation_id)
+        body = self._body(actor, data, min_seq, correlation_id, self.timeout)
         return self._unwrap(await self._call(query_subject(county, service, name), body, self.timeout,
                                              f"{service}.{name}", write=False))
 
     async def public(self, service: str, name: str, data: dict[str, Any], correlation_id: str | None = None) -> Reply:
         """A public command (sign-in, password change) on the platform subject: no token."""
-        body = encode({"data": data, "correlation_id": correlation_id})
+        body = encode({"data": data, "correlation_id": correlation_id, "deadline": time.time() + self.timeout})
         return self._unwrap(await self._call(command_subject(PLATFORM, service, name), body, self.timeout,
                                              f"{service}.{name}", write=True))
 
@@ -71,10 +74,14 @@ class ServiceClient:
         return msg.data
 
     @staticmethod
-    def _body(actor: Actor, data: dict[str, Any], min_seq: int | None, correlation_id: str | None) -> bytes:
-        # the caller's own token: the service verifies it (it trusts no actor claim of the gateway's)
+    def _body(actor: Actor, data: dict[str, Any], min_seq: int | None, correlation_id: str | None, timeout: float,
+              as_job: bool = False) -> bytes:
+        # the caller's own token: the service verifies it (it trusts no actor claim of the gateway's); the
+        # deadline: when this request stops waiting, after which a service does not answer (shared/deadline.py)
+        job = {"as_job": True} if as_job else {}
         try:
-            return encode({"token": actor.token, "data": data, "min_seq": min_seq, "correlation_id": correlation_id})
+            return encode({"token": actor.token, "data": data, "min_seq": min_seq, "correlation_id": correlation_id,
+                           "deadline": time.time() + timeout, **job})
         except orjson.JSONEncodeError:  # a number beyond 64 bits that no model bounded: refused, never a 500
             raise DomainError("invalid_input", "数值超出范围 / a number is out of range (64-bit)", 422) from None
 

@@ -13,6 +13,7 @@ from threading import Lock
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, create_model
 
 from services.gateway.auth import CountyPath, county_reader, county_writer
@@ -82,6 +83,12 @@ class Edge:
         self.tracker.note(self.actor.sub, self.county, reply.seq)
         self._seq_header(reply)
         return with_seq(reply.data, reply.seq)
+
+    async def start_job(self, service: str, name: str, data: dict[str, Any]) -> JSONResponse:
+        """Long work: 202 with the job at once, `Location` where to poll it (GET …/jobs/{id})."""
+        reply = await self.client.command(self.county, service, name, self.actor, data,
+                                          correlation_id=self.correlation_id, as_job=True)
+        return JSONResponse(reply.data, status_code=202, headers={"Location": reply.data["link"]})
 
     async def read(self, service: str, name: str, data: dict[str, Any]) -> Any:
         remembered = self.tracker.get(self.actor.sub, self.county)

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from services.gateway.edge import SEQ_HEADER, Edge
 from shared.errors import DomainError, FieldError
+from shared.jobs import JobStarted
 from shared.print_layout import fit_to_print
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -42,6 +43,21 @@ async def upload_data(file: UploadFile) -> dict[str, str]:
     if not content:
         raise bad_file("文件为空 / the file is empty")
     return {"filename": filename, "content_b64": base64.b64encode(content).decode("ascii")}
+
+
+LARGE_IMPORT_BYTES = 1024 * 1024  # ~10,000 rows of CSV, several seconds of work: above it an import is a job
+RESPOND_ASYNC = "respond-async"   # RFC 7240 Prefer: a job whatever the size
+JOB_RESPONSES: dict[int | str, dict[str, Any]] = {202: {"model": JobStarted, "description": (
+    "a large file (over 1 MB) or `Prefer: respond-async`: the import runs as a job; poll `Location` "
+    "(GET …/jobs/{job_id}) for its progress and, when done, the answer the synchronous request gives")}}
+
+
+async def import_upload(edge: Edge, service: str, name: str, file: UploadFile, prefer: str | None) -> Any:
+    """An import command with the uploaded file: answered when done, or 202 with a job when large."""
+    data = await upload_data(file)
+    if len(data["content_b64"]) * 3 // 4 > LARGE_IMPORT_BYTES or RESPOND_ASYNC in (prefer or "").lower():
+        return await edge.start_job(service, name, data)
+    return await edge.write(service, name, data)
 
 
 def content_disposition(filename: str, fallback: str) -> str:

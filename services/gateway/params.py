@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Path, Query
+from fastapi import Header, Path, Query
 from pydantic import BeforeValidator
 
 from services.gateway.auth import TOKEN_PATTERN
@@ -58,3 +58,5 @@ OptionalYearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="�
 AsOfQuery = Annotated[IsoDate | None, Query(description="业务日期 YYYY-MM-DD；默认今天 / business date; default today")]
 # 党籍异动 and similar registers reach back to the Party's founding, not only to the system's years
 HistoryYearQuery = Annotated[int | None, Query(ge=1921, le=2100, description="年度 / year")]
+PreferHeader = Annotated[str | None, Header(description="RFC 7240: `respond-async` runs the request as a job (202 with "
+                                                        "Location: …/jobs/{id}) whatever its size")]

@@ -35,7 +35,9 @@ PROJECTIONS = (RegistryProjection, CoverageProjection, CampaignsProjection, Arch
 routes = Routes("organizations", writes=("org",))
 for context in CONTEXTS:
     for kind, name, handler, reply in context.HANDLERS:
-        routes.add(kind, name, handler, reply, public=name in getattr(context, "PUBLIC", ()))
+        # every import may run as a job (shared/jobs.py): answered at once with its id when the request asks
+        routes.add(kind, name, handler, reply, public=name in getattr(context, "PUBLIC", ()),
+                   job=name.startswith("import_"))
 for kind, name, handler, reply in rollups.HANDLERS:  # for province tokens (docs/decisions/014)
     routes.add(kind, name, handler, reply, province=True)
 

@@ -35,6 +35,7 @@ WEST = ["tw-west", "西岭镇", "west-a", "m-west-a", "欧阳丙", "ent-west", "
 class Fixture:
     county: str
     score_id: str = ""
+    job_id: str = ""  # an import the county admin ran as a job
     bodies: dict[str, dict] = field(default_factory=dict)  # this county's own bodies (the rule table)
 
     @property
@@ -48,7 +49,7 @@ def paths(fx: Fixture) -> dict[str, str]:
     return {"county": fx.county, "member_id": "m-east-a", "organization_id": "east-a", "enterprise_id": "ent-east",
             "case_id": "2025.east-a", "score_id": fx.score_id, "year": "2026", "applicant_id": "app-east-a",
             "service_point_id": "sp-1", "centre_id": "centre-east", "post_id": "post-east", "room_id": "room-east",
-            "login": fx.login, "subscription_id": "sub-east"}
+            "login": fx.login, "subscription_id": "sub-east", "job_id": fx.job_id}
 
 
 # query parameters (optional ones too): aimed at the canary where they name something
@@ -257,6 +258,10 @@ async def build(http, county: str, platform: dict, admin: dict) -> Fixture:
     await ok("POST", f"{base}/mobile-service-points", {"service_point_id": "sp-1", "name": "银海区驻深圳流动党员服务站",
                                                        "location": "广东省深圳市", "host": "深圳北海商会",
                                                        "contact": "13800000000", "opened_on": "2024-01-01"})
+    r = await http.post(f"{base}/members/import", headers={**admin, "Prefer": "respond-async"},
+                        files={"file": ("members.csv", MEMBER_CSV.encode(), CSV)})
+    assert r.status_code == 202, r.text
+    fx.job_id = r.json()["job_id"]
     rules = await http.get(f"{base}/rules", headers=admin)
     fx.bodies["adopt_rules"] = {**rules.json()["in_force"], "effective_from": "2027-01-01"}
     await positions(ok, base)

@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from services.gateway import bodies
 from services.gateway.auth import TOKEN_PATTERN
 from services.gateway.edge import ReadEdge, WriteEdge, written
-from services.gateway.files import upload_data
-from services.gateway.params import IdQuery
+from services.gateway.files import JOB_RESPONSES, import_upload
+from services.gateway.params import IdQuery, PreferHeader
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations.enterprises.commands import (AssignInstructor, BranchFounded, CloseEnterprise,
                                                          EnterpriseChange, EnterpriseImport, FoundEnterpriseBranch,
@@ -41,13 +41,14 @@ async def list_enterprises(edge: ReadEdge, township_id: IdQuery = None) -> Any:
 
 
 @router.post("/enterprises/import", status_code=201, response_model=written(EnterpriseImport),
-             summary="导入两新组织（CSV/Excel） / import units from a .csv or .xlsx file (≤10 MB)")
-async def import_enterprises(edge: WriteEdge,
-                             file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")]) -> dict[str, Any]:
+             responses=JOB_RESPONSES, summary="导入两新组织（CSV/Excel） / import units from a .csv or .xlsx file (≤10 MB)")
+async def import_enterprises(edge: WriteEdge, file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")],
+                             prefer: PreferHeader = None) -> Any:
     """All or nothing: a bad row refuses the import with one error entry per bad row/field.
     Columns: 统一社会信用代码, 单位名称, 类型, 乡镇, 行业, 从业人员, 正式党员, 登记日期 (and optional
-    预备党员, 经营状态, 固定场所, 规模以上). Importing the same units again changes nothing."""
-    return await edge.write(SERVICE, "import_enterprises", await upload_data(file))
+    预备党员, 经营状态, 固定场所, 规模以上). Importing the same units again changes nothing. A file over 1 MB
+    (or `Prefer: respond-async`) is answered 202 with a job to poll."""
+    return await import_upload(edge, SERVICE, "import_enterprises", file, prefer)
 
 
 def _enterprise_command(segment: str, model: type[BaseModel], command: str, summary: str) -> None:

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFi
 from services.gateway import bodies
 from services.gateway.auth import platform_admin
 from services.gateway.edge import ReadEdge, WriteEdge, make_edge, written
-from services.gateway.files import upload_data
-from services.gateway.params import IdPath, IdQuery
+from services.gateway.files import JOB_RESPONSES, import_upload
+from services.gateway.params import IdPath, IdQuery, PreferHeader
 from services.gateway.problems import PROBLEM_RESPONSES
 from services.organizations.contracts import body_of
 from services.organizations.registry.commands import (AddCounty, AddTownship, EstablishOrganization, MemberImport,
@@ -74,13 +74,14 @@ async def list_members(edge: ReadEdge, branch_id: IdQuery = None,
 
 
 @router.post("/counties/{county}/members/import", status_code=201, response_model=written(MemberImport),
-             summary="导入党员（CSV/Excel） / import members from a .csv or .xlsx file (≤10 MB)")
-async def import_members(edge: WriteEdge,
-                         file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")]) -> dict[str, Any]:
+             responses=JOB_RESPONSES, summary="导入党员（CSV/Excel） / import members from a .csv or .xlsx file (≤10 MB)")
+async def import_members(edge: WriteEdge, file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")],
+                         prefer: PreferHeader = None) -> Any:
     """All or nothing: a bad row refuses the import with one error entry per bad row/field.
     Columns: 姓名, 性别 (男/女), 出生日期, 党员类型 (正式党员/预备党员), 入党日期, 所在支部 (the branch's id
-    or exact name). Importing the same file again registers nothing twice."""
-    return await edge.write(SERVICE, "import_members", await upload_data(file))
+    or exact name). Importing the same file again registers nothing twice. A file over 1 MB (or
+    `Prefer: respond-async`) is answered 202 with a job to poll."""
+    return await import_upload(edge, SERVICE, "import_members", file, prefer)
 
 
 @router.get("/counties/{county}/members/{member_id}", response_model=MemberEntry, summary="党员详情 / one member")

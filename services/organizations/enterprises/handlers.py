@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from shared import jobs
 from shared.aggregate import Aggregate
 from shared.catalog.base import DomainEvent
 from shared.errors import FieldError, forbidden, invalid
@@ -131,6 +132,7 @@ async def on_import_enterprises(ctx: Context, cmd: ImportEnterprises) -> dict:
     errors = [FieldError(f"row {e.row}: {e.field}", e.message) for e in plan.errors]
     if not plan.rows and not errors:
         raise invalid("empty_file", "file", "文件中没有单位数据 / the file has no unit rows")
+    jobs.report(0, len(plan.rows) + len(plan.errors), errors=len(plan.errors))  # checked; now stored
     holders = await uscc_holders(ctx)  # the county's few thousand codes: one read
     refs = [(Township, t) for t in sorted({r.township_id for r in plan.rows})]
     refs += [(Enterprise, unit_id(ctx.county, r.uscc)) for r in plan.rows]
@@ -142,6 +144,7 @@ async def on_import_enterprises(ctx: Context, cmd: ImportEnterprises) -> dict:
             {s.id: s for s in states if isinstance(s, Township)}, holders, county=ctx.county, import_id=the_import,
             today=day, errors=errors, check_scope=lambda township_id: check_unit_scope(ctx, township_id))
     out = await ctx.service.repo.execute_many(ctx.county, ctx.meta, refs, decide, chunked=True)
+    jobs.report(len(plan.rows), len(plan.rows))
     return ok(out.result, out.seq)
 
 

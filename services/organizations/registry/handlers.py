@@ -3,6 +3,7 @@ Each checks who may act, loads what the rule needs and lets the executor decide 
 subjects they answer are listed once, in HANDLERS at the end."""
 from __future__ import annotations
 
+from shared import jobs
 from shared.aggregate import Aggregate
 from shared.errors import FieldError, forbidden, invalid
 from shared.ids import new_id
@@ -90,6 +91,7 @@ async def on_import_members(ctx: Context, cmd: ImportMembers) -> dict:
     if not plan.rows and not plan.errors:
         raise invalid("empty_file", "file", "文件中没有党员数据 / the file has no member rows")
     parse_errors = [FieldError(f"row {e.row}: {e.field}", e.message) for e in plan.errors]
+    jobs.report(0, len(plan.rows) + len(plan.errors), errors=len(plan.errors))  # checked; now stored
     refs = [(Organization, b) for b in sorted({r.branch_id for r in plan.rows})]
     refs += [(Member, r.member_id) for r in plan.rows]
     the_import, day = import_id(ctx.county, content), today()
@@ -100,6 +102,7 @@ async def on_import_members(ctx: Context, cmd: ImportMembers) -> dict:
             {s.id: s for s in states if isinstance(s, Organization)}, import_id=the_import, today=day,
             errors=parse_errors, check_scope=lambda branch: scope.check_may_import_into(ctx.actor, branch))
     out = await ctx.service.repo.execute_many(ctx.county, ctx.meta, refs, decide, chunked=True)
+    jobs.report(len(plan.rows), len(plan.rows))
     return ok(out.result, out.seq)
 
 
