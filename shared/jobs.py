@@ -143,16 +143,12 @@ class JobRegistry:
         return orjson.loads(entry.value) if entry.value else None
 
     async def list(self, county: str) -> list[dict]:
-        """The county's records, newest first (one pass of a KV watch over `<county>.*`)."""
-        watcher = await (await self.kv()).watch(f"{county}.*", ignore_deletes=True)
-        records = []
-        try:
-            while (entry := await watcher.updates(timeout=5.0)) is not None:
-                if entry.value:
-                    records.append(orjson.loads(entry.value))
-        finally:
-            await watcher.stop()
-        return sorted(records, key=lambda r: r["created_at"], reverse=True)
+        """The county's records, newest first: the keys from the bucket stream's subjects (a KV watch's
+        end-of-data marker can come before large records), each read with a direct get."""
+        info = await self.js.stream_info(f"KV_{BUCKET}", subjects_filter=f"$KV.{BUCKET}.{county}.*")
+        keys = [subject.split(".", 2)[2] for subject in (info.state.subjects or {})]
+        found = await asyncio.gather(*(self.get(*key.split(".", 1)) for key in keys))
+        return sorted((r for r in found if r), key=lambda r: r["created_at"], reverse=True)
 
 
 _current: contextvars.ContextVar["Job | None"] = contextvars.ContextVar("job", default=None)

@@ -9,7 +9,7 @@ import re
 from typer.testing import CliRunner
 
 from services.cli import app as cli
-from tests.conftest import cli_env
+from tests.conftest import cli_env, cli_json
 from tests.e2e.test_http_api import setup_county
 
 
@@ -40,5 +40,10 @@ async def test_health_score_verify_and_a_refused_rebuild(http, token, system, se
     assert result.exit_code == 0 and "every signature, chain and sequence intact" in result.output, result.output
     result = await run("rebuild", code, "ratings.nothing")
     assert result.exit_code == 1 and "unknown_projection" in result.output, result.output
-    result = await run("rebuild", code, "ratings.stars")  # long work: no request timeout, a progress bar
+    result = await run("rebuild", code, "ratings.stars")  # long work: a job the CLI follows with a progress bar
     assert result.exit_code == 0 and f"rebuilt ratings.stars for {code}" in result.output, result.output
+    result = await run("jobs", code)  # the rebuild's job, kept after the CLI stopped following it
+    assert result.exit_code == 0 and re.search(r"ratings\.rebuild\s+succeeded", result.output), result.output
+    job_id = next(line.split()[0] for line in result.output.splitlines() if "ratings.rebuild" in line)
+    result = await run("jobs", code, job_id)
+    assert result.exit_code == 0 and cli_json(result.output)["result"]["projection"] == "ratings.stars", result.output
