@@ -19,18 +19,19 @@ import contextlib
 import contextvars
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 import structlog
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
-from pydantic import BaseModel, Field
 
 from shared.auth import Actor, InvalidToken
 from shared.errors import DomainError, forbidden
 from shared.ids import new_id
+from shared.job_models import JobList, JobStarted, JobView, State  # noqa: F401  (the API's models)
 from shared.messaging import failed, ok
+from shared.metrics import JOBS_ENDED
 from shared.progress import Progress
 
 log = structlog.get_logger(__name__)
@@ -40,48 +41,11 @@ FLUSH_EVERY_S = 1.0      # progress reaches the bucket at most this often ...
 HEARTBEAT_S = 5.0        # ... and at least this often while the job runs
 STALE_S = 60.0           # a running record not written for this long: its instance stopped ("lost")
 MAX_ERRORS = 1000        # field errors kept in a failed job's record (the count says how many there were)
-State = Literal["running", "succeeded", "failed", "lost"]
 
 
 def bucket_config(replicas: int = 1) -> KeyValueConfig:
     return KeyValueConfig(bucket=BUCKET, history=1, ttl=KEEP_S, storage=StorageType.FILE, replicas=replicas,
                           description="long work (rebuilds, imports): state, progress and result per job")
-
-
-class JobView(BaseModel):
-    """A job as the API and the CLI show it."""
-
-    job_id: str = Field(description="编号 / job id")
-    county: str = Field(description="县 / county code")
-    kind: str = Field(description="<service>.<command>, e.g. ratings.rebuild, ratings.import_scores")
-    title: str = Field(description="what it does, for people")
-    state: State = Field(description="running / succeeded / failed / lost (no sign of life for a minute: "
-                                     "its instance stopped; a command's effect is in the log or not at all)")
-    done: int = Field(description="完成 / units done (events, rows)")
-    total: int | None = Field(description="共计 / units in all, when known")
-    rate_per_s: float | None = Field(description="units per second so far")
-    eta_s: float | None = Field(description="预计剩余秒数 / seconds left at that rate")
-    elapsed_s: float = Field(description="seconds since it started")
-    errors: int = Field(description="错误数 / errors found (a refused import: its row errors)")
-    error: dict[str, Any] | None = Field(description="why it failed: {code, detail, status, errors: [{field, message}]}")
-    result: dict[str, Any] | None = Field(description="the command's answer when it succeeded")
-    seq: int | None = Field(None, description="stream sequence its writes reached (send as Dangjian-Min-Seq)")
-    result_link: str | None = Field(description="where to fetch what it produced (e.g. an error workbook)")
-    requested_by: str = Field(description="role:subject of the token that started it")
-    created_at: float = Field(description="started (seconds since the epoch)")
-    updated_at: float = Field(description="last written")
-
-
-class JobStarted(BaseModel):
-    """The answer to a request run as a job (HTTP 202 with Location: link)."""
-
-    job_id: str = Field(description="编号 / job id")
-    state: State = Field(description="running")
-    link: str = Field(description="GET it for the state and progress")
-
-
-class JobList(BaseModel):
-    items: list[JobView] = Field(description="最近的在前 / newest first")
 
 
 def job_link(county: str, job_id: str) -> str:
@@ -157,8 +121,8 @@ _current: contextvars.ContextVar["Job | None"] = contextvars.ContextVar("job", d
 class Job:
     """One job's progress, written through to the registry (throttled)."""
 
-    def __init__(self, registry: JobRegistry, county: str, job_id: str):
-        self.registry, self.county, self.job_id = registry, county, job_id
+    def __init__(self, registry: JobRegistry, county: str, job_id: str, kind: str = ""):
+        self.registry, self.county, self.job_id, self.kind = registry, county, job_id, kind
         self.progress = Progress(phase="run")
         self.errors = 0
         self.local = False  # progress reported here (not only by the owner of a forwarded rebuild)
@@ -230,19 +194,47 @@ async def start(service: Any, county: str, body: dict, route: Any, answer: Answe
         return failed(DomainError("unauthenticated", f"身份令牌无效 / invalid token: {exc}", 401))
     if not actor.in_county(county):
         return failed(forbidden(f"无权访问县 {county} / token is not valid for county {county}"))
-    job_id, now = new_id(), time.time()
     title = (route.fn.__doc__ or route.name).strip().splitlines()[0]
-    await service.host.jobs.merge(county, job_id, {
-        "job_id": job_id, "county": county, "kind": f"{service.name}.{route.name}", "title": title,
+    job = await _begin(service.host.jobs, county, actor, f"{service.name}.{route.name}", title)
+    _spawn(service.running_jobs, _run(job, answer, county, {**body, "as_job": False}, route), job)
+    return ok(JobStarted(job_id=job.job_id, state="running", link=job_link(county, job.job_id)))
+
+
+async def run_here(registry: JobRegistry, county: str, actor: Actor, kind: str, title: str,
+                   work: Callable[[], Awaitable[dict]], running: set, result_link: str | None = None) -> JobStarted:
+    """A job whose work runs in this process (the gateway's 积分表 import, which fans out to a service):
+    `work` returns the answer's data (with its `seq`) or raises the DomainError it would have answered."""
+    job = await _begin(registry, county, actor, kind, title, result_link)
+
+    async def answer(*_: Any) -> dict:
+        try:
+            data = await work()
+        except DomainError as exc:
+            return failed(exc)
+        return ok(data, int(data.get("seq") or 0))
+
+    _spawn(running, _run(job, answer, county, {}, None), job)
+    return JobStarted(job_id=job.job_id, state="running", link=job_link(county, job.job_id))
+
+
+async def _begin(registry: JobRegistry, county: str, actor: Actor, kind: str, title: str,
+                 result_link: str | None = None) -> "Job":
+    job_id = new_id()
+    link = result_link.format(job_id=job_id) if result_link else None
+    await registry.merge(county, job_id, {
+        "job_id": job_id, "county": county, "kind": kind, "title": title,
         "state": "running", "done": 0, "total": None, "rate_per_s": None, "eta_s": None, "elapsed_s": 0.0,
-        "errors": 0, "error": None, "result": None, "result_link": None,
+        "errors": 0, "error": None, "result": None, "result_link": link,
         "requested_by": f"{actor.role}:{actor.sub}", "township": actor.township, "branch": actor.branch,
-        "created_at": now}, create=True)
-    job = Job(service.host.jobs, county, job_id)
-    task = asyncio.create_task(_run(job, answer, county, {**body, "as_job": False}, route), name=f"job:{job_id}")
-    service.running_jobs.add(task)
-    task.add_done_callback(service.running_jobs.discard)
-    return ok(JobStarted(job_id=job_id, state="running", link=job_link(county, job_id)))
+        "created_at": time.time()}, create=True)
+    return Job(registry, county, job_id, kind)
+
+
+def _spawn(running: set, work: Awaitable[None], job: "Job") -> None:
+    task = asyncio.ensure_future(work)
+    task.set_name(f"job:{job.job_id}")
+    running.add(task)  # held until done: a task nobody references may be collected mid-work
+    task.add_done_callback(running.discard)
 
 
 async def _run(job: Job, answer: Answer, county: str, body: dict, route: Any) -> None:
@@ -262,7 +254,8 @@ async def _run(job: Job, answer: Answer, county: str, body: dict, route: Any) ->
         error = dict(reply.get("error") or {})
         errors = list(error.get("errors") or [])
         error["errors"] = errors[:MAX_ERRORS]
-        end = {"state": "failed", "error": error, "errors": max(job.errors, len(errors))}
+        end = {"state": "failed", "error": error, "errors": max(job.errors, len(errors)), "result_link": None}
+    JOBS_ENDED.labels(job.kind, end["state"]).inc()
     for attempt in range(5):  # the end must reach the bucket (a leader election may take a moment)
         try:
             await job.registry.merge(job.county, job.job_id, {**(job.figures() if job.local else {}), **end})

@@ -81,3 +81,5 @@ def nats_middleware(app_name: str) -> Sequence:
 DROPPED = Counter("dangjian_requests_dropped_total", "Requests not answered because the requester's deadline "
                   "had passed (stage: queued = not begun, answered = the reply withheld)",
                   ["service", "kind", "name", "stage"])
+JOBS_ENDED = Counter("dangjian_jobs_total", "Jobs (rebuilds, imports) that ended, by kind and state",
+                     ["kind", "state"])

@@ -69,6 +69,7 @@ def create_app(settings: Settings, nats_url: str, client: ServiceClient | None =
     app.state.client = client
     app.state.nc = None
     app.state.jobs = None  # the job registry (a KV bucket): needs the NATS connection (lifespan)
+    app.state.running_jobs = set()  # jobs this gateway runs (the 积分表 import), held until done
     app.state.event_keys_path = settings.credentials_path  # event-keys.json: public, served to auditors
     app.state.seq_tracker = SeqTracker()
     app.state.score_coalescer = ScoreCoalescer(lambda: app.state.client)

@@ -73,6 +73,7 @@ class Edge:
     correlation_id: str | None
     response: Response
     min_seq: int | None = None
+    state: Any = None  # the app's state (the job registry, for work the gateway runs as a job)
 
     async def write(self, service: str, name: str, data: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         try:
@@ -108,7 +109,7 @@ def make_edge(request: Request, response: Response, actor: Actor, county: str,
               min_seq: int | None = None) -> Edge:
     state = request.app.state
     return Edge(state.client, state.seq_tracker, actor, county,
-                getattr(request.state, "correlation_id", None), response, min_seq)
+                getattr(request.state, "correlation_id", None), response, min_seq, state)
 
 
 async def reader(request: Request, response: Response, county: CountyPath,

@@ -8,6 +8,7 @@ new operation needs its entries here (the test names what is missing): that is t
 go untested for scope."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from services.organizations.enterprises.uscc import uscc_from_parts
@@ -35,7 +36,7 @@ WEST = ["tw-west", "西岭镇", "west-a", "m-west-a", "欧阳丙", "ent-west", "
 class Fixture:
     county: str
     score_id: str = ""
-    job_id: str = ""  # an import the county admin ran as a job
+    job_id: str = ""  # a 积分表 import the county admin ran as a job (it has a result workbook)
     bodies: dict[str, dict] = field(default_factory=dict)  # this county's own bodies (the rule table)
 
     @property
@@ -258,10 +259,14 @@ async def build(http, county: str, platform: dict, admin: dict) -> Fixture:
     await ok("POST", f"{base}/mobile-service-points", {"service_point_id": "sp-1", "name": "银海区驻深圳流动党员服务站",
                                                        "location": "广东省深圳市", "host": "深圳北海商会",
                                                        "contact": "13800000000", "opened_on": "2024-01-01"})
-    r = await http.post(f"{base}/members/import", headers={**admin, "Prefer": "respond-async"},
-                        files={"file": ("members.csv", MEMBER_CSV.encode(), CSV)})
+    r = await http.post(f"{base}/scores/import", headers={**admin, "Prefer": "respond-async"},
+                        files={"file": ("scores.csv", SCORE_CSV.encode(), CSV)})
     assert r.status_code == 202, r.text
     fx.job_id = r.json()["job_id"]
+    for _ in range(300):
+        if (await http.get(f"{base}/jobs/{fx.job_id}", headers=admin)).json()["state"] != "running":
+            break
+        await asyncio.sleep(0.05)
     rules = await http.get(f"{base}/rules", headers=admin)
     fx.bodies["adopt_rules"] = {**rules.json()["in_force"], "effective_from": "2027-01-01"}
     await positions(ok, base)

@@ -13,7 +13,7 @@ import pytest
 
 from shared import jobs
 from shared.auth import Actor
-from shared.metrics import DROPPED
+from shared.metrics import DROPPED, JOBS_ENDED
 from tests.conftest import token_for
 from tests.integration.scenario import expect_ok, make_county
 
@@ -47,6 +47,7 @@ async def test_rebuild_as_a_job_answers_at_once_and_records_progress_and_result(
         expect_ok(await caller.cmd(c.code, "ratings", "record_score", {
             "rated_kind": "member", "rated_id": member, "year": 2026, "category": "member_corps", "points": 1 + i % 3,
             "reason": "带头参与防汛抢险", "occurred_on": "2026-06-01", "idempotency_key": f"k{i}"}))
+    ended = JOBS_ENDED.labels("ratings.rebuild", "succeeded")._value.get()
     reply = expect_ok(await send(nc, c.code, "cmd", "ratings", "rebuild", {"projection": "ratings.stars"}, as_job=True))
     started = reply["data"]
     assert started["state"] == "running" and started["link"] == f"/api/v1/counties/{c.code}/jobs/{started['job_id']}"
@@ -58,6 +59,7 @@ async def test_rebuild_as_a_job_answers_at_once_and_records_progress_and_result(
     # the progress came from the rebuild's replay: every event of the county stream, counted
     assert end["done"] == end["total"] == end["result"]["events"] > len(c.members)
     assert end["error"] is None and end["errors"] == 0
+    assert JOBS_ENDED.labels("ratings.rebuild", "succeeded")._value.get() == ended + 1  # in the service's /metrics
 
 
 async def test_a_refused_import_job_keeps_the_refusal_and_its_row_errors(system, nc, caller):

@@ -15,7 +15,7 @@ from services.gateway.files import XLSX, content_disposition, upload_data
 from services.gateway.pages.i18n import chinese
 from services.gateway.pages.web import SignInNeeded, check_form, county_page, edge_for, render, to_login
 from services.gateway.pages.workbooks import TEMPLATES, error_workbook, template
-from services.gateway.routes.scores import import_scores
+from services.gateway.routes.scores import import_sheet
 from shared.errors import DomainError
 
 router = APIRouter()
@@ -86,7 +86,7 @@ async def _score_sheet(request: Request, actor, county: str, upload: UploadFile)
     """积分表: each row stands alone (the API's import); refused rows come back in place and in its result
     workbook, the recorded ones stay recorded."""
     try:
-        result = await import_scores(edge_for(request, actor, county), upload)
+        result = await import_sheet(edge_for(request, actor, county), upload)
     except DomainError as exc:
         return JSONResponse({"ok": False, "detail": chinese(exc.detail), "errors": [
             {"field": e.field, "message": chinese(e.message)} for e in exc.errors]}, status_code=exc.status)

@@ -12,14 +12,18 @@ import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.gateway import score_sheet
 from services.gateway.edge import SEQ_HEADER, ReadEdge, WriteEdge
-from services.gateway.files import XLSX, XLSX_RESPONSES, content_disposition, upload_data
+from services.gateway.files import (JOB_RESPONSES, LARGE_IMPORT_BYTES, RESPOND_ASYNC, XLSX, XLSX_RESPONSES,
+                                    content_disposition, upload_data)
+from services.gateway.params import PreferHeader
+from services.gateway.routes.jobs import registry
 from services.gateway.problems import PROBLEM_RESPONSES, invalid_input
 from services.ratings.replies import EntryRefusal, EntryResult
+from shared import jobs
 from shared.errors import DomainError, FieldError
 
 SERVICE = "ratings"
@@ -75,10 +79,16 @@ async def record_entries(edge: Any, entries: list[dict[str, Any]], field_prefix:
     each refused entry's fields named `<field_prefix>.<index>.<field>` (left as they are without a prefix)."""
     gate = asyncio.Semaphore(IN_FLIGHT)
 
+    done = 0
+
     async def chunk(start: int) -> dict:
+        nonlocal done
         async with gate:
-            return await edge.write(SERVICE, "record_scores", {"scores": entries[start:start + PER_REQUEST]},
-                                    timeout=max(edge.client.timeout, BATCH_TIMEOUT_S))
+            answer = await edge.write(SERVICE, "record_scores", {"scores": entries[start:start + PER_REQUEST]},
+                                      timeout=max(edge.client.timeout, BATCH_TIMEOUT_S))
+        done += len(answer["results"])
+        jobs.report(done, len(entries))  # a job's progress (the 积分表 import run as one)
+        return answer
 
     answers = await asyncio.gather(*(chunk(s) for s in range(0, len(entries), PER_REQUEST))) if entries else []
     results, seq = [], 0
@@ -124,20 +134,55 @@ async def record_batch(body: ScoreBatch, edge: WriteEdge) -> dict[str, Any]:
 
 @router.post("/scores/import", response_model=ScoreImportResult,
              responses={200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
-                              "description": "one outcome per row (JSON, or the result workbook when asked for)"}},
+                              "description": "one outcome per row (JSON, or the result workbook when asked for)"},
+                        **JOB_RESPONSES},
              summary="导入积分表（CSV/Excel） / import a 积分表 (.csv or .xlsx, ≤10 MB, ≤20,000 rows)")
 async def import_scores(edge: WriteEdge, file: Annotated[UploadFile, File(description=".csv 或 .xlsx，≤10 MB")],
                         accept: Annotated[str | None, Header(description="the xlsx media type: answer the result "
-                                                                         "workbook instead of JSON")] = None) -> Any:
+                                                                         "workbook instead of JSON")] = None,
+                        prefer: PreferHeader = None) -> Any:
     """Each row is a score of its own (validation, the caller's scope, idempotency): a refused row refuses
     only itself. Columns as in the template (`GET …/scores/import/template`); a row without 幂等键 is keyed
-    by its content, so importing the same table again records nothing twice."""
+    by its content, so importing the same table again records nothing twice. A file over 1 MB (or
+    `Prefer: respond-async`) is checked, then answered 202 with a job (its result workbook at
+    `result_link` once it succeeded)."""
+    content, rows, errors = await _read_sheet(file)
+    if len(content) > LARGE_IMPORT_BYTES or RESPOND_ASYNC in (prefer or "").lower():
+        started = await jobs.run_here(
+            registry(edge.state), edge.county, edge.actor, "gateway.import_scores", "导入积分表 / a 积分表 import",
+            lambda: _record_rows(edge, rows, errors), edge.state.running_jobs,
+            result_link=f"/api/v1/counties/{edge.county}/jobs/{{job_id}}/result.xlsx")
+        return JSONResponse(started.model_dump(), status_code=202, headers={"Location": started.link})
+    answer = await _record_rows(edge, rows, errors)
+    if answer["seq"]:
+        edge.response.headers[SEQ_HEADER] = str(answer["seq"])
+    if accept and XLSX in accept:
+        data = await asyncio.to_thread(score_sheet.result_workbook, answer["rows"])
+        headers = {"Content-Disposition": content_disposition("积分表导入结果.xlsx", "score-import-result.xlsx")}
+        if answer["seq"]:
+            headers[SEQ_HEADER] = str(answer["seq"])
+        return Response(data, media_type=XLSX, headers=headers)
+    return answer
+
+
+async def import_sheet(edge: Any, file: UploadFile) -> dict[str, Any]:
+    """The import answered when done (the workbench's, whatever the size)."""
+    _, rows, errors = await _read_sheet(file)
+    return await _record_rows(edge, rows, errors)
+
+
+async def _read_sheet(file: UploadFile) -> tuple[bytes, list, list]:
     upload = await upload_data(file)  # the same checks as every import (type, size, not empty)
     content = base64.b64decode(upload["content_b64"])
     rows, errors = await asyncio.to_thread(score_sheet.read_scores, upload["filename"], content)
     if not rows and any(e.row == 1 for e in errors):  # no header, missing columns, unreadable file
         raise invalid_input([FieldError("body.file" if e.field == "file" else f"file.{e.field}", e.message)
                              for e in errors])
+    return content, rows, errors
+
+
+async def _record_rows(edge: Any, rows: list, errors: list) -> dict[str, Any]:
+    """The sheet's rows recorded (each on its own): one outcome per row, or the refusal when none was."""
     outcomes = _refused_rows(errors)
     answer = await record_entries(edge, [entry for _, entry in rows], field_prefix=None)
     for (number, _), r in zip(rows, answer["results"]):
@@ -146,14 +191,6 @@ async def import_scores(edge: WriteEdge, file: Annotated[UploadFile, File(descri
     if all(not o["ok"] for o in outcomes):
         raise nothing_recorded([(f"file.row{o['row']}", {**o["error"], "errors": [
             {**e, "field": f"file.row{o['row']}.{e['field']}"} for e in o["error"]["errors"]]}) for o in outcomes])
-    if answer["seq"]:
-        edge.response.headers[SEQ_HEADER] = str(answer["seq"])
-    if accept and XLSX in accept:
-        data = await asyncio.to_thread(score_sheet.result_workbook, outcomes)
-        headers = {"Content-Disposition": content_disposition("积分表导入结果.xlsx", "score-import-result.xlsx")}
-        if answer["seq"]:
-            headers[SEQ_HEADER] = str(answer["seq"])
-        return Response(data, media_type=XLSX, headers=headers)
     return {"rows": outcomes, "recorded": answer["recorded"], "replayed": answer["replayed"],
             "refused": answer["refused"] + len({e.row for e in errors}), "seq": answer["seq"]}
 
