@@ -4,6 +4,7 @@ docs/decisions/016-audit-log.md). The subjects are listed in HANDLERS at the end
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.archive import ArchiveProjection, archived, compare
 from shared.auth import COUNTY_DEPARTMENT
+from shared.direct_wire import read_log
 from shared.errors import forbidden, not_found
 from shared.messaging import ok
 from shared.aggregate import Repository
@@ -65,7 +67,8 @@ async def on_archive_compare(ctx: Context, q: CompareArchive) -> dict:
                 return
             after = page[-1].seq
 
-    return ok(await compare(ctx.service.store.read_raw(ctx.county), rows(), upto))
+    async with contextlib.aclosing(read_log(ctx.service.store, ctx.county)) as log:  # a long read: own connection
+        return ok(await compare(log, rows(), upto))
 
 
 def _page(ctx: Context, projection: ArchiveProjection, after: int) -> list:
