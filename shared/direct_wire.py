@@ -10,6 +10,7 @@ reader, which takes the three headers it needs (Nats-Sequence, Nats-Subject, Nat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -111,7 +112,8 @@ async def direct_batches(client: DirectClient, county: str, subject: str, start_
             seq = batch.got[-1][0] + 1
     finally:
         client.sinks.pop(sub._id, None)
-        await sub.unsubscribe()
+        with contextlib.suppress(Exception):  # the connection may be closing already
+            await sub.unsubscribe()
 
 
 async def read_log(store: Any, county: str, subject: str | None = None) -> AsyncIterator[tuple[int, str, bytes]]:
@@ -124,9 +126,10 @@ async def read_log(store: Any, county: str, subject: str | None = None) -> Async
             yield raw
         return
     try:
-        async for batch in direct_batches(client, county, subject):
-            for raw in batch:
-                yield raw
+        async with contextlib.aclosing(direct_batches(client, county, subject)) as batches:  # ended before close
+            async for batch in batches:
+                for raw in batch:
+                    yield raw
     finally:
         await client.close()
 
