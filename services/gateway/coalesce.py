@@ -2,8 +2,8 @@
 
 Every single score costs a NATS request, a token check and a pass through FastStream in the service; a
 caller posting many scores at once (an integration, a busy operator's browser) pays that per score. So
-scores queue per (county, token): one request is in flight at a time and whatever queued meanwhile goes as
-the next one, up to MAX_BATCH entries — like the group commit of appends (decision 008), a lone score goes
+scores queue per (county, token): one request is in flight at a time (up to IN_FLIGHT while many wait)
+and whatever queued meanwhile goes as the next one, up to MAX_BATCH entries — like the group commit of appends (decision 008), a lone score goes
 out at once as a plain record_score and waits for nothing. Each entry is still decided, validated, scoped
 and idempotent on its own in the service (record_scores, services/ratings/bulk.py); each HTTP caller gets
 its own entry's answer, or its own refusal. Only scores of the same token share a request: the service
@@ -23,22 +23,31 @@ from shared.auth import Actor
 from shared.errors import DomainError
 
 MAX_BATCH = 500
+IN_FLIGHT, SPREAD_AT = 4, 16
 
 
 class ScoreCoalescer:
-    def __init__(self, client: Callable[[], ServiceClient], max_batch: int = MAX_BATCH):
+    """`in_flight`: requests of one (county, token) at once — a second one starts only while `spread_at`
+    scores wait behind the first: a round trip (with its fsync) takes the same time for 1 or 500 entries,
+    so under heavy load several rounds overlap, and when quiet scores still share one request."""
+
+    def __init__(self, client: Callable[[], ServiceClient], max_batch: int = MAX_BATCH,
+                 in_flight: int = IN_FLIGHT, spread_at: int = SPREAD_AT):
         self._client, self.max_batch = client, max_batch  # the app's client, connected in its lifespan
+        self.in_flight, self.spread_at = in_flight, spread_at
         self._queues: dict[tuple[str, str], list[tuple[dict, str | None, asyncio.Future]]] = {}
-        self._workers: dict[tuple[str, str], asyncio.Task] = {}
+        self._workers: dict[tuple[str, str], set[asyncio.Task]] = {}
         self.requests = self.entries = 0  # figures: record_scores requests sent, entries they carried
 
     async def record(self, county: str, actor: Actor, data: dict[str, Any], correlation_id: str | None) -> Reply:
         key = (county, actor.token)
         future = asyncio.get_running_loop().create_future()
-        self._queues.setdefault(key, []).append((data, correlation_id, future))
-        worker = self._workers.get(key)
-        if worker is None or worker.done():
-            self._workers[key] = asyncio.create_task(self._work(key, county, actor))
+        queue = self._queues.setdefault(key, [])
+        queue.append((data, correlation_id, future))
+        workers = self._workers.setdefault(key, set())
+        if not workers or len(workers) < self.in_flight and len(queue) >= self.spread_at:
+            task = asyncio.create_task(self._work(key, county, actor))
+            workers.add(task)
         return await future
 
     async def _work(self, key: tuple[str, str], county: str, actor: Actor) -> None:
@@ -47,7 +56,9 @@ class ScoreCoalescer:
                 batch, self._queues[key] = queue[:self.max_batch], queue[self.max_batch:]
                 await self._send(batch, county, actor)
         finally:
-            if not self._queues.get(key):
+            workers = self._workers.get(key, set())
+            workers.discard(asyncio.current_task())
+            if not workers and not self._queues.get(key):
                 self._queues.pop(key, None)
                 self._workers.pop(key, None)
 

@@ -82,3 +82,36 @@ async def test_a_request_refused_whole_reaches_every_caller_in_it():
     for t in tasks:
         with pytest.raises(DomainError, match="did not answer"):
             await t
+
+
+async def test_under_heavy_load_a_token_has_a_few_requests_in_flight_each_with_its_share():
+    class Counting(SlowRatings):
+        def __init__(self):
+            super().__init__()
+            self.now = self.most = 0
+
+        async def request(self, subject, payload, timeout):
+            self.now += 1
+            self.most = max(self.most, self.now)
+            try:
+                return await super().request(subject, payload, timeout)
+            finally:
+                self.now -= 1
+
+    ratings = Counting()
+    coalescer = ScoreCoalescer(lambda: ratings, in_flight=2, spread_at=2)
+    zhang = actor("zhang")
+
+    async def score(key: str):
+        return await coalescer.record("450503", zhang, {"idempotency_key": key, "points": 1}, None)
+
+    first = asyncio.create_task(score("a"))
+    await asyncio.sleep(0.01)  # "a" in flight; "b" waits alone, with "c" two wait: a second request takes them
+    second = [asyncio.create_task(score(k)) for k in "bc"]
+    await asyncio.sleep(0.01)
+    last = asyncio.create_task(score("d"))  # both requests busy: "d" waits for one of them
+    answers = await asyncio.gather(first, *second, last)
+    assert [a.data["score_id"] for a in answers] == ["s-a", "s-b", "s-c", "s-d"]
+    assert ratings.sent == [("record_score", "token-of-zhang", ["a"]), ("record_scores", "token-of-zhang", ["b", "c"]),
+                            ("record_score", "token-of-zhang", ["d"])]
+    assert ratings.most == 2 and coalescer._queues == {} and coalescer._workers == {}
