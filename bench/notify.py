@@ -41,6 +41,7 @@ COUNTY, TOWNSHIPS, MEMBERS = "450503", 10, 2000
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 PEERS = Path(__file__).with_name("notify_peers.py")
 SCORES_IN_FLIGHT = 200
+DRAIN_S, STALLED_S = 240.0, 30.0  # after the last acknowledgement: wait at most this long, or this long without progress
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -57,8 +58,8 @@ def peer(*args: str) -> subprocess.Popen:
     return proc
 
 
-def dump(proc: subprocess.Popen) -> dict:
-    proc.stdin.write("dump\n")
+def ask(proc: subprocess.Popen, what: str) -> dict:
+    proc.stdin.write(what + "\n")
     proc.stdin.flush()
     return orjson.loads(proc.stdout.readline())
 
@@ -229,14 +230,16 @@ async def main() -> None:
             raw, scored = await raw_task, await score_task
             measured = [b for b in range(args.n) if c.branches[b] in acked]
             expected_sse = sum(sees(k, b % TOWNSHIPS) for k in (half, args.sse - half) for b in measured)
-            for _ in range(600):
-                got = [dump(p) for p in sse_peers]
-                hooks = dump(rx)
-                sse_n = sum(len(v) for g in got for v in g["arrivals"].values())
-                hook_n = sum(len(v) for v in hooks["arrivals"].values())
+            last, grew_at, deadline = -1, time.monotonic(), time.monotonic() + DRAIN_S
+            while time.monotonic() < deadline and time.monotonic() - grew_at < STALLED_S:
+                sse_n = sum(ask(p, "count")["receipts"] for p in sse_peers)
+                hook_n = ask(rx, "count")["receipts"]
                 if hook_n >= len(measured) * args.endpoints and sse_n >= expected_sse:
                     break
-                await asyncio.sleep(0.5)
+                if sse_n + hook_n > last:
+                    last, grew_at = sse_n + hook_n, time.monotonic()
+                await asyncio.sleep(1.0)
+            got, hooks = [ask(p, "dump") for p in sse_peers], ask(rx, "dump")
             sse_lat = [(t - acked[o]) * 1000 for g in got for o, ts in g["arrivals"].items() if o in acked for t in ts]
             hook_lat = [(t - acked[o]) * 1000 for o, ts in hooks["arrivals"].items() if o in acked for t in ts]
             load = open("/proc/loadavg").read().split()[:3]
