@@ -253,7 +253,8 @@ class ProjectionHost:
             if key in self.rebuilding:
                 p["rebuild"] = self.rebuilding[key].figures()
         for (name, county), runner in list(self.standby.items()):
-            status = {"projection": name, "county": county, "role": "standby"}
+            # the versioned name, as the owner shows it: one (projection, county) is one row of roles
+            status = {"projection": runner.projection.checkpoint_name, "county": county, "role": "standby"}
             with contextlib.suppress(Exception):
                 status["lag"] = await runner.pending()
                 status["checkpoint"] = await runner.persisted_checkpoint()

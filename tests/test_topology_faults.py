@@ -117,8 +117,10 @@ async def test_killing_the_stream_leader_during_commands_loses_no_acknowledged_c
 async def test_kill_9_of_a_service_instance_hands_its_projections_over_within_10_s(cluster, county):
     code, admin, members = county
     nc = await operator(cluster)
+    victim = None
     try:
-        [owner] = {p["pid"] for p in await projections_of(nc, "ratings", code) if p["role"] == "active"}
+        # usually one instance owns them all; under load a lease can lapse and the other take some: kill one owner
+        owner = min(p["pid"] for p in await projections_of(nc, "ratings", code) if p["role"] == "active")
         victim = cluster.by_pid(owner)
         cluster.kill(victim)
         killed = asyncio.get_running_loop().time()
@@ -131,7 +133,8 @@ async def test_kill_9_of_a_service_instance_hands_its_projections_over_within_10
         await scores(cluster, code, admin, members, [f"after-kill-{i}" for i in range(30)])
         await equals_a_rebuild(nc, cluster, code)
     finally:
-        cluster.launch(victim)
+        if victim is not None:
+            cluster.launch(victim)
         await nc.close()
 
 

@@ -85,7 +85,8 @@ async def test_standby_answers_reads_and_takes_over_when_the_owner_stops(setting
 
 async def test_a_lease_nobody_renews_expires_and_another_instance_takes_it(nc):
     bucket = f"test_leases_{new_county()}"
-    one, two = (Leases(nc.jetstream(), holder, ttl_s=1.0, bucket=bucket) for holder in ("one", "two"))
+    # a TTL of a few seconds: under load, a 1 s lease taken by "two" could expire again before it is read back
+    one, two = (Leases(nc.jetstream(), holder, ttl_s=3.0, bucket=bucket) for holder in ("one", "two"))
     await one.open()
     await two.open()
     try:
@@ -93,10 +94,12 @@ async def test_a_lease_nobody_renews_expires_and_another_instance_takes_it(nc):
         assert await one.hold("ratings.stars.450503")  # renewal
         assert not await two.hold("ratings.stars.450503")
         assert await two.holder_of("ratings.stars.450503") == "one"
-        for _ in range(60):  # "one" died: no renewal; the bucket's TTL frees the lease
+        taken = False
+        for _ in range(150):  # "one" died: no renewal; the bucket's TTL frees the lease
             await asyncio.sleep(0.1)
-            if await two.hold("ratings.stars.450503"):
+            if taken := await two.hold("ratings.stars.450503"):
                 break
+        assert taken
         assert await two.holder_of("ratings.stars.450503") == "two"
         assert not await one.hold("ratings.stars.450503")  # the old owner finds out at its next renewal
     finally:
