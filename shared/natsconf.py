@@ -22,6 +22,11 @@ COUNTY_ADDED = "pb.platform.county_added"
 # the largest message: a 10 MB import travels base64 (13.4 MB) in a JSON request with its token.
 # nats-server warns above 8 MB and refuses above 64 MB (deploy/nats.conf says the same)
 MAX_PAYLOAD = "16MB"
+# what the server buffers for one slow client before it drops the connection (default 64 MB): a services
+# process reads its projections' 10,000-event pulls, the archive's and the on_stored feed over one
+# connection, and on a loaded machine (load 15+ on 2 cores) 64 MB was exceeded while a county's 20,000
+# members were folded — the connection was dropped, with its pulls and acks (decision 021)
+MAX_PENDING = "256MB"
 
 
 def inbox_prefix(component: str) -> str:

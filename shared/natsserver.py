@@ -14,7 +14,7 @@ from pathlib import Path
 
 import structlog
 
-from shared.natsconf import MAX_PAYLOAD
+from shared.natsconf import MAX_PAYLOAD, MAX_PENDING
 
 log = structlog.get_logger(__name__)
 
@@ -73,6 +73,7 @@ class EmbeddedNats:
         lines = [
             "listen: 127.0.0.1:%d" % self.port,
             f"max_payload: {MAX_PAYLOAD}",
+            f"max_pending: {MAX_PENDING}",
             "jetstream {",
             f'  store_dir: "{store}"',
             "  sync_interval: always" if self.sync_always else "",

@@ -20,7 +20,7 @@ from services.gateway.files import MAX_IMPORT_BYTES
 from services.launcher import SERVICE_NAMES
 from shared.auth import Actor
 from shared.credentials import COMPONENTS
-from shared.natsconf import MAX_PAYLOAD
+from shared.natsconf import MAX_PAYLOAD, MAX_PENDING
 from shared.natsserver import nats_server_binary
 from shared.settings import Settings
 from tests.cluster_support import has, headers, operator, roles_of, samples, wait_for
@@ -48,7 +48,7 @@ def test_compose_is_a_cluster_that_can_start():
         assert "healthz" in " ".join(node["healthcheck"]["test"])
     conf = (ROOT / "deploy" / "nats.conf").read_text()
     assert "sync_interval: always" in conf and "store_dir: /data" in conf and "include nats-auth.conf" in conf
-    assert f"max_payload: {MAX_PAYLOAD}" in conf
+    assert f"max_payload: {MAX_PAYLOAD}" in conf and f"max_pending: {MAX_PENDING}" in conf
     largest_request = len(base64.b64encode(b"x" * MAX_IMPORT_BYTES)) + 64 * 1024  # + token and JSON
     assert megabytes(MAX_PAYLOAD) >= largest_request
     for name in APPS:
