@@ -15,9 +15,11 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import structlog
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
+from sse_starlette import ServerSentEvent
 
 from shared.auth import Actor
 from shared.authenticity import signed_from_of
@@ -73,13 +75,14 @@ class CountyFeed:
         self.last_seq = max(self.last_seq, seq)
         try:
             env = parse_envelope(msg.data)
-            item = notification_item(seq, env)
+            item = LiveItem(notification_item(seq, env))
         except (MalformedEvent, KeyError, TypeError, AttributeError):
             log.warning("live.undecodable", county=self.county, seq=seq)
             return
         if refused := self._inauthentic(seq, msg.subject, env):  # pushed to browsers: only what a writer signed
             log.warning("live.not_authentic", county=self.county, seq=seq, error=refused)
             return
+        item.wire = sse_event(item).encode()  # once, for every client it reaches
         for client in list(self.clients):
             if client.sees(item):
                 client.offer((seq, item))
@@ -95,6 +98,15 @@ class CountyFeed:
         if self.sub is not None:
             with contextlib.suppress(Exception):
                 await self.sub.unsubscribe()
+
+
+class LiveItem(dict):
+    """A pushed notification with its SSE frame, encoded once rather than once per client."""
+    wire: bytes = b""
+
+
+def sse_event(item: dict) -> ServerSentEvent:
+    return ServerSentEvent(data=orjson.dumps(item).decode(), id=str(item["seq"]), event="notification")
 
 
 def notification_item(seq: int, env: dict[str, Any]) -> dict[str, Any]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Header, Path, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.gateway import bodies
 from services.gateway.edge import Edge, ReadEdge, WriteEdge, written
+from services.gateway.live import LiveItem, sse_event
 from services.gateway.problems import PROBLEM_RESPONSES, problems
 from services.notifications import commands as nc
 from services.notifications import delivery_log as dl
@@ -81,8 +81,8 @@ async def _backlog(edge: Edge, after_seq: int, upto: int | None) -> list[dict]:
     return out
 
 
-def _event(item: dict) -> ServerSentEvent:
-    return ServerSentEvent(data=orjson.dumps(item).decode(), id=str(item["seq"]), event="notification")
+def _event(item: dict) -> ServerSentEvent | bytes:
+    return item.wire if isinstance(item, LiveItem) and item.wire else sse_event(item)
 
 
 async def _replay(backlog: list[dict]) -> AsyncIterator[ServerSentEvent]:
