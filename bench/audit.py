@@ -114,7 +114,7 @@ async def coverage_as_of(nc, scale: float, signer: Signer, keys: EventKeys) -> t
     await append_all(store, COVERAGE_COUNTY, log.items)
     store.authenticator = Authenticator(nc.jetstream(), keys)  # as the service reads the log (authenticated)
     signing._SIGNED_HERE.clear()
-    ctx = SimpleNamespace(county=COVERAGE_COUNTY, service=SimpleNamespace(store=store, repo=Repository(store)),
+    ctx = SimpleNamespace(county=COVERAGE_COUNTY, service=SimpleNamespace(store=store, repo=Repository(store), runners={}),
                           actor=Actor(sub="bench", role="auditor", county=COVERAGE_COUNTY))  # reads the whole county
     times = []
     for _ in range(3):
