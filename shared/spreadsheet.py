@@ -35,6 +35,11 @@ class RowError:
     message: str
 
 
+def validation_errors(number: int, exc: Any) -> list[RowError]:
+    """A row's pydantic ValidationError as row errors, each on the field it names."""
+    return [RowError(number, str(x["loc"][0]) if x["loc"] else "row", x["msg"]) for x in exc.errors()]
+
+
 class CellError(ValueError):
     """A cell (or the whole file) that cannot be read; the message is for people, Chinese / English."""
 

@@ -20,7 +20,7 @@ from shared.aggregate import Decision
 from shared.errors import DomainError, FieldError
 from shared.ids import stable_id
 from shared.spreadsheet import (CellError, RowError, SheetError, choice, count, header_columns, lookup, parse_cells,
-                                parse_date, read_table, required_text, sheet_rows, text)
+                                parse_date, read_table, required_text, sheet_rows, text, validation_errors)
 from services.organizations.centres.commands import (KIND_ALIASES, LEVEL_ALIASES, LEVEL_NAMES, WINDOW_ALIASES,
                                                      WINDOW_NAMES, ZONE_ALIASES, ZONE_NAMES, CentreImport,
                                                      RegisterCentre)
@@ -98,7 +98,7 @@ def parse_centre_file(filename: str, content: bytes, townships: Mapping[str, str
                 plan.rows.append(RegisterCentre(**parsed))
                 plan.row_numbers.append(number)
             except ValidationError as e:
-                plan.errors.extend(RowError(number, str(x["loc"][0]) if x["loc"] else "row", x["msg"]) for x in e.errors())
+                plan.errors.extend(validation_errors(number, e))
     except (CellError, SheetError) as e:
         return CentreImportPlan(errors=[RowError(1, "file", str(e))])
     return plan

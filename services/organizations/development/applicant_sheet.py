@@ -21,7 +21,7 @@ from shared.aggregate import Decision
 from shared.errors import DomainError, FieldError
 from shared.ids import stable_id
 from shared.spreadsheet import (CellError, RowError, SheetError, header_columns, lookup, parse_cells, parse_date,
-                                read_table, required_text, sheet_rows, text)
+                                read_table, required_text, sheet_rows, text, validation_errors)
 from services.organizations.development.commands import (ApplicantImport, DesignateActivist, DesignateCandidate,
                                                          ReceiveApplication)
 from services.organizations.development.domain import Applicant
@@ -91,7 +91,7 @@ def parse_applicant_file(county: str, filename: str, content: bytes,
             try:
                 rows.append(_row(number, aid, p))
             except ValidationError as exc:
-                errors += [RowError(number, str(x["loc"][0]) if x["loc"] else "row", x["msg"]) for x in exc.errors()]
+                errors += validation_errors(number, exc)
     except (CellError, SheetError) as exc:
         return [], [RowError(1, "file", str(exc))]
     return rows, errors

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from shared.aggregate import Decision
 from shared.errors import DomainError, FieldError
 from shared.spreadsheet import (CellError, RowError, SheetError, header_columns, lookup, parse_cells, parse_date,
-                                read_table, required_text, sheet_rows, text)
+                                read_table, required_text, sheet_rows, text, validation_errors)
 from services.organizations.mobile.commands import MobileImport, RecordMemberAway, RegisterMobileMember
 from services.organizations.mobile.domain import MobileRecord, ServicePoint
 from services.organizations.registry.domain import Member
@@ -80,7 +80,7 @@ def parse_mobile_file(filename: str, content: bytes, branches: Mapping[str, str]
             try:
                 rows.append(_row(number, member_id, p))
             except ValidationError as exc:
-                errors += [RowError(number, str(x["loc"][0]) if x["loc"] else "row", x["msg"]) for x in exc.errors()]
+                errors += validation_errors(number, exc)
     except (CellError, SheetError) as exc:
         return [], [RowError(1, "file", str(exc))]
     return rows, errors

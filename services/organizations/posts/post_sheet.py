@@ -20,7 +20,7 @@ from shared.aggregate import Aggregate, Decision
 from shared.errors import DomainError, FieldError, invalid
 from shared.service import Context
 from shared.spreadsheet import (CellError, RowError, SheetError, choice, header_columns, lookup, parse_cells,
-                                parse_date, read_table, required_text, sheet_rows, text)
+                                parse_date, read_table, required_text, sheet_rows, text, validation_errors)
 from services.organizations import scope
 from services.organizations.clock import today
 from services.organizations.posts.commands import (CATEGORY_ALIASES, CATEGORY_NAMES, GRADE_NAMES, AssignPost,
@@ -69,7 +69,7 @@ def parse_post_file(filename: str, content: bytes, branches: Mapping[str, str]) 
             try:
                 rows.append(PostRow(number, DefinePost(**parsed), members))
             except ValidationError as e:
-                errors += [RowError(number, str(x["loc"][0]) if x["loc"] else "row", x["msg"]) for x in e.errors()]
+                errors += validation_errors(number, e)
     except (CellError, SheetError) as e:
         return [], [RowError(1, "file", str(e))]
     return rows, errors
